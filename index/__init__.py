@@ -1,0 +1,4 @@
+"""Everything below the screen: digest parsing, the Whoosh library, user data, export.
+
+Nothing in this package imports Textual.
+"""

@@ -1,0 +1,412 @@
+"""Incremental ingest: read new or changed digest files and update the index.
+
+The manifest (inside the index directory) records every digest file's size, mtime,
+content hash and the papers it contributed, so a re-scan reads only what changed and a
+vanished file takes away exactly its own contributions. The index is committed before
+the manifest, and every write is an update by paper id, so a crash between the two only
+means the next run reads those files again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.reading import SegmentReader
+
+from index.digest import Digest, Entry, parse_digest
+from index.identity import paper_id
+from index.library import (
+    INDEX_DIR,
+    MANIFEST,
+    SCHEMA_VERSION,
+    LibraryBusy,
+    LibraryError,
+    make_schema,
+    paper_to_document,
+)
+from index.models import Paper, Problem, Sighting
+from index.sources import digest_files
+
+# Below this many documents one writer is faster than starting sub-processes.
+BULK_DOCS = 2000
+# Small commits merge only segments below this size, so adding today's digest never
+# rewrites the large segments of a big library (`papers index --optimize` merges all).
+SMALL_SEGMENT = 5000
+SMALL_SEGMENTS_BEFORE_MERGE = 6
+LOCK_FILE = "ingest.lock"
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class IngestReport:
+    files_scanned: int = 0
+    files_changed: int = 0
+    files_removed: int = 0
+    papers_added: int = 0
+    papers_updated: int = 0
+    papers_removed: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    rebuilt: bool = False
+    reason: str | None = None  # why a rebuild happened, when it did on its own
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.files_changed or self.files_removed or self.rebuilt)
+
+    def to_json(self) -> dict:
+        return {
+            "files_scanned": self.files_scanned,
+            "files_changed": self.files_changed,
+            "files_removed": self.files_removed,
+            "papers_added": self.papers_added,
+            "papers_updated": self.papers_updated,
+            "papers_removed": self.papers_removed,
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+    def summary(self) -> str:
+        if not self.changed:
+            text = f"{self.files_scanned} files scanned, nothing changed"
+        else:
+            text = (
+                f"{self.files_scanned} files scanned, {self.files_changed} changed, "
+                f"{self.files_removed} removed; papers: {self.papers_added} added, "
+                f"{self.papers_updated} updated, {self.papers_removed} removed"
+            )
+        if self.problems:
+            text += f"; {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
+        return text
+
+
+@contextmanager
+def ingest_lock(home: Path, timeout: float):
+    """One ingest at a time per library; others wait up to `timeout`, then LibraryBusy."""
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / LOCK_FILE, "a+") as fh:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LibraryBusy(
+                        f"library busy: another papers process is updating {home}; "
+                        "try again when it has finished"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ingest(
+    home: Path,
+    sources: list[Path],
+    *,
+    rebuild: bool = False,
+    optimize: bool = False,
+    procs: int = 1,
+    lock_timeout: float = 10.0,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Bring the index at `home` up to date with the digest files under `sources`."""
+    started = time.perf_counter()
+    home = Path(home)
+    with ingest_lock(home, lock_timeout):
+        _recover_interrupted_rebuild(home)
+        index_dir = home / INDEX_DIR
+        manifest = _load_manifest(index_dir)
+        reason = None
+        if not rebuild and whoosh_index.exists_in(str(index_dir)):
+            if manifest.get("schema") != SCHEMA_VERSION:
+                reason = (f"the library format changed (version {manifest.get('schema')} -> "
+                          f"{SCHEMA_VERSION}); rebuilding the index from your digests")
+                rebuild = True
+        elif not rebuild and index_dir.exists() and any(index_dir.iterdir()):
+            reason = "the index was missing or unreadable; rebuilding it from your digests"
+            rebuild = True
+        if rebuild:
+            report = _rebuild(home, sources, procs, progress)
+            report.reason = reason
+        else:
+            report = _update(home, index_dir, manifest, sources, procs, optimize, progress)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# -- the two paths ----------------------------------------------------------------------
+
+
+def _rebuild(home: Path, sources: list[Path], procs: int, progress: Progress | None):
+    """Build a fresh index beside the old one, then swap: a crash leaves the old one."""
+    new_dir = home / (INDEX_DIR + ".new")
+    shutil.rmtree(new_dir, ignore_errors=True)
+    new_dir.mkdir(parents=True)
+    whoosh_index.create_in(str(new_dir), make_schema())
+    manifest = {"schema": SCHEMA_VERSION, "files": {}}
+    report = _update(home, new_dir, manifest, sources, procs, False, progress, fresh=True)
+    report.rebuilt = True
+    old_dir = home / (INDEX_DIR + ".old")
+    index_dir = home / INDEX_DIR
+    shutil.rmtree(old_dir, ignore_errors=True)
+    if index_dir.exists():
+        os.replace(index_dir, old_dir)
+    os.replace(new_dir, index_dir)
+    shutil.rmtree(old_dir, ignore_errors=True)
+    return report
+
+
+def _recover_interrupted_rebuild(home: Path) -> None:
+    index_dir, old_dir = home / INDEX_DIR, home / (INDEX_DIR + ".old")
+    if not index_dir.exists() and old_dir.exists():
+        os.replace(old_dir, index_dir)
+    shutil.rmtree(home / (INDEX_DIR + ".new"), ignore_errors=True)
+    shutil.rmtree(old_dir, ignore_errors=True)
+
+
+def _update(home, index_dir: Path, manifest: dict, sources, procs, optimize, progress,
+            fresh: bool = False) -> IngestReport:
+    report = IngestReport()
+    if not whoosh_index.exists_in(str(index_dir)):
+        index_dir.mkdir(parents=True, exist_ok=True)
+        whoosh_index.create_in(str(index_dir), make_schema())
+        manifest = {"schema": SCHEMA_VERSION, "files": {}}
+        fresh = True
+    manifest.setdefault("files", {})
+    manifest["schema"] = SCHEMA_VERSION
+    files, problems = digest_files(sources)
+    report.problems.extend(problems)
+    report.files_scanned = len(files)
+
+    old_files: dict[str, dict] = manifest["files"]
+    changed: list[tuple[str, bytes, os.stat_result]] = []
+    touched_only = False
+    for path in files:
+        key = str(path)
+        try:
+            st = path.stat()
+        except OSError as exc:
+            report.problems.append(Problem(key, 0, f"cannot read: {exc.strerror}"))
+            continue
+        rec = old_files.get(key)
+        if rec and rec["size"] == st.st_size and rec["mtime_ns"] == st.st_mtime_ns:
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            report.problems.append(Problem(key, 0, f"cannot read: {exc.strerror}"))
+            continue
+        digest_hash = hashlib.sha1(data).hexdigest()
+        if rec and rec["sha1"] == digest_hash:
+            rec["mtime_ns"] = st.st_mtime_ns  # touched, not changed: remember, don't re-read
+            touched_only = True
+            continue
+        changed.append((key, data, st))
+    present = {str(p) for p in files}
+    removed = [key for key in old_files if key not in present]
+
+    if not changed and not removed:
+        if touched_only:
+            _save_manifest(index_dir, manifest)
+        if optimize:
+            _optimize(index_dir)
+        return report
+
+    # Parse every changed file: contributions[paper id][file] = (entry, digest date)
+    contributions: dict[str, dict[str, tuple[Entry, date | None]]] = {}
+    new_file_records: dict[str, dict] = {}
+    for n, (key, data, st) in enumerate(changed, 1):
+        digest = _parse(key, data, st)
+        report.problems.extend(digest.problems)
+        ids: list[str] = []
+        for entry in digest.entries:
+            pid = paper_id(entry.title)
+            per_file = contributions.setdefault(pid, {})
+            if key not in per_file:  # a paper listed twice on one page counts once
+                per_file[key] = (entry, digest.date)
+                ids.append(pid)
+        new_file_records[key] = {
+            "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+            "sha1": hashlib.sha1(data).hexdigest(),
+            "date": digest.date.isoformat() if digest.date else None,
+            "papers": ids,
+        }
+        if progress:
+            progress("reading", n, len(changed))
+
+    dropped_files = set(removed) | {key for key, _, _ in changed if key in old_files}
+    affected = set(contributions)
+    for key in dropped_files:
+        affected.update(old_files[key]["papers"])
+
+    ix = whoosh_index.open_dir(str(index_dir))
+    with ix.searcher() as searcher:
+        existing = {} if fresh else {
+            pid: stored for pid in affected
+            if (stored := searcher.document(id=pid)) is not None
+        }
+    writer = _writer(ix, procs if len(affected) >= BULK_DOCS else 1)
+    try:
+        for n, pid in enumerate(sorted(affected), 1):
+            old = existing.get(pid)
+            merged = merge_paper(pid, old, contributions.get(pid, {}), dropped_files)
+            if merged is None:
+                if old is not None:
+                    writer.delete_by_term("id", pid)
+                    report.papers_removed += 1
+            else:
+                paper, extra = merged
+                doc = paper_to_document(paper, extra)
+                if old is None:
+                    writer.add_document(**doc)
+                    report.papers_added += 1
+                else:
+                    writer.update_document(**doc)
+                    report.papers_updated += 1
+            if progress and (n % 200 == 0 or n == len(affected)):
+                progress("indexing", n, len(affected))
+        if optimize:
+            writer.commit(optimize=True)
+        elif fresh or getattr(writer, "procs", 1) > 1:
+            writer.commit(merge=False)
+        else:
+            writer.commit(mergetype=_merge_small_segments)
+    except BaseException:
+        writer.cancel()
+        raise
+
+    for key in removed:
+        del old_files[key]
+    old_files.update(new_file_records)
+    report.files_changed = len(changed)
+    report.files_removed = len(removed)
+    _save_manifest(index_dir, manifest)
+    return report
+
+
+def _parse(key: str, data: bytes, st: os.stat_result) -> Digest:
+    mtime = date.fromtimestamp(st.st_mtime)
+    try:
+        return parse_digest(data, name=key, mtime=mtime)
+    except Exception as exc:  # a parser bug must not stop the ingest of other files
+        return Digest(path=key, date=None,
+                      problems=[Problem(key, 0, f"could not be parsed: {exc!r}")])
+
+
+def _writer(ix, procs: int):
+    try:
+        if procs > 1:
+            return ix.writer(procs=procs, multisegment=True, compound=False, limitmb=128,
+                             timeout=5.0)
+        return ix.writer(compound=False, timeout=5.0)
+    except whoosh_index.LockError as exc:
+        raise LibraryBusy("library busy: the index is locked by another writer") from exc
+
+
+def _merge_small_segments(writer, segments):
+    small = [s for s in segments if s.doc_count_all() < SMALL_SEGMENT]
+    if len(small) < SMALL_SEGMENTS_BEFORE_MERGE:
+        return segments
+    for seg in small:
+        writer.add_reader(SegmentReader(writer.storage, writer.schema, seg))
+    return [s for s in segments if s.doc_count_all() >= SMALL_SEGMENT]
+
+
+def _optimize(index_dir: Path) -> None:
+    ix = whoosh_index.open_dir(str(index_dir))
+    _writer(ix, 1).commit(optimize=True)
+
+
+# -- merging one paper's sightings ------------------------------------------------------
+
+
+def merge_paper(pid: str, old: dict | None, new: dict[str, tuple[Entry, date | None]],
+                dropped: set[str]) -> tuple[Paper, dict] | None:
+    """Fold a paper's stored record with new sightings, minus the files that went away.
+
+    Each sighting keeps its own metadata, so removing a digest restores the metadata of
+    the newest one left. Text comes from the newest digest that showed it.
+    """
+    rec = (old or {}).get("rec") or {}
+    sightings: dict[str, list] = {}
+    for row in rec.get("sightings", ()):
+        if row[0] not in dropped:
+            sightings[row[0]] = list(row)
+    title, abstract = (old or {}).get("title"), (old or {}).get("abstract")
+    text_date = rec.get("text_date") or ""
+    links = [link for link in rec.get("links", ()) if link]
+    for key, (entry, digest_date) in sorted(new.items()):
+        when = digest_date.isoformat() if digest_date else ""
+        sightings[key] = [key, when, entry.authors, entry.organization,
+                          entry.published.isoformat() if entry.published else None,
+                          entry.upvotes]
+        if title is None or when >= text_date:
+            title, abstract, text_date = entry.title, entry.abstract, when
+        links.extend(link for link in entry.links if link not in links)
+    if not sightings:
+        return None
+    rows = sorted(sightings.values(), key=lambda r: (r[1] or "", r[0]))
+
+    def newest(i: int):
+        return next((r[i] for r in reversed(rows) if r[i] is not None), None)
+
+    dates = [date.fromisoformat(r[1]) for r in rows if r[1]]
+    published = newest(4)
+    paper = Paper(
+        id=pid,
+        title=title or "",
+        abstract=abstract or "",
+        authors=newest(2),
+        organization=newest(3),
+        published=date.fromisoformat(published) if published else None,
+        upvotes=newest(5),
+        digests=tuple(Sighting(r[0], date.fromisoformat(r[1]) if r[1] else None) for r in rows),
+        first_seen=min(dates) if dates else None,
+        last_seen=max(dates) if dates else None,
+        links=tuple(links),
+    )
+    return paper, {"sightings": rows, "text_date": text_date}
+
+
+# -- the manifest -----------------------------------------------------------------------
+
+
+def _load_manifest(index_dir: Path) -> dict:
+    try:
+        return json.loads((index_dir / MANIFEST).read_text("utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError):
+        # A damaged manifest only costs a re-read: updates by id are idempotent.
+        return {"schema": SCHEMA_VERSION, "files": {}}
+
+
+def _save_manifest(index_dir: Path, manifest: dict) -> None:
+    tmp = index_dir / (MANIFEST + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(manifest, fh, separators=(",", ":"))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, index_dir / MANIFEST)
+
+
+def library_exists(home: Path) -> bool:
+    return whoosh_index.exists_in(str(Path(home) / INDEX_DIR))
+
+
+__all__ = ["IngestReport", "LibraryBusy", "LibraryError", "ingest", "merge_paper"]

@@ -1,0 +1,20 @@
+"""Where the library lives: one data directory, chosen once."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+ENV_HOME = "PAPERS_HOME"
+
+
+def data_home(explicit: str | os.PathLike | None = None) -> Path:
+    """`--home`, else $PAPERS_HOME, else the platform's user data directory."""
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    env = os.environ.get(ENV_HOME)
+    if env:
+        return Path(env).expanduser().resolve()
+    return Path(platformdirs.user_data_dir("papers", appauthor=False))

@@ -1,0 +1,1 @@
+"""Everything a person touches: the Click CLI and the Textual reader."""

@@ -1,0 +1,143 @@
+"""How the CLI prints: Rich tables on a terminal, plain lines in a pipe, JSON on request.
+
+Everything from a digest goes through `tui.text` first: no markup, no control sequences.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tui.text import clean, highlighted
+
+_out = Console(highlight=False)
+_err = Console(stderr=True, highlight=False)
+MAX_PROBLEMS_SHOWN = 20
+
+
+def err(message: str) -> None:
+    _err.print(Text("papers: " + clean(message, newlines=True)))
+
+
+def problems(items) -> None:
+    for p in items[:MAX_PROBLEMS_SHOWN]:
+        _err.print(Text(clean(str(p)), style="yellow"))
+    if len(items) > MAX_PROBLEMS_SHOWN:
+        _err.print(Text(f"... and {len(items) - MAX_PROBLEMS_SHOWN} more problems "
+                        "(see `papers index --json`)", style="yellow"))
+
+
+def paper_json(paper, score: float | None) -> dict:
+    data = paper.to_json()
+    data["score"] = round(score, 4) if score is not None else None
+    return data
+
+
+def _date(paper) -> str:
+    d = paper.published or paper.first_seen
+    return d.isoformat() if d else ""
+
+
+def results_table(hits, total: int) -> None:
+    from index.library import highlight_spans
+
+    if not _out.is_terminal:
+        for h in hits:
+            p = h.paper
+            up = "" if p.upvotes is None else str(p.upvotes)
+            sys.stdout.write(f"{p.id}\t{_date(p)}\t{up}\t{clean(p.title)}\n")
+        return
+    table = Table(show_edge=False, pad_edge=False, expand=False)
+    table.add_column("id", style="cyan", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("▲", justify="right", no_wrap=True)
+    table.add_column("title", overflow="fold")
+    for h in hits:
+        p = h.paper
+        title = highlighted(p.title, highlight_spans(p.title, h.terms))
+        table.add_row(p.id, _date(p), "" if p.upvotes is None else str(p.upvotes), title)
+    _out.print(table)
+    if total > len(hits):
+        _out.print(Text(f"{len(hits)} of {total} papers; --limit 0 shows all", style="dim"))
+
+
+def paper_detail(paper) -> None:
+    lines = [Text(clean(paper.title), style="bold")]
+    meta = [f"id {paper.id}"]
+    if paper.published:
+        meta.append(f"published {paper.published.isoformat()}")
+    if paper.upvotes is not None:
+        meta.append(f"{paper.upvotes} upvotes")
+    if paper.authors is not None:
+        meta.append(f"{paper.authors} author{'s' if paper.authors != 1 else ''}")
+    if paper.organization:
+        meta.append(clean(paper.organization))
+    lines.append(Text(" · ".join(meta), style="dim"))
+    lines.append(Text(""))
+    lines.append(Text(clean(paper.abstract)))
+    if paper.links:
+        lines.append(Text(""))
+        for link in paper.links:
+            lines.append(Text(clean(link), style="blue"))
+    lines.append(Text(""))
+    for s in paper.digests:
+        lines.append(Text(f"seen {s.date.isoformat() if s.date else '?'} in {clean(s.file)}",
+                          style="dim"))
+    for line in lines:
+        _out.print(line)
+
+
+def stats_table(data: dict) -> None:
+    for key, value in data.items():
+        if key == "index_bytes":
+            value = f"{value / 1e6:.1f} MB"
+        _out.print(Text(f"{key:<12} {value}"))
+
+
+@contextmanager
+def ingest_progress(enabled: bool) -> Iterator:
+    """A Rich progress bar on a terminal; None elsewhere.
+
+    It refreshes from the calling thread only (no auto-refresh thread), because the bulk
+    writer forks worker processes and forking a multi-threaded process can deadlock.
+    """
+    if not enabled or not _err.is_terminal:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
+                   TaskProgressColumn(), TextColumn("{task.fields[rate]}"),
+                   TimeRemainingColumn(), console=_err, auto_refresh=False, transient=True)
+    tasks: dict[str, int] = {}
+    started: dict[str, float] = {}
+    last = [0.0]
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total, rate="")
+            started[stage] = time.perf_counter()
+        elapsed = time.perf_counter() - started[stage]
+        unit = "files" if stage == "reading" else "papers"
+        rate = f"{done / elapsed:,.0f} {unit}/s" if elapsed > 0.2 else ""
+        bar.update(tasks[stage], completed=done, total=total, rate=rate)
+        now = time.perf_counter()
+        if now - last[0] > 0.1 or done == total:
+            last[0] = now
+            bar.refresh()
+
+    with bar:
+        yield update
