@@ -1,0 +1,660 @@
+"""The user's own data about papers: stars, read marks, tags, notes, saved searches, undo.
+
+One SQLite file, `<home>/userdata.sqlite`, shared by every `papers` process (the CLI and the
+reader can run at the same time). WAL mode plus a busy timeout lets them queue instead of
+failing, and every command is one `BEGIN IMMEDIATE` transaction, so a change is either wholly
+there or not there at all.
+
+Undo works on rows, not on commands: before a command changes a row it records the row as it
+was (or that it did not exist). Undoing puts those rows back exactly, so undoing `star` on a
+paper that was already starred leaves it starred, and undoing a note edit brings back the old
+text. A command that changed nothing is still recorded, so `undo` right after it answers
+"nothing to revert" instead of silently reverting an older, unrelated command.
+
+Tags keep the spelling the user typed but compare without case (`LoRA` and `lora` are one tag;
+the spelling first used is kept for everyone). A tag is stripped of surrounding whitespace and
+must not be empty or contain whitespace, `,` or `;`: those are what people type to separate
+tags, and `;` separates tags in the CSV export.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Self
+
+from index.models import Paper, Sighting
+
+FILENAME = "userdata.sqlite"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 10.0
+UNDO_DEPTH = 500  # commands kept in the undo log; older ones are dropped
+
+_ID = re.compile(r"[0-9a-f]{12}")
+_BAD_TAG_CHAR = re.compile(r"[\s,;]")
+
+# Which columns identify a row, per table the undo log may restore. Undo only ever touches
+# these tables, and only through these names, never through names stored in the file.
+_KEYS: dict[str, tuple[str, ...]] = {
+    "stars": ("id",),
+    "reads": ("id",),
+    "tags": ("id", "key"),
+    "notes": ("id",),
+    "searches": ("name",),
+}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS stars (id TEXT PRIMARY KEY, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reads (id TEXT PRIMARY KEY, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tags (
+    id TEXT NOT NULL, key TEXT NOT NULL, tag TEXT NOT NULL, at TEXT NOT NULL,
+    PRIMARY KEY (id, key)
+);
+CREATE INDEX IF NOT EXISTS tags_by_key ON tags (key);
+CREATE TABLE IF NOT EXISTS notes (id TEXT PRIMARY KEY, text TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS searches (
+    name TEXT PRIMARY KEY, query TEXT NOT NULL, created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS papers (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, snapshot TEXT NOT NULL, at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS undo (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, what TEXT NOT NULL,
+    revert TEXT NOT NULL, rows TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta (name, value) VALUES ('version', 0);
+"""
+
+
+class UserDataError(Exception):
+    """The user-data file cannot be used; the message says why, in words a user can act on."""
+
+
+@dataclass(frozen=True)
+class PaperState:
+    """Everything the user has said about one paper."""
+
+    starred: bool = False
+    starred_at: datetime | None = None
+    read: bool = False
+    read_at: datetime | None = None
+    tags: tuple[str, ...] = ()
+    note: str | None = None
+
+    def to_json(self) -> dict:
+        """The keys `papers find --json` adds to each paper."""
+        return {
+            "starred": self.starred,
+            "read": self.read,
+            "tags": list(self.tags),
+            "note": self.note,
+        }
+
+
+EMPTY = PaperState()
+
+
+@dataclass(frozen=True)
+class SavedSearch:
+    name: str
+    query: str
+    created: datetime
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a command did: `changed` are the ids (or tags, or names) it changed, `unchanged`
+    the ones that were already as asked, so the CLI can say "starred 2 papers (1 already
+    starred)"."""
+
+    changed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.changed)
+
+
+def normalise_tag(tag: str) -> str:
+    """The tag as stored, or ValueError saying what is wrong with it."""
+    t = tag.strip()
+    if not t:
+        raise ValueError("a tag cannot be empty")
+    if _BAD_TAG_CHAR.search(t):
+        raise ValueError(
+            f"tag {t!r} contains a space, ',' or ';': give several tags as separate words"
+        )
+    return t
+
+
+def paper_from_json(d: dict) -> Paper:
+    """Rebuild a Paper from `Paper.to_json()`, e.g. a snapshot from `UserData.remembered`."""
+
+    def day(v: str | None) -> date | None:
+        return date.fromisoformat(v) if v else None
+
+    return Paper(
+        id=d["id"],
+        title=d["title"],
+        abstract=d.get("abstract") or "",
+        authors=d.get("authors"),
+        organization=d.get("organization"),
+        published=day(d.get("published")),
+        upvotes=d.get("upvotes"),
+        digests=tuple(Sighting(s["file"], day(s.get("date"))) for s in d.get("digests") or ()),
+        first_seen=day(d.get("first_seen")),
+        last_seen=day(d.get("last_seen")),
+        links=tuple(d.get("links") or ()),
+    )
+
+
+class UserData:
+    """The user-data store of one papers home directory. Safe to share between threads."""
+
+    def __init__(self, home: Path) -> None:
+        self.path = Path(home) / FILENAME
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UserDataError(
+                f"cannot create the papers home {self.path.parent}: {e.strerror or e}"
+            ) from None
+        with self._guard():
+            # isolation_level=None: we issue BEGIN ourselves, so each command is exactly one
+            # transaction and nothing is left implicitly open.
+            self._db = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+        try:
+            with self._guard():
+                self._setup()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _setup(self) -> None:
+        db = self._db
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        # Reading the mode first avoids asking for the lock a mode change needs every time;
+        # an existing file is already in WAL and WAL is persistent.
+        if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = FULL")  # a change the CLI reported must survive a crash
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise UserDataError(
+                f"user data at {self.path} was written by a newer version of papers "
+                f"(format {version}, this one knows {SCHEMA_VERSION}); upgrade papers"
+            )
+        if version < SCHEMA_VERSION:
+            with self._transaction():
+                # Not executescript(): it would COMMIT first and break the transaction.
+                for statement in _statements(_SCHEMA):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        else:
+            # Catches a file that is a SQLite database but not ours, or lost a table.
+            db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn SQLite's exceptions into a UserDataError a person can read."""
+        try:
+            yield
+        except sqlite3.OperationalError as e:
+            msg = str(e)
+            if "locked" in msg or "busy" in msg:
+                raise UserDataError(
+                    f"user data at {self.path} is busy: another papers process kept it locked "
+                    f"for more than {BUSY_TIMEOUT_S:g} s; try again"
+                ) from None
+            if "unable to open" in msg or "readonly" in msg or "disk" in msg:
+                raise UserDataError(f"cannot use the user data at {self.path}: {msg}") from None
+            raise UserDataError(f"user data at {self.path} is damaged: {msg}") from None
+        except sqlite3.DatabaseError as e:
+            raise UserDataError(f"user data at {self.path} is damaged: {e}") from None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front: two processes then queue on the busy
+        # timeout instead of both reading, then one failing to upgrade to a writer.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+            self._db.execute("UPDATE meta SET value = value + 1 WHERE name = 'version'")
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._guard(), self._transaction() as db:
+            yield db
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        # One read transaction, so a multi-statement read sees one consistent snapshot.
+        with self._lock, self._guard():
+            self._db.execute("BEGIN")
+            try:
+                yield self._db
+            finally:
+                self._db.execute("COMMIT")
+
+    # -- the undo log -----------------------------------------------------------------------
+
+    def _changing(self, db: sqlite3.Connection, rows: list, table: str, *key: str) -> None:
+        """Record the row `key` of `table` as it is now, before the caller changes it."""
+        cols = _KEYS[table]
+        where = " AND ".join(f"{c} = ?" for c in cols)
+        cur = db.execute(f"SELECT * FROM {table} WHERE {where}", key)
+        old = cur.fetchone()
+        names = [d[0] for d in cur.description]
+        rows.append([table, list(key), dict(zip(names, old, strict=True)) if old else None])
+
+    def _log(self, db: sqlite3.Connection, what: str, revert: str, rows: list) -> None:
+        db.execute(
+            "INSERT INTO undo (at, what, revert, rows) VALUES (?, ?, ?, ?)",
+            (_now(), what, revert, json.dumps(rows)),
+        )
+        db.execute("DELETE FROM undo WHERE seq <= (SELECT MAX(seq) FROM undo) - ?", (UNDO_DEPTH,))
+
+    def undo(self) -> str | None:
+        """Revert the last command; say what was reverted, or None when there is nothing."""
+        with self._write() as db:
+            last = db.execute(
+                "SELECT seq, what, revert, rows FROM undo ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            if last is None:
+                return None
+            seq, what, revert, rows = last
+            rows = json.loads(rows)
+            for table, key, old in reversed(rows):
+                cols = _KEYS[table]  # KeyError on a table we never log: refuse rather than guess
+                db.execute(
+                    f"DELETE FROM {table} WHERE {' AND '.join(f'{c} = ?' for c in cols)}", key
+                )
+                if old is not None:
+                    names = [n for n in old if n.isidentifier()]
+                    marks = ", ".join("?" * len(names))
+                    db.execute(
+                        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})",
+                        [old[n] for n in names],
+                    )
+            db.execute("DELETE FROM undo WHERE seq = ?", (seq,))
+        return revert if rows else f"nothing to revert: the last command ({what}) changed nothing"
+
+    # -- stars and read marks ---------------------------------------------------------------
+
+    def star(self, ids: str | Iterable[str]) -> Change:
+        return self._flag("stars", _ids(ids), on=True, verb="star", revert="unstarred {}")
+
+    def unstar(self, ids: str | Iterable[str]) -> Change:
+        return self._flag("stars", _ids(ids), on=False, verb="unstar", revert="starred {} again")
+
+    def mark_read(self, ids: str | Iterable[str]) -> Change:
+        return self._flag("reads", _ids(ids), on=True, verb="mark read", revert="marked {} unread")
+
+    def mark_unread(self, ids: str | Iterable[str]) -> Change:
+        return self._flag(
+            "reads", _ids(ids), on=False, verb="mark unread", revert="marked {} read again"
+        )
+
+    def _flag(self, table: str, ids: list[str], *, on: bool, verb: str, revert: str) -> Change:
+        changed, unchanged, rows = [], [], []
+        now = _now()
+        with self._write() as db:
+            present = _present(db, table, ids)
+            for pid in ids:
+                if (pid in present) == on:
+                    unchanged.append(pid)
+                    continue
+                self._changing(db, rows, table, pid)
+                if on:
+                    db.execute(f"INSERT INTO {table} (id, at) VALUES (?, ?)", (pid, now))
+                else:
+                    db.execute(f"DELETE FROM {table} WHERE id = ?", (pid,))
+                changed.append(pid)
+            self._log(
+                db,
+                f"{verb} {_papers(len(ids))}",
+                revert.format(_papers(len(changed), changed)),
+                rows,
+            )
+        return Change(tuple(changed), tuple(unchanged))
+
+    # -- tags -------------------------------------------------------------------------------
+
+    def add_tags(self, id: str, tags: Iterable[str]) -> Change:
+        """Tag one paper; `changed` holds the tags it did not have before, as stored."""
+        pid = _id(id)
+        wanted = _tags(tags)
+        changed, unchanged, rows = [], [], []
+        now = _now()
+        with self._write() as db:
+            for tag in wanted:
+                key = tag.casefold()
+                if db.execute("SELECT 1 FROM tags WHERE id = ? AND key = ?", (pid, key)).fetchone():
+                    unchanged.append(tag)
+                    continue
+                # One spelling per tag across the library: reuse the one already in use.
+                spelled = db.execute(
+                    "SELECT tag FROM tags WHERE key = ? LIMIT 1", (key,)
+                ).fetchone()
+                tag = spelled[0] if spelled else tag
+                self._changing(db, rows, "tags", pid, key)
+                db.execute(
+                    "INSERT INTO tags (id, key, tag, at) VALUES (?, ?, ?, ?)", (pid, key, tag, now)
+                )
+                changed.append(tag)
+            self._log(db, f"tag {pid}", f"removed {_list('tag', changed)} from {pid}", rows)
+        return Change(tuple(changed), tuple(unchanged))
+
+    def remove_tags(self, id: str, tags: Iterable[str]) -> Change:
+        """Untag one paper; `changed` holds the tags it had, `unchanged` the ones it did not."""
+        pid = _id(id)
+        changed, unchanged, rows = [], [], []
+        with self._write() as db:
+            for tag in _tags(tags):
+                row = db.execute(
+                    "SELECT tag FROM tags WHERE id = ? AND key = ?", (pid, tag.casefold())
+                ).fetchone()
+                if row is None:
+                    unchanged.append(tag)
+                    continue
+                self._changing(db, rows, "tags", pid, tag.casefold())
+                db.execute("DELETE FROM tags WHERE id = ? AND key = ?", (pid, tag.casefold()))
+                changed.append(row[0])
+            self._log(db, f"untag {pid}", f"put back {_list('tag', changed)} on {pid}", rows)
+        return Change(tuple(changed), tuple(unchanged))
+
+    # -- notes ------------------------------------------------------------------------------
+
+    def set_note(self, id: str, text: str) -> Change:
+        """Set the note of a paper; blank text deletes it. Surrounding whitespace is dropped
+        (editors add a final newline)."""
+        pid = _id(id)
+        text = text.strip()
+        with self._write() as db:
+            row = db.execute("SELECT text FROM notes WHERE id = ?", (pid,)).fetchone()
+            old = row[0] if row else None
+            rows: list = []
+            if old != (text or None):
+                self._changing(db, rows, "notes", pid)
+                if text:
+                    db.execute(
+                        "INSERT OR REPLACE INTO notes (id, text, at) VALUES (?, ?, ?)",
+                        (pid, text, _now()),
+                    )
+                else:
+                    db.execute("DELETE FROM notes WHERE id = ?", (pid,))
+            revert = (
+                f"restored the note of {pid}" if old is not None else f"removed the note of {pid}"
+            )
+            self._log(db, f"note {pid}", revert, rows)
+        return Change((pid,), ()) if rows else Change((), (pid,))
+
+    # -- saved searches ---------------------------------------------------------------------
+
+    def save_search(self, name: str, query: str) -> Change:
+        """Save (or replace) a named search. A replaced search keeps its creation time."""
+        name = _name(name)
+        with self._write() as db:
+            row = db.execute("SELECT query FROM searches WHERE name = ?", (name,)).fetchone()
+            rows: list = []
+            if row is None or row[0] != query:
+                self._changing(db, rows, "searches", name)
+                db.execute(
+                    "INSERT INTO searches (name, query, created) VALUES (?, ?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET query = excluded.query",
+                    (name, query, _now()),
+                )
+            revert = (
+                f"removed the saved search {name!r}"
+                if row is None
+                else f"restored the saved search {name!r}"
+            )
+            self._log(db, f"save search {name!r}", revert, rows)
+        return Change((name,), ()) if rows else Change((), (name,))
+
+    def unsave_search(self, name: str) -> Change:
+        name = _name(name)
+        with self._write() as db:
+            rows: list = []
+            if db.execute("SELECT 1 FROM searches WHERE name = ?", (name,)).fetchone():
+                self._changing(db, rows, "searches", name)
+                db.execute("DELETE FROM searches WHERE name = ?", (name,))
+            self._log(
+                db, f"delete saved search {name!r}", f"restored the saved search {name!r}", rows
+            )
+        return Change((name,), ()) if rows else Change((), (name,))
+
+    def saved_searches(self) -> list[SavedSearch]:
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT name, query, created FROM searches ORDER BY name COLLATE NOCASE"
+            ).fetchall()
+        return [SavedSearch(n, q, _time(c)) for n, q, c in rows]
+
+    def saved(self, name: str) -> SavedSearch | None:
+        with self._read() as db:
+            row = db.execute(
+                "SELECT name, query, created FROM searches WHERE name = ?", (name.strip(),)
+            ).fetchone()
+        return SavedSearch(row[0], row[1], _time(row[2])) if row else None
+
+    # -- remembered papers ------------------------------------------------------------------
+
+    def remember(self, *papers: Paper) -> None:
+        """Keep a snapshot of papers the user acts on, so one that later leaves every digest
+        can still be shown by title. Not part of undo: it records facts, not user choices."""
+        if not papers:
+            return
+        now = _now()
+        with self._write() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO papers (id, title, snapshot, at) VALUES (?, ?, ?, ?)",
+                [
+                    (_id(p.id), p.title, json.dumps(p.to_json(), ensure_ascii=False), now)
+                    for p in papers
+                ],
+            )
+
+    def remembered(self, id: str) -> dict | None:
+        """The last snapshot of a paper (`Paper.to_json()`), or None if never remembered.
+        `paper_from_json` turns it back into a Paper."""
+        with self._read() as db:
+            row = db.execute("SELECT snapshot FROM papers WHERE id = ?", (id,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return json.loads(row[0])
+        except ValueError:
+            raise UserDataError(
+                f"user data at {self.path} is damaged: bad snapshot of paper {id}"
+            ) from None
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def state(self, id: str) -> PaperState:
+        return self.states([id])[id]
+
+    def states(self, ids: Iterable[str] | None = None) -> dict[str, PaperState]:
+        """The state of each id (ids without user data share one empty PaperState), or of
+        every id with user data when `ids` is None. User data is small next to a library of
+        100k papers, so this reads all of it in one query and filters here."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT 's', id, at FROM stars UNION ALL SELECT 'r', id, at FROM reads "
+                "UNION ALL SELECT 't', id, tag FROM tags UNION ALL SELECT 'n', id, text FROM notes"
+            ).fetchall()
+        parts: dict[str, dict] = {}
+        for kind, pid, value in rows:
+            p = parts.setdefault(pid, {})
+            if kind == "t":
+                p.setdefault("tags", []).append(value)
+            else:
+                p[kind] = value
+        built = {pid: _state(p) for pid, p in parts.items()}
+        if ids is None:
+            return built
+        return {pid: built.get(pid, EMPTY) for pid in ([ids] if isinstance(ids, str) else ids)}
+
+    def starred_ids(self) -> set[str]:
+        return self._ids("SELECT id FROM stars")
+
+    def read_ids(self) -> set[str]:
+        return self._ids("SELECT id FROM reads")
+
+    def tagged_ids(self, tag: str) -> set[str]:
+        return self._ids("SELECT id FROM tags WHERE key = ?", normalise_tag(tag).casefold())
+
+    def all_ids(self) -> set[str]:
+        """Every id the user has starred, marked read, tagged or annotated."""
+        return self._ids(
+            "SELECT id FROM stars UNION SELECT id FROM reads "
+            "UNION SELECT id FROM tags UNION SELECT id FROM notes"
+        )
+
+    def tags(self) -> list[tuple[str, int]]:
+        """Each tag in use with how many papers carry it, by name without case."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT MIN(tag), COUNT(*) FROM tags GROUP BY key ORDER BY key"
+            ).fetchall()
+        return [(t, n) for t, n in rows]
+
+    def data_version(self) -> int:
+        """A number that changes whenever any process (this one too) commits a change, so a
+        long-running reader can poll it cheaply and reload only when it moved."""
+        with self._read() as db:
+            return db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()[0]
+
+    def _ids(self, sql: str, *args: object) -> set[str]:
+        with self._read() as db:
+            return {r[0] for r in db.execute(sql, args)}
+
+    # -- maintenance ------------------------------------------------------------------------
+
+    def backup(self, dest_dir: Path) -> Path:
+        """Copy the store, consistently even while others write, to a new timestamped file
+        in `dest_dir`; return its path. Written under a temporary name first, so a backup
+        that is there is whole."""
+        dest_dir = Path(dest_dir)
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        dest = dest_dir / f"userdata-{stamp}.sqlite"
+        n = 1
+        while dest.exists():
+            dest = dest_dir / f"userdata-{stamp}-{n}.sqlite"
+            n += 1
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+        try:
+            with self._lock, self._guard():
+                target = sqlite3.connect(tmp)
+                try:
+                    self._db.backup(target)
+                finally:
+                    target.close()
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return dest
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _time(s: str | None) -> datetime | None:
+    return datetime.fromisoformat(s) if s else None
+
+
+def _id(pid: str) -> str:
+    if not isinstance(pid, str) or not _ID.fullmatch(pid):
+        raise ValueError(f"not a paper id (12 lowercase hex digits): {pid!r}")
+    return pid
+
+
+def _ids(ids: str | Iterable[str]) -> list[str]:
+    # A lone str is one id, not twelve one-letter ones; duplicates count once.
+    return list(dict.fromkeys(_id(i) for i in ([ids] if isinstance(ids, str) else ids)))
+
+
+def _tags(tags: Iterable[str]) -> list[str]:
+    if isinstance(tags, str):
+        tags = [tags]
+    seen: dict[str, str] = {}
+    for t in tags:
+        t = normalise_tag(t)
+        seen.setdefault(t.casefold(), t)
+    return list(seen.values())
+
+
+def _name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise ValueError("a saved search needs a name")
+    return name
+
+
+def _present(db: sqlite3.Connection, table: str, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(ids), 500):  # stay under SQLite's limit on bound parameters
+        chunk = ids[i : i + 500]
+        sql = f"SELECT id FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})"
+        found.update(r[0] for r in db.execute(sql, chunk))
+    return found
+
+
+def _state(p: dict) -> PaperState:
+    return PaperState(
+        starred="s" in p,
+        starred_at=_time(p.get("s")),
+        read="r" in p,
+        read_at=_time(p.get("r")),
+        tags=tuple(sorted(p.get("tags", ()), key=str.casefold)),
+        note=p.get("n"),
+    )
+
+
+def _papers(n: int, ids: list[str] | None = None) -> str:
+    if n == 1 and ids:
+        return ids[0]
+    return f"{n} paper" if n == 1 else f"{n} papers"
+
+
+def _list(word: str, items: list[str]) -> str:
+    if not items:
+        return f"no {word}s"
+    return f"{word} {items[0]}" if len(items) == 1 else f"{word}s {', '.join(items)}"

@@ -1,0 +1,322 @@
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from index import userdata as userdata_module
+from index.models import Paper, Sighting
+from index.userdata import FILENAME, UserData, UserDataError, normalise_tag, paper_from_json
+
+ROOT = Path(__file__).resolve().parent.parent
+A, B, C = "a1" * 6, "b2" * 6, "c3" * 6
+
+
+@pytest.fixture
+def ud(tmp_path: Path):
+    with UserData(tmp_path / "home") as store:
+        yield store
+
+
+# -- stars and read marks ---------------------------------------------------------------------
+
+
+def test_star_reports_what_changed_and_undo_restores_exactly(ud: UserData) -> None:
+    first = ud.star([A])
+    starred_at = ud.state(A).starred_at
+    assert first.changed == (A,) and first.unchanged == ()
+
+    second = ud.star([A, B, B])  # A already starred; B given twice counts once
+    assert second.changed == (B,) and second.unchanged == (A,)
+    assert ud.starred_ids() == {A, B}
+
+    assert ud.undo() == f"unstarred {B}"
+    # A was starred before the command: it stays starred, with its original time.
+    assert ud.starred_ids() == {A}
+    assert ud.state(A).starred_at == starred_at
+
+    assert ud.undo() == f"unstarred {A}"
+    assert ud.starred_ids() == set()
+    assert ud.undo() is None
+
+
+def test_undo_of_unstar_brings_back_the_original_star_time(ud: UserData) -> None:
+    ud.star([A, B])
+    before = ud.states([A, B])
+    assert ud.unstar([A, B, C]).changed == (A, B)
+    assert ud.starred_ids() == set()
+    assert ud.undo() == "starred 2 papers again"
+    assert ud.states([A, B]) == before
+
+
+def test_a_command_that_changed_nothing_is_undone_as_nothing(ud: UserData) -> None:
+    ud.star([A])
+    assert not ud.star([A])  # Change is falsy when nothing changed
+    message = ud.undo()
+    assert message is not None and message.startswith("nothing to revert")
+    assert ud.starred_ids() == {A}  # the earlier, unrelated star survived
+    ud.undo()
+    assert ud.starred_ids() == set()
+
+
+def test_read_marks_round_trip(ud: UserData) -> None:
+    assert ud.mark_read([A, B]).changed == (A, B)
+    assert ud.read_ids() == {A, B}
+    assert ud.state(A).read and ud.state(A).read_at is not None
+    assert ud.mark_unread(A).changed == (A,)  # a lone id is one id, not twelve letters
+    assert ud.read_ids() == {B}
+    assert ud.undo() == f"marked {A} read again"
+    assert ud.read_ids() == {A, B}
+    assert ud.undo() == "marked 2 papers unread"
+    assert ud.read_ids() == set()
+
+
+def test_a_bad_id_is_refused_before_anything_changes(ud: UserData) -> None:
+    with pytest.raises(ValueError, match="not a paper id"):
+        ud.star([A, "2401.12345"])
+    assert ud.starred_ids() == set()
+    assert ud.undo() is None
+
+
+# -- tags -------------------------------------------------------------------------------------
+
+
+def test_tags_keep_their_first_spelling_and_compare_without_case(ud: UserData) -> None:
+    assert ud.add_tags(A, ["  LoRA ", "peft"]).changed == ("LoRA", "peft")
+    change = ud.add_tags(B, ["lora", "PEFT", "lora"])
+    assert change.changed == ("LoRA", "peft")  # one spelling library-wide
+    assert ud.add_tags(B, ["LORA"]).unchanged == ("LORA",)
+    assert ud.tags() == [("LoRA", 2), ("peft", 2)]
+    assert ud.tagged_ids("lora") == {A, B}
+    assert ud.state(B).tags == ("LoRA", "peft")
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "long context", "a,b", "x;y", "tab\there"])
+def test_unusable_tags_are_refused_with_a_reason(ud: UserData, bad: str) -> None:
+    with pytest.raises(ValueError):
+        normalise_tag(bad)
+    with pytest.raises(ValueError):
+        ud.add_tags(A, ["fine", bad])
+    assert ud.state(A).tags == ()
+
+
+def test_undo_of_tag_removes_only_the_tags_it_added(ud: UserData) -> None:
+    ud.add_tags(A, ["lora"])
+    assert ud.add_tags(A, ["lora", "rlhf", "moe"]).changed == ("rlhf", "moe")
+    assert ud.undo() == f"removed tags rlhf, moe from {A}"
+    assert ud.state(A).tags == ("lora",)
+
+
+def test_undo_of_untag_puts_back_the_same_tags(ud: UserData) -> None:
+    ud.add_tags(A, ["LoRA", "rlhf"])
+    removed = ud.remove_tags(A, ["lora", "never-there"])
+    assert removed.changed == ("LoRA",) and removed.unchanged == ("never-there",)
+    assert ud.state(A).tags == ("rlhf",)
+    assert ud.undo() == f"put back tag LoRA on {A}"
+    assert ud.state(A).tags == ("LoRA", "rlhf")
+    assert ud.tagged_ids("LORA") == {A}
+
+
+# -- notes ------------------------------------------------------------------------------------
+
+
+def test_note_edits_undo_back_to_the_previous_text(ud: UserData) -> None:
+    assert ud.set_note(A, "first thoughts\n").changed == (A,)
+    assert ud.state(A).note == "first thoughts"  # editors' final newline dropped
+    ud.set_note(A, "second thoughts")
+    assert ud.set_note(A, "second thoughts").unchanged == (A,)
+    ud.undo()  # the no-op
+    assert ud.undo() == f"restored the note of {A}"
+    assert ud.state(A).note == "first thoughts"
+
+    ud.set_note(A, "  ")  # blank deletes
+    assert ud.state(A).note is None and A not in ud.all_ids()
+    assert ud.undo() == f"restored the note of {A}"
+    assert ud.state(A).note == "first thoughts"
+    assert ud.undo() == f"removed the note of {A}"
+    assert ud.state(A).note is None
+
+
+# -- saved searches ---------------------------------------------------------------------------
+
+
+def test_saved_searches_replace_and_undo(ud: UserData) -> None:
+    ud.save_search(" lora ", "lora AND starred")
+    created = ud.saved("lora").created
+    assert ud.save_search("lora", "lora OR peft").changed == ("lora",)
+    replaced = ud.saved("lora")
+    assert replaced.query == "lora OR peft" and replaced.created == created
+    assert ud.undo() == "restored the saved search 'lora'"
+    assert ud.saved("lora").query == "lora AND starred"
+
+    ud.save_search("Agents", "agent")
+    assert [s.name for s in ud.saved_searches()] == ["Agents", "lora"]
+    assert ud.unsave_search("agents").unchanged == ("agents",)  # names are exact
+    assert ud.unsave_search("Agents").changed == ("Agents",)
+    assert ud.saved("Agents") is None
+    ud.undo()
+    ud.undo()
+    assert ud.saved("Agents").query == "agent"
+
+
+# -- reads ------------------------------------------------------------------------------------
+
+
+def test_states_of_a_hundred_thousand_ids_is_one_quick_read(ud: UserData) -> None:
+    ud.star([A])
+    ud.add_tags(B, ["x", "a"])
+    ud.set_note(C, "note")
+    ids = [f"{i:012x}" for i in range(100_000)] + [A, B, C]
+    t0 = time.perf_counter()
+    states = ud.states(ids)
+    elapsed = time.perf_counter() - t0
+    assert len(states) == len(ids)
+    assert states[A].starred and states[B].tags == ("a", "x") and states[C].note == "note"
+    assert not states["000000000000"].starred
+    assert elapsed < 1.0, elapsed
+    assert set(ud.states()) == {A, B, C} == ud.all_ids()
+
+
+def test_data_version_moves_when_another_process_commits(tmp_path: Path) -> None:
+    with UserData(tmp_path) as reader, UserData(tmp_path) as writer:
+        v0 = reader.data_version()
+        assert reader.data_version() == v0  # reading does not move it
+        writer.star([A])
+        v1 = reader.data_version()
+        assert v1 != v0
+        assert reader.undo() == f"unstarred {A}"  # undo is shared: the log is in the file
+        assert writer.data_version() not in (v0, v1)
+        assert writer.starred_ids() == set()
+
+
+def test_remembered_paper_round_trips(ud: UserData) -> None:
+    paper = Paper(
+        id=A,
+        title="LoRA: Low-Rank Adaptation",
+        abstract="We propose…",
+        authors=7,
+        organization="Microsoft",
+        published=date(2021, 6, 17),
+        upvotes=42,
+        digests=(Sighting("/d/2024-03-12.md", date(2024, 3, 12)), Sighting("/d/x.md", None)),
+        first_seen=date(2024, 3, 12),
+        last_seen=date(2024, 3, 12),
+        links=("https://arxiv.org/abs/2106.09685",),
+    )
+    assert ud.remembered(A) is None
+    ud.remember(paper)
+    assert paper_from_json(ud.remembered(A)) == paper
+    assert ud.undo() is None  # remembering is not a user change
+
+
+def test_backup_is_a_complete_readable_copy(ud: UserData, tmp_path: Path) -> None:
+    ud.star([A])
+    ud.add_tags(B, ["lora"])
+    first = ud.backup(tmp_path / "backups")
+    second = ud.backup(tmp_path / "backups")
+    assert first != second and first.exists() and second.exists()
+    assert [p.name for p in (tmp_path / "backups").iterdir() if p.name.startswith(".")] == []
+    copy_home = tmp_path / "restored"
+    copy_home.mkdir()
+    (copy_home / FILENAME).write_bytes(first.read_bytes())
+    with UserData(copy_home) as copy:
+        assert copy.starred_ids() == {A} and copy.tagged_ids("lora") == {B}
+
+
+def test_undo_log_keeps_only_the_recent_commands(
+    ud: UserData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(userdata_module, "UNDO_DEPTH", 3)
+    for pid in (A, B, C, "d4" * 6):
+        ud.star([pid])
+    undone = [ud.undo() for _ in range(4)]
+    assert undone[3] is None and ud.starred_ids() == {A}
+
+
+# -- two processes at once --------------------------------------------------------------------
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    home, go, n = tmp_path / "home", tmp_path / "go", 300
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "tests" / "_userdata_worker.py"),
+                str(home),
+                str(w),
+                str(n),
+                str(go),
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in (1, 2)
+    ]
+    time.sleep(0.3)  # let both interpreters start and wait on the go file
+    go.touch()
+    for w in workers:
+        _, err = w.communicate(timeout=60)
+        assert w.returncode == 0, err
+    with UserData(home) as ud:
+        for worker in (1, 2):
+            ids = {f"{worker:02x}{i:010x}" for i in range(n // 2)}
+            assert ud.starred_ids() >= ids
+            assert ud.tagged_ids(f"w{worker}") == ids
+        tags = dict(ud.tags())
+        assert all(tags[f"n{i}"] == 2 for i in range(1, n, 2))
+        assert len(ud.starred_ids()) == n
+
+
+# -- damaged or unusable files ----------------------------------------------------------------
+
+
+def test_a_file_that_is_not_a_database_is_reported_and_kept(tmp_path: Path) -> None:
+    damaged = tmp_path / FILENAME
+    content = b"these are my notes, not a database\n" * 200
+    damaged.write_bytes(content)
+    with pytest.raises(UserDataError) as caught:
+        UserData(tmp_path)
+    message = str(caught.value)
+    assert str(damaged) in message and "damaged" in message and "not a database" in message
+    assert damaged.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == [FILENAME]
+
+
+def test_a_corrupted_page_is_reported_not_raised_raw(tmp_path: Path) -> None:
+    with UserData(tmp_path) as ud:
+        ud.star([f"{i:012x}" for i in range(2000)])  # several pages of the stars table
+    path = tmp_path / FILENAME
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    data[page * 2 : page * 4] = b"\xff" * (page * 2)  # scribble over pages 3 and 4
+    path.write_bytes(bytes(data))
+    damaged = bytes(data)
+    with pytest.raises(UserDataError, match="damaged"), UserData(tmp_path) as ud:
+        ud.starred_ids()
+        ud.star([A])
+    assert path.read_bytes() == damaged
+
+
+def test_a_store_from_a_newer_papers_is_refused(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / FILENAME)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(UserDataError, match="newer version of papers"):
+        UserData(tmp_path)
+
+
+def test_a_home_that_is_a_file_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "home").write_text("oops")
+    with pytest.raises(UserDataError, match="cannot create"):
+        UserData(tmp_path / "home")
