@@ -85,7 +85,14 @@ def parse_digest(data: bytes, *, name: str = "<digest>", mtime: date | None = No
             lines[i] = line[:_MAX_LINE]
     parser = _Parser(lines, name, mtime, problems)
     digest = parser.run()
-    if not digest.entries:
+    has_meta = any(e.published or e.authors or e.organization for e in digest.entries)
+    if digest.entries and not (parser.saw_header or parser.saw_date or has_meta
+                               or _NAME_DATE_RE.search(Path(name).name)):
+        # A notes file in a scanned folder must not turn into papers.
+        problems[:] = [Problem(name, 1, "does not look like a Daily Papers digest "
+                                        "(no header, no date line, no metadata); skipped")]
+        digest.entries = []
+    elif not digest.entries:
         problems.append(
             Problem(name, 1, "no digest entries found; is this a saved Daily Papers page?")
         )
@@ -177,6 +184,8 @@ class _Parser:
         self.problems = problems
         self.i = 0
         self.date: date | None = None
+        self.saw_header = False
+        self.saw_date = False
 
     def problem(self, line_index: int, message: str) -> None:
         self.problems.append(Problem(self.name, line_index + 1, message))
@@ -206,18 +215,18 @@ class _Parser:
 
     def read_header(self) -> None:
         j = self.peek_nonblank(0)
-        saw_header = False
         while j < len(self.lines) and self.line(j).lower() in HEADER_LINES:
-            saw_header = True
+            self.saw_header = True
             j = self.peek_nonblank(j + 1)
         parsed = parse_date_line(self.line(j)) if j < len(self.lines) else None
         # A date line right at the top is the digest date even without header lines,
         # unless it carries an upvote count (then it is a title that looks like a date).
         if parsed and parsed[3] is None:
+            self.saw_date = True
             self.date = self.digest_date(parsed[0], parsed[1], parsed[2])
             j += 1
         else:
-            if saw_header or j < len(self.lines):
+            if self.saw_header or j < len(self.lines):
                 self.problem(min(j, len(self.lines) - 1), "no digest date line after the header")
             self.date = self.digest_date(None, None, None)
         self.i = j

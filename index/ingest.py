@@ -54,6 +54,7 @@ class IngestReport:
     files_scanned: int = 0
     files_changed: int = 0
     files_removed: int = 0
+    files_read: int = 0  # files whose bytes were read (changed, or touched and hashed)
     papers_added: int = 0
     papers_updated: int = 0
     papers_removed: int = 0
@@ -211,6 +212,7 @@ def _update(home, index_dir: Path, manifest: dict, sources, procs, optimize, pro
         except OSError as exc:
             report.problems.append(Problem(key, 0, f"cannot read: {exc.strerror}"))
             continue
+        report.files_read += 1
         digest_hash = hashlib.sha1(data).hexdigest()
         if rec and rec["sha1"] == digest_hash:
             rec["mtime_ns"] = st.st_mtime_ns  # touched, not changed: remember, don't re-read

@@ -55,6 +55,14 @@ def cli(ctx: click.Context, home: str | None) -> None:
         run_reader(ctx.obj.home)
 
 
+@cli.command()
+def demo() -> None:
+    """Open the reader on a demo library (your own library is not touched)."""
+    from tui.launch import run_demo
+
+    run_demo()
+
+
 # -- ingest -----------------------------------------------------------------------------
 
 

@@ -1,0 +1,64 @@
+"""Shared test helpers: fixture digests written here, and the real data when it exists."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+HEADER = (
+    "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\n"
+    "byAK and the research community\n\n"
+)
+
+
+def entry(title: str, abstract: str, meta: str | None = None) -> str:
+    """One entry in page-dump layout; `meta` is the block after the abstract, if any."""
+    text = f"{title}\n\n{abstract}\n\n"
+    if meta:
+        text += meta.strip("\n") + "\n\n"
+    return text
+
+
+def digest(date_line: str, *entries: str, header: bool = True) -> str:
+    return (HEADER if header else "") + f"{date_line}\n\n" + "".join(entries)
+
+
+def write(path: Path, text: str | bytes, mtime: str | None = "2025-12-10") -> Path:
+    """Write a digest file; pin its mtime because the digest year can come from it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_bytes(text)
+    if mtime:
+        ts = datetime.fromisoformat(mtime).timestamp()
+        os.utime(path, (ts, ts))
+    return path
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """A fresh library directory, also set as $PAPERS_HOME for the CLI."""
+    h = tmp_path / "home"
+    monkeypatch.setenv("PAPERS_HOME", str(h))
+    return h
+
+
+@pytest.fixture
+def shared_digests(tmp_path) -> Path:
+    """The five real digests copied to a temporary folder with a pinned mtime (2025-12-10)."""
+    src = SHARED / "digests"
+    if not src.is_dir():
+        pytest.skip("../shared is not present")
+    out = tmp_path / "real"
+    out.mkdir()
+    for f in sorted(src.glob("*.txt")):
+        write(out / f.name, f.read_bytes())
+    return out

@@ -1,0 +1,141 @@
+"""Incremental ingest: what is re-read, what is removed, rebuilds, locks and crashes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import date
+
+import pytest
+from conftest import FIXTURES, digest, entry, write
+
+import index.ingest as ingest_mod
+from index.identity import paper_id
+from index.ingest import ingest, ingest_lock
+from index.library import INDEX_DIR, MANIFEST, Library, LibraryBusy
+
+
+@pytest.fixture
+def folder(tmp_path):
+    out = tmp_path / "digests"
+    for f in FIXTURES.glob("sample-*.txt"):
+        write(out / f.name, f.read_text("utf-8"))
+    return out
+
+
+def titles(home):
+    lib = Library(home)
+    return sorted(h.paper.title for h in lib.search("").hits())
+
+
+def test_same_paper_in_two_digests_is_one_paper(home, folder):
+    report = ingest(home, [folder])
+    assert report.files_changed == 2 and report.papers_added == 7
+    lib = Library(home)
+    s2ft = lib.get(paper_id("S^{2}FT: Efficient, Scalable and Generalizable LLM Fine-tuning "
+                            "by Structured Sparsity"))
+    assert [(s.file.endswith("12-09.txt"), s.date) for s in s2ft.digests] == [
+        (True, date(2025, 12, 9)), (False, date(2025, 12, 10))]
+    assert (s2ft.first_seen, s2ft.last_seen) == (date(2025, 12, 9), date(2025, 12, 10))
+    # The newest digest gives the text and the latest upvote count.
+    assert s2ft.title.startswith("S$^{2}$FT") and s2ft.upvotes == 12
+
+
+def test_second_run_reads_nothing_touch_reads_one(home, folder):
+    ingest(home, [folder])
+    again = ingest(home, [folder])
+    assert (again.files_read, again.files_changed, again.changed) == (0, 0, False)
+    assert "nothing changed" in again.summary()
+    target = folder / "sample-2025-12-10.txt"
+    os.utime(target, (1_800_000_000, 1_800_000_000))  # touched, same bytes
+    touched = ingest(home, [folder])
+    assert (touched.files_read, touched.files_changed) == (1, 0)
+    assert ingest(home, [folder]).files_read == 0  # the new mtime was remembered
+    target.write_text(target.read_text("utf-8").replace("Pixtral 12B", "Pixtral 13B"), "utf-8")
+    edited = ingest(home, [folder])
+    assert (edited.files_read, edited.files_changed) == (1, 1)
+    assert (edited.papers_added, edited.papers_removed) == (1, 1)
+    assert "Pixtral 13B" in titles(home) and "Pixtral 12B" not in titles(home)
+
+
+def test_deleting_a_file_removes_exactly_its_papers(home, folder):
+    ingest(home, [folder])
+    (folder / "sample-2025-12-10.txt").unlink()
+    report = ingest(home, [folder])
+    assert (report.files_removed, report.papers_removed, report.papers_updated) == (1, 1, 1)
+    assert "Pixtral 12B" not in titles(home)
+    s2ft = Library(home).get(paper_id("S2FT: Efficient, Scalable and Generalizable LLM "
+                                      "Fine-tuning by Structured Sparsity"))
+    assert len(s2ft.digests) == 1 and s2ft.upvotes is None  # metadata of the digest left
+    assert len(titles(home)) == 6
+
+
+def test_rebuild_gives_the_same_library(home, folder):
+    ingest(home, [folder])
+    before = [p.paper.to_json() for p in Library(home).search("").hits()]
+    report = ingest(home, [folder], rebuild=True)
+    assert report.rebuilt and report.papers_added == 7
+    assert [p.paper.to_json() for p in Library(home).search("").hits()] == before
+    assert not (home / "index.new").exists() and not (home / "index.old").exists()
+
+
+def test_schema_change_rebuilds_with_a_message(home, folder):
+    ingest(home, [folder])
+    path = home / INDEX_DIR / MANIFEST
+    manifest = json.loads(path.read_text())
+    manifest["schema"] = 0
+    path.write_text(json.dumps(manifest))
+    report = ingest(home, [folder])
+    assert report.rebuilt and "format changed" in report.reason
+    assert len(titles(home)) == 7
+
+
+def test_second_ingest_reports_library_busy(home, folder):
+    with ingest_lock(home, timeout=1), pytest.raises(LibraryBusy, match="library busy"):
+        ingest(home, [folder], lock_timeout=0.2)
+
+
+def test_crash_between_commit_and_manifest_never_duplicates(home, folder, monkeypatch):
+    def crash(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ingest_mod, "_save_manifest", crash)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(home, [folder])
+    monkeypatch.undo()
+    report = ingest(home, [folder])
+    assert report.files_changed == 2  # the manifest was never written: read again
+    lib = Library(home)
+    assert lib.count() == 7 and len(titles(home)) == 7
+
+
+def test_crash_in_the_middle_of_writing_leaves_the_old_library(home, folder, monkeypatch):
+    ingest(home, [folder])
+    extra = write(folder / "2025-12-11.txt", digest("Dec 11", entry("New Paper", "New.")))
+    monkeypatch.setattr(ingest_mod, "paper_to_document",
+                        lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        ingest(home, [folder])
+    monkeypatch.undo()
+    assert len(titles(home)) == 7
+    assert ingest(home, [folder]).papers_added == 1
+    assert "New Paper" in titles(home)
+    extra.unlink()
+
+
+def test_unreadable_and_odd_sources_are_reported_not_fatal(home, folder, tmp_path):
+    (folder / "folder.txt").mkdir()
+    write(folder / "binary.txt", b"\x00\x01\x02garbage\x00")
+    os.symlink(folder, folder / "loop")
+    report = ingest(home, [folder, tmp_path / "missing"])
+    messages = " ".join(p.message for p in report.problems)
+    assert "binary" in messages and "no longer exists" in messages
+    assert len(titles(home)) == 7
+
+
+def test_index_deleted_is_rebuilt(home, folder):
+    ingest(home, [folder])
+    shutil.rmtree(home / INDEX_DIR)
+    report = ingest(home, [folder])
+    assert report.papers_added == 7 and len(titles(home)) == 7
