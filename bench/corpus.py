@@ -85,13 +85,9 @@ def normalise_title(s: str) -> str:
     return " ".join(s.split())
 
 
-_ODD_SPACE = re.compile(r"\s\s|[^\S ]|^\s|\s$")
-
-
 def normalise_abstract(s: str) -> str:
     """An abstract as one page-dump line (hard wraps and paragraph indents joined)."""
-    # Most abstracts are one clean line already; the regex check is cheaper than split+join.
-    return " ".join(s.split()) if _ODD_SPACE.search(s) else s
+    return " ".join(s.split())  # faster than any regex test for "already normal"
 
 
 _LATEX_CMD = re.compile(r"\\[A-Za-z]+")
@@ -259,7 +255,10 @@ _RARE = _words(
 
 # Zipf-ish frequencies without random.choices' slow cum_weights path: repeat by tier.
 _ABSTRACT_WORDS = _FUNCTION * 40 + _COMMON * 8 + _ML * 3 + _RARE
-_TITLE_WORDS = _COMMON[:40] + _ML * 3 + _RARE
+# Title Case once here rather than per word drawn; acronyms like LoRA stay as they are.
+_TITLE_WORDS = tuple(
+    w[0].upper() + w[1:] if w.islower() else w for w in _COMMON[:40] + _ML * 3 + _RARE
+)
 _TITLE_GLUE = _words("for with of in via and from to through beyond")
 # Abstracts are runs of shared sentences: sampling every word of 100k abstracts one by one
 # was most of the run time.
@@ -354,14 +353,13 @@ def _method_name(rng: random.Random) -> str:
 
 
 def _title_phrase(rng: random.Random, n: int) -> list[str]:
-    words: list[str] = []
-    for i in range(n):
-        glue = 0 < i < n - 1 and words[-1] not in _TITLE_GLUE and rng.random() < 0.3
-        if glue:
+    words = [_pick(rng, _TITLE_WORDS)]
+    for i in range(1, n):
+        # Glue words ("for", "via", ...) never start or end a title, nor follow each other.
+        if i < n - 1 and words[-1][0].isupper() and rng.random() < 0.3:
             words.append(_pick(rng, _TITLE_GLUE))
         else:
-            w = _pick(rng, _TITLE_WORDS)
-            words.append(w[0].upper() + w[1:] if w.islower() else w)
+            words.append(_pick(rng, _TITLE_WORDS))
     return words
 
 
