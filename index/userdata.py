@@ -51,6 +51,17 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "searches": ("name",),
 }
 
+_OUR_TABLES = {
+    "stars",
+    "reads",
+    "tags",
+    "notes",
+    "searches",
+    "papers",
+    "undo",
+    "meta",
+    "sqlite_sequence",
+}
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stars (id TEXT PRIMARY KEY, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reads (id TEXT PRIMARY KEY, at TEXT NOT NULL);
@@ -197,6 +208,15 @@ class UserData:
             )
         if version < SCHEMA_VERSION:
             with self._transaction():
+                # A SQLite file of some other program: refuse it rather than add our tables.
+                tables = {
+                    r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                }
+                if tables - _OUR_TABLES:
+                    raise UserDataError(
+                        f"{self.path} is not a papers user-data file (it has tables "
+                        f"{', '.join(sorted(tables - _OUR_TABLES))}); move it away"
+                    )
                 # Not executescript(): it would COMMIT first and break the transaction.
                 for statement in _statements(_SCHEMA):
                     db.execute(statement)
@@ -229,7 +249,7 @@ class UserData:
                     f"user data at {self.path} is busy: another papers process kept it locked "
                     f"for more than {BUSY_TIMEOUT_S:g} s; try again"
                 ) from None
-            if "unable to open" in msg or "readonly" in msg or "disk" in msg:
+            if "unable to open" in msg or "readonly" in msg or "disk I/O" in msg:
                 raise UserDataError(f"cannot use the user data at {self.path}: {msg}") from None
             raise UserDataError(f"user data at {self.path} is damaged: {msg}") from None
         except sqlite3.DatabaseError as e:

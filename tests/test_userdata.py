@@ -316,6 +316,18 @@ def test_a_store_from_a_newer_papers_is_refused(tmp_path: Path) -> None:
         UserData(tmp_path)
 
 
+def test_another_programs_database_is_left_alone(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / FILENAME)
+    db.execute("CREATE TABLE moz_places (url TEXT)")
+    db.commit()
+    db.close()
+    with pytest.raises(UserDataError, match="not a papers user-data file"):
+        UserData(tmp_path)
+    db = sqlite3.connect(tmp_path / FILENAME)
+    assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["moz_places"]
+    db.close()
+
+
 def test_a_home_that_is_a_file_is_reported(tmp_path: Path) -> None:
     (tmp_path / "home").write_text("oops")
     with pytest.raises(UserDataError, match="cannot create"):
