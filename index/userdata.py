@@ -370,46 +370,66 @@ class UserData:
 
     def add_tags(self, id: str, tags: Iterable[str]) -> Change:
         """Tag one paper; `changed` holds the tags it did not have before, as stored."""
-        pid = _id(id)
-        wanted = _tags(tags)
+        pid, wanted, now = _id(id), _tags(tags), _now()
         changed, unchanged, rows = [], [], []
-        now = _now()
         with self._write() as db:
             for tag in wanted:
-                key = tag.casefold()
-                if db.execute("SELECT 1 FROM tags WHERE id = ? AND key = ?", (pid, key)).fetchone():
-                    unchanged.append(tag)
-                    continue
-                # One spelling per tag across the library: reuse the one already in use.
-                spelled = db.execute(
-                    "SELECT tag FROM tags WHERE key = ? LIMIT 1", (key,)
-                ).fetchone()
-                tag = spelled[0] if spelled else tag
-                self._changing(db, rows, "tags", pid, key)
-                db.execute(
-                    "INSERT INTO tags (id, key, tag, at) VALUES (?, ?, ?, ?)", (pid, key, tag, now)
-                )
-                changed.append(tag)
+                added = self._add_tag(db, rows, pid, tag, now)
+                (changed if added else unchanged).append(added or tag)
             self._log(db, f"tag {pid}", f"removed {_list('tag', changed)} from {pid}", rows)
         return Change(tuple(changed), tuple(unchanged))
 
     def remove_tags(self, id: str, tags: Iterable[str]) -> Change:
         """Untag one paper; `changed` holds the tags it had, `unchanged` the ones it did not."""
-        pid = _id(id)
+        pid, unwanted = _id(id), _tags(tags)
         changed, unchanged, rows = [], [], []
         with self._write() as db:
-            for tag in _tags(tags):
-                row = db.execute(
-                    "SELECT tag FROM tags WHERE id = ? AND key = ?", (pid, tag.casefold())
-                ).fetchone()
-                if row is None:
-                    unchanged.append(tag)
-                    continue
-                self._changing(db, rows, "tags", pid, tag.casefold())
-                db.execute("DELETE FROM tags WHERE id = ? AND key = ?", (pid, tag.casefold()))
-                changed.append(row[0])
+            for tag in unwanted:
+                removed = self._remove_tag(db, rows, pid, tag.casefold())
+                (changed if removed else unchanged).append(removed or tag)
             self._log(db, f"untag {pid}", f"put back {_list('tag', changed)} on {pid}", rows)
         return Change(tuple(changed), tuple(unchanged))
+
+    def set_tags(self, id: str, tags: Iterable[str]) -> Change:
+        """Give one paper exactly these tags, as one command (one undo step), e.g. after
+        editing its tag list. `changed`: tags added or removed; `unchanged`: tags kept."""
+        pid, wanted, now = _id(id), _tags(tags), _now()
+        changed, unchanged, rows = [], [], []
+        with self._write() as db:
+            keys = {t.casefold() for t in wanted}
+            for key, tag in db.execute("SELECT key, tag FROM tags WHERE id = ?", (pid,)).fetchall():
+                if key in keys:
+                    unchanged.append(tag)
+                else:
+                    changed.append(self._remove_tag(db, rows, pid, key))
+            for tag in wanted:
+                if added := self._add_tag(db, rows, pid, tag, now):
+                    changed.append(added)
+            self._log(db, f"set the tags of {pid}", f"restored the tags of {pid}", rows)
+        return Change(tuple(changed), tuple(unchanged))
+
+    def _add_tag(
+        self, db: sqlite3.Connection, rows: list, pid: str, tag: str, now: str
+    ) -> str | None:
+        """Add `tag` to `pid` unless it has it; the tag as stored, or None."""
+        key = tag.casefold()
+        if db.execute("SELECT 1 FROM tags WHERE id = ? AND key = ?", (pid, key)).fetchone():
+            return None
+        # One spelling per tag across the library: reuse the one already in use.
+        spelled = db.execute("SELECT tag FROM tags WHERE key = ? LIMIT 1", (key,)).fetchone()
+        tag = spelled[0] if spelled else tag
+        self._changing(db, rows, "tags", pid, key)
+        db.execute("INSERT INTO tags (id, key, tag, at) VALUES (?, ?, ?, ?)", (pid, key, tag, now))
+        return tag
+
+    def _remove_tag(self, db: sqlite3.Connection, rows: list, pid: str, key: str) -> str | None:
+        """Remove the tag `key` from `pid` if it has it; the tag as it was stored, or None."""
+        row = db.execute("SELECT tag FROM tags WHERE id = ? AND key = ?", (pid, key)).fetchone()
+        if row is None:
+            return None
+        self._changing(db, rows, "tags", pid, key)
+        db.execute("DELETE FROM tags WHERE id = ? AND key = ?", (pid, key))
+        return row[0]
 
     # -- notes ------------------------------------------------------------------------------
 

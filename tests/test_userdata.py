@@ -123,6 +123,17 @@ def test_undo_of_untag_puts_back_the_same_tags(ud: UserData) -> None:
     assert ud.tagged_ids("LORA") == {A}
 
 
+def test_set_tags_is_one_command_that_undoes_in_one_step(ud: UserData) -> None:
+    ud.add_tags(A, ["LoRA", "rlhf"])
+    before = ud.state(A)
+    change = ud.set_tags(A, ["lora", "moe", " MoE "])
+    assert change.changed == ("rlhf", "moe") and change.unchanged == ("LoRA",)
+    assert ud.state(A).tags == ("LoRA", "moe")
+    assert ud.undo() == f"restored the tags of {A}"
+    assert ud.state(A) == before
+    assert not ud.set_tags(A, ["rlhf", "LORA"])  # same set: nothing changes
+
+
 # -- notes ------------------------------------------------------------------------------------
 
 
