@@ -1,0 +1,270 @@
+"""The reader's window on the library: queries, marks and counts, safe to use from workers.
+
+Widgets never touch Whoosh or SQLite: they get `Listing`s and `Row`s from here. Whoosh
+readers share file positions between threads, so every library call goes through one
+lock; searches run in a worker thread and the list pane only reads the few rows on screen,
+so the main thread waits on that lock for one search at most.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from index.export import ExportItem
+from index.library import Library, LibraryError, Results
+from index.models import Paper
+from index.query import FilterError, Plan, plan_query
+from index.userdata import UserData, UserDataError
+
+# UI sort names, in the order `o` cycles them, and the library's name for each.
+SORTS: dict[str, str] = {
+    "relevance": "relevance",
+    "newest": "date",
+    "most upvoted": "upvotes",
+    "title": "title",
+}
+
+
+@dataclass(frozen=True)
+class View:
+    """A library view from the filter pane; `value` is the tag, query, digest or month."""
+
+    kind: str  # all | unread | starred | tag | saved | digest | month
+    label: str
+    value: str = ""
+
+
+ALL = View("all", "All")
+
+
+@dataclass(frozen=True)
+class Row:
+    """What one list row shows, read once from the index."""
+
+    id: str
+    title: str
+    day: date | None
+    upvotes: int | None
+
+
+@dataclass
+class Listing:
+    """The papers of one view + query + sort, in order; rows are read only when shown."""
+
+    view: View = ALL
+    query: str = ""
+    sort: str = "newest"
+    results: Results | None = None
+    error: str | None = None
+    elapsed: float = 0.0
+    generation: int = 0  # bumped by the store for every new listing
+    _lock: threading.RLock | None = field(default=None, repr=False)
+    _rows: OrderedDict = field(default_factory=OrderedDict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.results) if self.results is not None else 0
+
+    @property
+    def terms(self) -> frozenset[str]:
+        return self.results.terms if self.results is not None else frozenset()
+
+    @property
+    def suggestion(self) -> str | None:
+        return self.results.suggestion if self.results is not None else None
+
+    def row(self, i: int) -> Row:
+        row = self._rows.get(i)
+        if row is not None:
+            self._rows.move_to_end(i)
+            return row
+        paper = self.paper(i)
+        row = Row(paper.id, paper.title, paper.published or paper.first_seen, paper.upvotes)
+        self._rows[i] = row
+        if len(self._rows) > 4000:  # a few screens' worth; old rows are cheap to read again
+            self._rows.popitem(last=False)
+        return row
+
+    def paper(self, i: int) -> Paper:
+        assert self.results is not None and self._lock is not None
+        with self._lock:
+            return self.results.paper(i)
+
+    def index_of(self, paper_id: str, near: int = 0, span: int = 400) -> int | None:
+        """Where `paper_id` is, looking around `near` first: a refresh keeps the cursor on
+        the same paper without reading 100k rows."""
+        n = len(self)
+        lo, hi = max(0, near - span), min(n, near + span)
+        for i in range(lo, hi):
+            if self.row(i).id == paper_id:
+                return i
+        return None
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The filter pane's views with how many papers each holds."""
+
+    total: int
+    unread: int
+    starred: int
+    tags: list[tuple[str, int]]
+    saved: list[tuple[str, str, int]]  # name, query, count
+    digests: list[tuple[str, str, int]]  # path, label, count
+    months: list[tuple[str, int]]  # "YYYY-MM", count
+
+
+class Store:
+    """The library and the user data of one papers home, for the reader."""
+
+    def __init__(self, home: Path):
+        self.home = Path(home)
+        self.library = Library(self.home)
+        self.userdata = UserData(self.home)
+        self._lock = threading.RLock()
+        self._generation = 0
+        self.starred: set[str] = set()
+        self.read: set[str] = set()
+        self.reload_marks()
+
+    def close(self) -> None:
+        with self._lock:
+            self.library.close()
+        self.userdata.close()
+
+    # -- what changed -------------------------------------------------------------------
+
+    def library_generation(self) -> int:
+        """The index's commit generation, -1 when there is no index yet."""
+        try:
+            return self.library.ix.latest_generation() if self.library.exists else -1
+        except LibraryError:
+            return -1
+
+    def data_version(self) -> int:
+        try:
+            return self.userdata.data_version()
+        except UserDataError:
+            return -1
+
+    def reload_marks(self) -> None:
+        self.starred = self.userdata.starred_ids()
+        self.read = self.userdata.read_ids()
+
+    def reopen(self) -> None:
+        """Forget the index handle: after a rebuild the old one points at deleted files."""
+        with self._lock:
+            self.library.close()
+
+    # -- queries ------------------------------------------------------------------------
+
+    def listing(self, view: View, query: str, sort: str) -> Listing:
+        """Run a view + query; errors become `Listing.error`, never exceptions."""
+        started = time.perf_counter()
+        self._generation += 1
+        out = Listing(view, query, sort, generation=self._generation, _lock=self._lock)
+        try:
+            plan = self.plan(view, query)
+            with self._lock:
+                if not self.library.exists:
+                    out.error = "no library yet"
+                    return out
+                # limit=count: without a limit the library returns its hits as a set, in
+                # no particular order, which would lose the sort.
+                limit = max(1, self.library.searcher().doc_count_all())
+                out.results = self.library.search(
+                    plan.text, sort=SORTS[sort], limit=limit,
+                    include=plan.include, exclude=plan.exclude,
+                )
+        except (LibraryError, FilterError, UserDataError, ValueError) as exc:
+            out.error = str(exc)
+        out.elapsed = time.perf_counter() - started
+        return out
+
+    def plan(self, view: View, query: str) -> Plan:
+        plans = [plan_query(query, self.userdata)]
+        if view.kind == "saved":
+            plans.append(plan_query(view.value, self.userdata))
+        plan = Plan(" ".join(f"({p.text})" for p in plans if p.text.strip()))
+        if len(plans) == 1:
+            plan.text = plans[0].text
+        for p in plans:
+            if p.include is not None:
+                plan.keep(p.include)
+            plan.exclude |= p.exclude
+        if view.kind == "unread":
+            plan.exclude |= self.read
+        elif view.kind == "starred":
+            plan.keep(set(self.starred))
+        elif view.kind == "tag":
+            plan.keep(self.userdata.tagged_ids(view.value))
+        elif view.kind == "digest":
+            entry = self.manifest_files().get(view.value, {})
+            plan.keep(set(entry.get("papers", ())))
+        elif view.kind == "month":
+            ids: set[str] = set()
+            for entry in self.manifest_files().values():
+                if (entry.get("date") or "").startswith(view.value):
+                    ids.update(entry.get("papers", ()))
+            plan.keep(ids)
+        return plan
+
+    def manifest_files(self) -> dict:
+        return self.library.manifest().get("files", {})
+
+    # -- single papers ------------------------------------------------------------------
+
+    def get(self, paper_id: str) -> Paper | None:
+        with self._lock:
+            try:
+                return self.library.get(paper_id)
+            except LibraryError:
+                return None
+
+    def similar(self, paper_id: str, top: int = 5) -> list[Paper]:
+        with self._lock:
+            try:
+                return [h.paper for h in self.library.more_like(paper_id, top=top)]
+            except LibraryError:
+                return []
+
+    def export_items(self, listing: Listing, limit: int = 5000) -> list[ExportItem]:
+        papers = [listing.paper(i) for i in range(min(len(listing), limit))]
+        states = self.userdata.states([p.id for p in papers])
+        return [ExportItem(p, states[p.id]) for p in papers]
+
+    # -- counts -------------------------------------------------------------------------
+
+    def counts(self) -> Counts:
+        with self._lock:
+            total = self.library.count() if self.library.exists else 0
+            files = self.manifest_files()
+        present: set[str] = set()
+        digests = []
+        months: dict[str, set[str]] = {}
+        for path, entry in files.items():
+            ids = entry.get("papers", ())
+            present.update(ids)
+            day = entry.get("date") or ""
+            digests.append((path, f"{day or '????-??-??'}  {Path(path).name}", len(ids), day))
+            if day:
+                months.setdefault(day[:7], set()).update(ids)
+        digests.sort(key=lambda d: d[3], reverse=True)
+        saved = []
+        for s in self.userdata.saved_searches():
+            found = self.listing(View("saved", s.name, s.query), "", "newest")
+            saved.append((s.name, s.query, len(found)))
+        read_here = len(self.read & present) if present else len(self.read)
+        return Counts(
+            total=total,
+            unread=max(0, total - read_here),
+            starred=len(self.starred & present) if present else len(self.starred),
+            tags=self.userdata.tags(),
+            saved=saved,
+            digests=[(p, label, n) for p, label, n, _ in digests],
+            months=sorted(((m, len(ids)) for m, ids in months.items()), reverse=True),
+        )

@@ -1,0 +1,76 @@
+"""The filter pane: library views with live counts; selecting one filters the list."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from tui.store import ALL, Counts, View
+from tui.text import clean
+
+GROUPS = ("Tags", "Saved searches", "Digests", "Months")
+
+
+def _label(name: str, count: int | None) -> Text:
+    text = Text(clean(name))
+    if count is not None:
+        text.append(f"  {count:,}", style="dim")
+    return text
+
+
+class FilterPane(Tree[View | None]):
+    """A tree of views; groups are expanded by the user and stay so across refreshes."""
+
+    class ViewSelected(Message):
+        def __init__(self, view: View) -> None:
+            super().__init__()
+            self.view = view
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(Text("Library"), data=None, **kwargs)
+        self.show_root = False
+        self.guide_depth = 2
+        self.selected: View = ALL
+        self._expanded: set[str] = {"Tags", "Saved searches"}
+
+    def update_counts(self, counts: Counts) -> None:
+        for node in self.root.children:
+            if node.data is None and node.allow_expand:
+                name = node.label.plain.split("  ")[0]
+                (self._expanded.add if node.is_expanded else self._expanded.discard)(name)
+        self.clear()
+        root = self.root
+        keep: TreeNode | None = None
+
+        def leaf(parent: TreeNode, view: View, count: int | None) -> None:
+            nonlocal keep
+            node = parent.add_leaf(_label(view.label, count), data=view)
+            if view == self.selected:
+                keep = node
+
+        leaf(root, ALL, counts.total)
+        leaf(root, View("unread", "Unread"), counts.unread)
+        leaf(root, View("starred", "Starred"), counts.starred)
+        groups = {
+            "Tags": [(View("tag", "#" + t, t), n) for t, n in counts.tags],
+            "Saved searches": [(View("saved", name, q), n) for name, q, n in counts.saved],
+            "Digests": [(View("digest", label, path), n) for path, label, n in counts.digests],
+            "Months": [(View("month", m, m), n) for m, n in counts.months],
+        }
+        for name in GROUPS:
+            items = groups[name]
+            group = root.add(_label(name, len(items)), data=None,
+                             expand=name in self._expanded, allow_expand=bool(items))
+            for view, n in items:
+                leaf(group, view, n)
+        if keep is not None:
+            self.move_cursor(keep)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        event.stop()
+        view = event.node.data
+        if view is not None:
+            self.selected = view
+            self.post_message(self.ViewSelected(view))

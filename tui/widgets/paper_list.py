@@ -1,0 +1,209 @@
+"""The list pane: one row per paper, drawn with the Line API.
+
+Only the rows on screen are ever read or rendered, so 100,000 papers cost the same as 30:
+the widget holds a `Listing` (a sequence of index docnums), tells the scroll machinery how
+tall it is, and builds a `Strip` for each visible line on demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from index.library import highlight_spans
+from tui.store import Listing, Row
+from tui.text import highlighted
+
+STAR, UNREAD = "★", "●"
+
+
+@dataclass(frozen=True)
+class Marks:
+    """The user's marks the rows show; replaced whole when the user data changes."""
+
+    starred: frozenset[str] = frozenset()
+    read: frozenset[str] = frozenset()
+
+
+class PaperList(ScrollView, can_focus=True):
+    """A cursor over a `Listing`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "cursor(1)", "Down", show=False),
+        Binding("k,up", "cursor(-1)", "Up", show=False),
+        Binding("g,home", "first", "First", show=False),
+        Binding("G,end", "last", "Last", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("enter", "open", "Open"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "paper-list--cursor",
+        "paper-list--cursor-blurred",
+        "paper-list--star",
+        "paper-list--unread",
+        "paper-list--date",
+        "paper-list--upvotes",
+        "paper-list--highlight",
+        "paper-list--read",
+        "paper-list--empty",
+    }
+
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
+
+    class Highlighted(Message):
+        """The cursor moved to another paper (None: the list is empty)."""
+
+        def __init__(self, index: int, paper_id: str | None) -> None:
+            super().__init__()
+            self.index = index
+            self.paper_id = paper_id
+
+    class Opened(Message):
+        """The user opened the paper under the cursor (enter or double click)."""
+
+        def __init__(self, index: int, paper_id: str) -> None:
+            super().__init__()
+            self.index = index
+            self.paper_id = paper_id
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.listing = Listing()
+        self.marks = Marks()
+        self.empty_message = "No papers."
+        self.drawn_generation = -1  # the listing generation last painted (for the bench)
+
+    # -- data ---------------------------------------------------------------------------
+
+    def show_listing(self, listing: Listing, keep: str | None = None) -> None:
+        """Show a new listing; keep the cursor on paper `keep` when it is still there."""
+        old = self.cursor
+        self.listing = listing
+        self.virtual_size = Size(self.scrollable_content_region.width, len(listing))
+        index = listing.index_of(keep, near=old) if keep and len(listing) else None
+        if index is None:
+            self.scroll_to(y=0, animate=False, immediate=True)
+        self.cursor = index if index is not None else 0
+        self.refresh()
+
+    def set_marks(self, marks: Marks) -> None:
+        self.marks = marks
+        self.refresh()
+
+    @property
+    def current(self) -> Row | None:
+        if 0 <= self.cursor < len(self.listing):
+            return self.listing.row(self.cursor)
+        return None
+
+    # -- cursor -------------------------------------------------------------------------
+
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, len(self.listing) - 1)) if len(self.listing) else 0
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh_line(old)
+        self.refresh_line(new)
+        self.scroll_to_region(Region(0, new, 1, 1), animate=False, immediate=True,
+                              x_axis=False)
+        row = self.current
+        self.post_message(self.Highlighted(new, row.id if row else None))
+
+    def action_cursor(self, delta: int) -> None:
+        self.cursor += delta
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self.cursor = len(self.listing) - 1
+
+    def action_page(self, direction: int) -> None:
+        step = max(1, self.scrollable_content_region.height - 1)
+        self.cursor += direction * step
+
+    def action_open(self) -> None:
+        row = self.current
+        if row is not None:
+            self.post_message(self.Opened(self.cursor, row.id))
+
+    def on_click(self, event: events.Click) -> None:
+        index = self.scroll_offset.y + event.y
+        if 0 <= index < len(self.listing):
+            self.cursor = index
+            if event.chain >= 2:
+                self.action_open()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.listing))
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = self.scroll_offset.y + y
+        self.drawn_generation = self.listing.generation
+        if not len(self.listing):
+            if y == 1:
+                text = Text(f"  {self.empty_message}", end="")
+                style = self.get_component_rich_style("paper-list--empty")
+                return Strip(text.render(self.app.console), text.cell_len).crop_extend(
+                    0, width, style)
+            return Strip.blank(width, self.rich_style)
+        if index >= len(self.listing):
+            return Strip.blank(width, self.rich_style)
+        row = self.listing.row(index)
+        text = self.row_text(row)
+        strip = Strip(list(text.render(self.app.console)), text.cell_len)
+        strip = strip.crop_extend(0, width, None).apply_style(self.rich_style)
+        if index == self.cursor:
+            name = "paper-list--cursor" if self.has_focus else "paper-list--cursor-blurred"
+            strip = strip.apply_style(self.get_component_rich_style(name))
+        return strip.apply_meta({"row": index})
+
+    def row_text(self, row: Row) -> Text:
+        """One row as literal text: marks, date, upvotes, the title with query terms lit."""
+        style = self.get_component_rich_style
+        starred = row.id in self.marks.starred
+        unread = row.id not in self.marks.read
+        text = Text(end="", no_wrap=True, overflow="ellipsis")
+        text.append(STAR if starred else " ", style("paper-list--star"))
+        text.append(" ")
+        text.append(UNREAD if unread else " ", style("paper-list--unread"))
+        text.append(" ")
+        day = row.day.isoformat() if row.day else "          "
+        text.append(day, style("paper-list--date"))
+        votes = f"{row.upvotes:>5}" if row.upvotes else "     "
+        text.append(votes, style("paper-list--upvotes"))
+        text.append("  ")
+        spans = highlight_spans(row.title, self.listing.terms)
+        title = highlighted(row.title, spans, style=style("paper-list--highlight"),
+                            base="" if unread else style("paper-list--read"))
+        text.append_text(title)
+        width = self.scrollable_content_region.width
+        if text.cell_len > width > 1:
+            text.truncate(width, overflow="ellipsis")
+        return text
+
+    def __len__(self) -> int:
+        return len(self.listing)
+
+
+def plain_lines(widget: PaperList) -> list[str]:
+    """The visible rows as plain text (for tests and the bench)."""
+    return [widget.render_line(y).text for y in range(widget.scrollable_content_region.height)]
+
+
+__all__ = ["Marks", "PaperList", "plain_lines"]
