@@ -51,17 +51,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "searches": ("name",),
 }
 
-_OUR_TABLES = {
-    "stars",
-    "reads",
-    "tags",
-    "notes",
-    "searches",
-    "papers",
-    "undo",
-    "meta",
-    "sqlite_sequence",
-}
+_OUR_TABLES = {*_KEYS, "papers", "undo", "meta", "sqlite_sequence"}
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stars (id TEXT PRIMARY KEY, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reads (id TEXT PRIMARY KEY, at TEXT NOT NULL);
