@@ -7,25 +7,26 @@ digest file. Writing happens in `index.ingest`; this module only reads.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import qparser, query, sorting
 from whoosh.analysis import StemmingAnalyzer
-from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.columns import NumericColumn, VarBytesColumn
+from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 
 from index.models import Hit, Paper, Sighting
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 INDEX_DIR = "index"
 MANIFEST = "manifest.json"  # lives inside the index directory, so a rebuild swaps both
 
 SORTS = ("relevance", "date", "upvotes", "title")
-FIELD_ALIASES = {"org": "org", "organization": "org", "seen": "seen", "date": "date"}
 
 
 class LibraryError(Exception):
@@ -40,6 +41,29 @@ class LibraryBusy(LibraryError):
     """Another process is writing the library."""
 
 
+class DayField(NUMERIC):
+    """A calendar day, indexed as one small integer term (days since 1970).
+
+    Whoosh's DATETIME indexes eight tiered terms per value at microsecond precision;
+    papers only need days, and a single term per value halves the cost of indexing.
+    Queries take `2024`, `2024-06`, `2024-06-01` (or without dashes), as a day or a range.
+    """
+
+    def __init__(self):
+        super().__init__(int, bits=32, signed=False, shift_step=0)
+
+    def parse_query(self, fieldname, qstring, boost=1.0):
+        first, last = _day_span(qstring)
+        return query.NumericRange(fieldname, first, last, boost=boost)
+
+    def parse_range(self, fieldname, start, end, startexcl, endexcl, boost=1.0):
+        if start is None and end is None:
+            return query.Every(fieldname, boost=boost)
+        low = _day_span(start)[0] if start is not None else None
+        high = _day_span(end)[1] if end is not None else None
+        return query.NumericRange(fieldname, low, high, startexcl, endexcl, boost=boost)
+
+
 def make_schema() -> Schema:
     # One analyzer instance: its stemming cache is shared by title and abstract.
     text = StemmingAnalyzer(cachesize=-1)
@@ -48,25 +72,28 @@ def make_schema() -> Schema:
         title=TEXT(analyzer=text, stored=True, field_boost=2.0, spelling=True),
         abstract=TEXT(analyzer=text, stored=True),
         org=TEXT(stored=False),
-        authors=NUMERIC(stored=False),
-        published=DATETIME(sortable=True),
-        date=DATETIME(sortable=True),
-        first_seen=DATETIME(sortable=True),
-        last_seen=DATETIME(sortable=True),
-        seen=DATETIME(),
-        upvotes=NUMERIC(sortable=True),
-        title_key=ID(sortable=True),
+        authors=NUMERIC(int, bits=32, signed=False, shift_step=0),
+        upvotes=NUMERIC(int, bits=32, signed=False, shift_step=0),
+        published=DayField(),
+        seen=DayField(),  # every digest date, so `seen:[...]` finds any sighting
+        # Sort keys are columns only: no postings to write for them.
+        sort_date=COLUMN(NumericColumn("i")),
+        sort_upvotes=COLUMN(NumericColumn("i")),
+        sort_title=COLUMN(VarBytesColumn()),
         rec=STORED(),
     )
 
 
 def paper_to_document(paper: Paper, extra: dict) -> dict:
     """The Whoosh document for a paper; `extra` holds per-digest metadata for merging."""
+    when = paper.published or paper.first_seen or paper.last_seen
     doc = {
         "id": paper.id,
         "title": paper.title,
         "abstract": paper.abstract,
-        "title_key": paper.title.casefold()[:200],
+        "sort_title": paper.title.casefold()[:200].encode("utf-8"),
+        "sort_date": _day(when) if when else 0,
+        "sort_upvotes": paper.upvotes or 0,
         "rec": {
             "authors": paper.authors,
             "org": paper.organization,
@@ -78,20 +105,18 @@ def paper_to_document(paper: Paper, extra: dict) -> dict:
             "links": list(paper.links),
             **extra,
         },
-        "upvotes": paper.upvotes or 0,
     }
     if paper.organization:
         doc["org"] = paper.organization
     if paper.authors is not None:
         doc["authors"] = paper.authors
-    when = paper.published or paper.first_seen or paper.last_seen
-    for name, value in (("published", paper.published), ("date", when),
-                        ("first_seen", paper.first_seen), ("last_seen", paper.last_seen)):
-        if value is not None:
-            doc[name] = _dt(value)
-    seen = sorted({s.date for s in paper.digests if s.date})
+    if paper.upvotes is not None:
+        doc["upvotes"] = paper.upvotes
+    if paper.published is not None:
+        doc["published"] = _day(paper.published)
+    seen = sorted({_day(s.date) for s in paper.digests if s.date})
     if seen:
-        doc["seen"] = [_dt(d) for d in seen]
+        doc["seen"] = seen
     return doc
 
 
@@ -240,7 +265,7 @@ class Library:
             sort = "date"
         kwargs: dict = {"limit": limit}
         if sort != "relevance":
-            key = {"date": "date", "upvotes": "upvotes", "title": "title_key"}[sort]
+            key = {"date": "sort_date", "upvotes": "sort_upvotes", "title": "sort_title"}[sort]
             kwargs["sortedby"] = sorting.FieldFacet(key, reverse=sort != "title")
         if include is not None:
             kwargs["filter"] = self._docnums(include)
@@ -360,5 +385,30 @@ def _date(s: str | None) -> date | None:
     return date.fromisoformat(s) if s else None
 
 
-def _dt(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day)
+_EPOCH = date(1970, 1, 1)
+_DAY_TEXT = re.compile(r"^(\d{4})(?:[-/.]?(\d{1,2})(?:[-/.]?(\d{1,2}))?)?$")
+
+
+def _day(d: date) -> int:
+    return (d - _EPOCH).days
+
+
+def _day_span(text: str) -> tuple[int, int]:
+    """`2024` -> first and last day of 2024; `2024-06` -> of June; `2024-06-01` -> that day."""
+    from whoosh.qparser.common import QueryParserError
+
+    m = _DAY_TEXT.match(text.strip().strip("'\""))
+    if not m:
+        raise QueryParserError(f"{text!r} is not a date (use 2024, 2024-06 or 2024-06-01)")
+    year, month, day = int(m[1]), m[2] and int(m[2]), m[3] and int(m[3])
+    try:
+        if day:
+            first = last = date(year, month, day)
+        elif month:
+            first = date(year, month, 1)
+            last = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+        else:
+            first, last = date(year, 1, 1), date(year, 12, 31)
+    except ValueError:
+        raise QueryParserError(f"{text!r} is not a valid date") from None
+    return _day(first), _day(last)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 ENV_HOME = "PAPERS_HOME"
 
 
@@ -17,4 +15,6 @@ def data_home(explicit: str | os.PathLike | None = None) -> Path:
     env = os.environ.get(ENV_HOME)
     if env:
         return Path(env).expanduser().resolve()
+    import platformdirs  # only when no directory was given: it costs a few ms to import
+
     return Path(platformdirs.user_data_dir("papers", appauthor=False))

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import click
 
-from tui import output
-
 EXIT_NO_RESULTS = 1
 EXIT_USAGE = 2
 
@@ -96,6 +94,7 @@ def index_cmd(ctx: Context, rebuild: bool, optimize: bool, as_json: bool) -> Non
 def _run_ingest(ctx: Context, sources, *, rebuild=False, optimize=False, as_json=False) -> None:
     from index.ingest import ingest
     from index.library import LibraryError
+    from tui import output
 
     with output.ingest_progress(enabled=not as_json) as progress:
         try:
@@ -139,6 +138,7 @@ def find(ctx: Context, query: tuple[str, ...], limit: int, sort: str, as_json: b
     With no query: every paper, newest first.
     """
     from index.library import LibraryError, QueryError
+    from tui import output
 
     text = " ".join(query)
     lib = _open_library(ctx)
@@ -180,6 +180,8 @@ def _total(lib, text: str, sort: str, shown: int, limit: int) -> int:
 @pass_ctx
 def show(ctx: Context, paper_id: str, as_json: bool) -> None:
     """Show one paper in full. ID may be any unique prefix of 4+ characters."""
+    from tui import output
+
     lib = _open_library(ctx)
     paper = lib.get(resolve_id(lib, paper_id))
     if as_json:
@@ -190,6 +192,8 @@ def show(ctx: Context, paper_id: str, as_json: bool) -> None:
 
 def resolve_id(lib, prefix: str) -> str:
     """A full paper id from a unique prefix, or a clear error."""
+    from tui import output
+
     prefix = prefix.strip().lower()
     if len(prefix) < 4 or any(c not in "0123456789abcdef" for c in prefix):
         raise click.BadParameter(f"{prefix!r} is not a paper id (4 to 12 hex characters)",
@@ -211,6 +215,7 @@ def resolve_id(lib, prefix: str) -> str:
 def stats(ctx: Context, as_json: bool) -> None:
     """How large the library is and where it lives."""
     from index.sources import load_sources
+    from tui import output
 
     lib = ctx.library()
     exists = lib.exists
@@ -242,6 +247,8 @@ def _open_library(ctx: Context):
 
 
 def _fail(message: str, as_json: bool, code: int):
+    from tui import output
+
     if as_json:
         click.echo(json.dumps({"error": message}, ensure_ascii=False), err=True)
     else:
