@@ -228,6 +228,8 @@ def _sections(item: ExportItem, group_by: str) -> list[tuple[tuple, str]]:
     if group_by == "tag":
         return [((0, t.casefold()), t) for t in item.state.tags] or [((1,), "Untagged")]
     if group_by == "digest":
+        if item.gone:  # its digests (from an old snapshot) no longer list it
+            return [((2,), "No longer in any digest")]
         seen = item.paper.digests
         out = [
             ((0, -d.toordinal()), f"Digest of {d.isoformat()}")
