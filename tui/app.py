@@ -135,6 +135,11 @@ class PapersApp(App[str | None]):
         yield Footer()
 
     @property
+    def busy(self) -> bool:
+        """A search is waiting or running (tests and the bench wait on this)."""
+        return self._searching or self._search_timer is not None
+
+    @property
     def paper_list(self) -> PaperList:
         return self.query_one(PaperList)
 
@@ -183,6 +188,7 @@ class PapersApp(App[str | None]):
 
     def _start_search(self) -> None:
         # One search at a time: a newer request waits for the running one, then runs once.
+        self._search_timer = None
         if self._searching or self._want is None:
             return
         self._searching = True
@@ -385,18 +391,10 @@ class PapersApp(App[str | None]):
         def done(tags: list[str] | None) -> None:
             if tags is None:
                 return
-            old = {t.casefold(): t for t in current}
-            new = {t.casefold(): t for t in tags}
-            added = [t for k, t in new.items() if k not in old]
-            removed = [t for k, t in old.items() if k not in new]
-
-            def apply(ud) -> None:
-                if added:
-                    ud.add_tags(paper.id, added)
-                if removed:
-                    ud.remove_tags(paper.id, removed)
-
-            if (added or removed) and self._change(apply, paper):
+            if [t.casefold() for t in tags] == [t.casefold() for t in current]:
+                return
+            # set_tags: the whole edit is one command, so `u` undoes it in one step.
+            if self._change(lambda ud: ud.set_tags(paper.id, tags), paper):
                 self.notify("Tags: " + (" ".join(tags) or "none"), markup=False, timeout=2)
 
         self.push_screen(TagsScreen(paper.title, current, known), done)

@@ -1,0 +1,106 @@
+"""Helpers for the reader's tests: a small fixture library built by the real ingest, and
+ways to wait for the app and read what it shows."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from index.ingest import ingest
+from index.sources import add_sources
+
+HEADER = (
+    "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\n"
+    "byAK and the research community\n\n"
+)
+
+# (title, abstract, metadata block or None)
+DAY_ONE = [
+    ("GPT-[n] and o-[n] Models: A Survey of Bracketed Names",
+     "We survey model families written with brackets and the reasoning benchmarks "
+     "used to compare them. Code at https://github.com/example/gpt-n",
+     "  • 12 authors\n·\nDec 8 40"),
+    ("Closing Tags Like [/x] and [dev] Are Not Markup",
+     "Rich markup uses square brackets; titles from digests must show them literally.",
+     "  • 1 author\n·\nDec 7"),
+    ("Red \x1b[31mAlert\x1b[0m: Escape Sequences in Paper Titles",
+     "A title with a terminal escape sequence must not colour the screen.",
+     "escape-lab Escape Lab\n·\nDec 6, 2025 3"),
+    ("Diffusion Models for Video Generation",
+     "Video diffusion models generate frames jointly with a temporal attention layer.",
+     "  • 5 authors\n·\nDec 9 120"),
+]
+DAY_TWO = [
+    ("Diffusion Transformers at Scale",
+     "Scaling diffusion transformers to billions of parameters for image generation.",
+     "  • 9 authors\n·\nDec 10 75"),
+    ("Language Agents That Plan",
+     "Language model agents plan with a learned world model and search over actions.",
+     None),
+    ("Reward Models and Length Bias",
+     "Preference tuning rewards long answers; we measure the bias in reward models.",
+     "  • 4 authors\n·\nDec 9 8"),
+    ("Sparse Attention for Long Context",
+     "Sparse attention keeps long-context language models fast without losing accuracy.",
+     "  • 6 authors\n·\nDec 10 30"),
+]
+
+TITLES = [t for t, _, _ in DAY_ONE + DAY_TWO]
+
+
+def digest_text(date_line: str, entries) -> str:
+    out = HEADER + date_line + "\n\n"
+    for title, abstract, meta in entries:
+        out += f"{title}\n\n{abstract}\n\n"
+        if meta:
+            out += meta + "\n\n"
+    return out
+
+
+def build_library(root: Path) -> Path:
+    """Write two fixture digests under `root` and ingest them; return the papers home."""
+    digests = root / "digests"
+    digests.mkdir(parents=True, exist_ok=True)
+    (digests / "2025-12-09.txt").write_text(digest_text("Dec 9, 2025", DAY_ONE), "utf-8")
+    (digests / "2025-12-10.txt").write_text(digest_text("Dec 10, 2025", DAY_TWO), "utf-8")
+    home = root / "home"
+    ingest(home, add_sources(home, [digests]), procs=1)
+    return home
+
+
+async def settle(pilot, rounds: int = 200) -> None:
+    """Wait until no search is pending or running and every worker has finished."""
+    app = pilot.app
+    for _ in range(rounds):
+        await pilot.pause(0.02)
+        if not app.busy:
+            break
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def screen_text(app) -> str:
+    """The whole screen (dialogs and notifications included) as plain text."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True,
+                      force_terminal=True, color_system="truecolor", legacy_windows=False)
+    console.print(app.screen._compositor.render_update(
+        full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
+def list_rows(app) -> list[str]:
+    from tui.widgets.paper_list import plain_lines
+
+    return [line.rstrip() for line in plain_lines(app.paper_list) if line.strip()]
+
+
+def detail_text(app, width: int = 200) -> str:
+    """The detail pane's body as plain text, unwrapped by a wide console."""
+    from tui.widgets.detail import describe
+
+    console = Console(width=width, file=io.StringIO(), record=True)
+    console.print(describe(app.detail))
+    return console.export_text()

@@ -1,0 +1,130 @@
+"""The reader's list and search: typing a query, moving, sorting, filtering by view."""
+
+from __future__ import annotations
+
+import pytest
+from _app_library import build_library, list_rows, settle
+
+from tui.app import PapersApp
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    return build_library(tmp_path_factory.mktemp("lib"))
+
+
+@pytest.fixture
+def app(home, tmp_path):
+    # Each test gets its own copy of the user data by pointing the app at a fresh home
+    # with the same index: copying is cheaper than ingesting again.
+    import shutil
+
+    mine = tmp_path / "home"
+    shutil.copytree(home, mine)
+    return PapersApp(mine, export_dir=tmp_path, rescan=False)
+
+
+async def test_opens_on_every_paper_newest_first(app):
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        rows = list_rows(app)
+        assert len(rows) == 8
+        assert "Diffusion Transformers at Scale" in rows[0] or "Sparse Attention" in rows[0]
+        dates = [r.split()[1] for r in rows if r.split()[1][:2] == "20"]
+        assert dates == sorted(dates, reverse=True)
+        assert "8 papers" in str(app.search_bar.query_one("#search-status").render())
+
+
+async def test_typing_a_query_shows_matching_rows_with_hit_count(app):
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"diffusion")
+        await settle(pilot)
+        rows = list_rows(app)
+        assert len(rows) == 2
+        assert all("Diffusion" in r for r in rows)
+        assert "2 papers" in str(app.search_bar.query_one("#search-status").render())
+        # Esc leaves the search bar; the keys act on the list again.
+        await pilot.press("escape")
+        assert app.focused is app.paper_list
+
+
+async def test_no_match_says_did_you_mean_and_bad_syntax_is_a_message(app):
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"difusion")
+        await settle(pilot)
+        status = str(app.search_bar.query_one("#search-status").render())
+        # The suggestion comes from the stemmed index ("diffus"): see the closing note.
+        assert "0 papers" in status and "did you mean diffus" in status
+        await pilot.press("ctrl+u", *'"unclosed')
+        await settle(pilot)
+        status = str(app.search_bar.query_one("#search-status").render())
+        assert "unbalanced quote" in status
+        assert list_rows(app)  # the old rows stay; no exception
+
+
+async def test_cursor_moves_with_j_k_g_G_and_highlights_the_detail(app):
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        plist = app.paper_list
+        assert plist.cursor == 0
+        await pilot.press("j", "j", "down")
+        assert plist.cursor == 3
+        await pilot.press("k", "up")
+        assert plist.cursor == 1
+        await pilot.press("G")
+        assert plist.cursor == 7
+        await pilot.press("g")
+        assert plist.cursor == 0
+        await pilot.press("pagedown")
+        assert plist.cursor == 7  # one page is more than the list
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.detail is not None
+        assert app.detail.paper.id == plist.current.id
+
+
+async def test_sort_cycles_through_upvotes_and_title(app):
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("o")  # relevance -> newest
+        await settle(pilot)
+        assert app.sort == "newest"
+        await pilot.press("o")
+        await settle(pilot)
+        assert app.sort == "most upvoted"
+        assert "Diffusion Models for Video Generation" in list_rows(app)[0]
+        await pilot.press("o")
+        await settle(pilot)
+        assert app.sort == "title"
+        titles = [app.paper_list.listing.row(i).title for i in range(8)]
+        assert titles == sorted(titles, key=str.casefold)
+
+
+async def test_filter_pane_views_filter_the_list(app):
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#filters")
+        labels = [n.label.plain for n in pane.root.children]
+        assert labels[0].startswith("All") and labels[0].endswith("8")
+        digests = next(n for n in pane.root.children if n.label.plain.startswith("Digests"))
+        newest = digests.children[0]
+        assert "2025-12-10" in newest.label.plain
+        pane.select_node(newest)
+        await settle(pilot)
+        assert len(list_rows(app)) == 4
+        assert app.view.kind == "digest"
+        # The backslash hides and shows the pane.
+        await pilot.press("backslash")
+        assert not pane.display
+        await pilot.press("backslash")
+        assert pane.display
+
+
+async def test_mouse_click_selects_a_row(app):
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        plist = app.paper_list
+        await pilot.click(plist, offset=(10, 2))
+        assert plist.cursor == 2

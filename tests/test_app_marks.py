@@ -1,0 +1,169 @@
+"""The reader's actions on papers: star, read, tags, saved searches, export, undo."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from _app_library import build_library, list_rows, screen_text, settle
+
+from index.userdata import UserData
+from tui.app import PapersApp, arxiv_search_url
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    return build_library(tmp_path_factory.mktemp("lib"))
+
+
+@pytest.fixture
+def home(library, tmp_path):
+    mine = tmp_path / "home"
+    shutil.copytree(library, mine)
+    return mine
+
+
+@pytest.fixture
+def app(home, tmp_path):
+    return PapersApp(home, export_dir=tmp_path, rescan=False)
+
+
+async def search(pilot, text: str) -> None:
+    pilot.app.search_bar.input.value = text
+    await settle(pilot)
+    await pilot.press("escape")
+
+
+async def test_star_shows_in_list_and_in_userdata(app, home):
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await search(pilot, "transformers")
+        row = app.paper_list.current
+        assert row.title == "Diffusion Transformers at Scale"
+        await pilot.press("s")
+        await settle(pilot)
+        assert list_rows(app)[0].startswith("★")
+        assert "★ starred" in screen_text(app)
+        with UserData(home) as ud:
+            assert ud.starred_ids() == {row.id}
+            assert ud.remembered(row.id)["title"] == row.title
+        await pilot.press("s")
+        with UserData(home) as ud:
+            assert ud.starred_ids() == set()
+
+
+async def test_opening_marks_read_and_r_toggles(app, home):
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        row = app.paper_list.current
+        assert list_rows(app)[0][2] == "●"  # unread mark
+        await pilot.press("enter")
+        await settle(pilot)
+        assert list_rows(app)[0][2] == " "
+        with UserData(home) as ud:
+            assert row.id in ud.read_ids()
+        await pilot.press("r")
+        await settle(pilot)
+        with UserData(home) as ud:
+            assert row.id not in ud.read_ids()
+        assert list_rows(app)[0][2] == "●"
+        # u undoes the last change: the paper is read again.
+        await pilot.press("u")
+        await settle(pilot)
+        with UserData(home) as ud:
+            assert row.id in ud.read_ids()
+
+
+async def test_tags_editor_completes_and_saves(app, home):
+    with UserData(home) as ud:
+        other = next(iter(ud.states() or {}), None)
+        assert other is None
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        first = app.paper_list.current
+        await pilot.press("t")
+        await pilot.press(*"reading-group", "enter")
+        await settle(pilot)
+        await pilot.press("j", "t")
+        await pilot.press(*"rea")
+        await pilot.pause(0.1)
+        tags_input = app.screen.query_one("#tags")
+        assert tags_input._suggestion == "reading-group"
+        await pilot.press("right", "space", *"todo", "enter")
+        await settle(pilot)
+        second = app.paper_list.current
+        with UserData(home) as ud:
+            assert ud.state(first.id).tags == ("reading-group",)
+            assert ud.state(second.id).tags == ("reading-group", "todo")
+        # The tag appears in the filter pane with its count, and filters the list.
+        pane = app.query_one("#filters")
+        tags = next(n for n in pane.root.children if n.label.plain.startswith("Tags"))
+        assert [n.label.plain for n in tags.children] == ["#reading-group  2", "#todo  1"]
+        pane.select_node(tags.children[0])
+        await settle(pilot)
+        assert len(list_rows(app)) == 2
+
+
+async def test_save_search_appears_in_filter_pane(app, home):
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await search(pilot, "diffusion")
+        await pilot.press("ctrl+s")
+        await pilot.press(*"diffusers", "enter")
+        await settle(pilot)
+        with UserData(home) as ud:
+            assert [(s.name, s.query) for s in ud.saved_searches()] == [("diffusers", "diffusion")]
+        pane = app.query_one("#filters")
+        saved = next(n for n in pane.root.children if n.label.plain.startswith("Saved"))
+        assert [n.label.plain for n in saved.children] == ["diffusers  2"]
+        await search(pilot, "")
+        assert len(list_rows(app)) == 8
+        pane.select_node(saved.children[0])
+        await settle(pilot)
+        assert len(list_rows(app)) == 2
+
+
+async def test_export_writes_the_current_view_as_markdown(app, tmp_path):
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await search(pilot, "language")
+        await pilot.press("s")  # star the first, to see the mark in the export
+        await pilot.press("e")
+        await settle(pilot)
+        files = list(tmp_path.glob("papers-*.md"))
+        assert len(files) == 1
+        text = files[0].read_text("utf-8")
+        titles = [app.paper_list.listing.row(i).title for i in range(len(app.paper_list))]
+        assert len(titles) == 2
+        for title in titles:
+            assert title.split()[0] in text
+        assert "language" in text  # the query heads the list
+        assert text.index(titles[0].split()[0]) < text.index(titles[1].split()[0])
+
+
+async def test_open_link_and_copy_use_the_link_or_an_arxiv_search(app, monkeypatch):
+    opened, copied = [], []
+    async with app.run_test(size=(140, 40)) as pilot:
+        monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+        monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+        await settle(pilot)
+        await search(pilot, "survey")
+        await pilot.press("O", "y")
+        assert opened == ["https://github.com/example/gpt-n"]
+        assert copied[0].startswith("GPT-[n] and o-[n] Models")
+        await search(pilot, "plan")
+        await pilot.press("O")
+        assert opened[-1] == arxiv_search_url("Language Agents That Plan")
+        assert opened[-1] == ("https://arxiv.org/search/?query=Language+Agents+That+Plan"
+                              "&searchtype=title")
+
+
+async def test_changes_by_another_process_show_up(app, home):
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        row = app.paper_list.current
+        with UserData(home) as ud:
+            ud.star([row.id])
+        app.poll_changes()
+        await settle(pilot)
+        assert list_rows(app)[0].startswith("★")

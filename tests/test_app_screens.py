@@ -1,0 +1,131 @@
+"""The reader's screens and safety: help, palette, welcome, demo, literal text."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from _app_library import build_library, detail_text, list_rows, screen_text, settle
+
+from tui.app import PapersApp
+from tui.launch import build_demo
+from tui.widgets.paper_list import plain_lines
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    return build_library(tmp_path_factory.mktemp("lib"))
+
+
+@pytest.fixture
+def app(library, tmp_path):
+    mine = tmp_path / "home"
+    shutil.copytree(library, mine)
+    return PapersApp(mine, export_dir=tmp_path, rescan=False)
+
+
+async def test_titles_render_literally_in_list_and_detail(app):
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("o", "o", "o")  # sort by title: the nasty ones are on screen
+        await settle(pilot)
+        listed = "\n".join(plain_lines(app.paper_list))
+        assert "GPT-[n] and o-[n] Models: A Survey of Bracketed Names" in listed
+        assert "Closing Tags Like [/x] and [dev] Are Not Markup" in listed
+        assert "Red \\x1b[31mAlert\\x1b[0m: Escape Sequences" in listed
+        for y in range(app.paper_list.size.height):
+            for segment in app.paper_list.render_line(y):
+                assert "\x1b" not in segment.text
+        for title in ("GPT-[n] and o-[n]", "[/x] and [dev]", "Red \x1b[31mAlert"):
+            index = next(i for i in range(len(app.paper_list))
+                         if title in app.paper_list.listing.row(i).title)
+            app.paper_list.cursor = index
+            await pilot.press("enter")
+            await settle(pilot)
+            shown = screen_text(app)
+            body = detail_text(app)
+            if "Red" in title:
+                assert "Red \\x1b[31mAlert\\x1b[0m: Escape" in body
+                assert "\x1b[31m" not in body
+            else:
+                assert title in body
+            # The screen carries the same literal text (the list, and the detail's title).
+            assert title.replace("\x1b", "\\x1b") in shown
+
+
+async def test_highlights_query_terms_in_the_list(app):
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        app.search_bar.input.value = "attention"
+        await settle(pilot)
+        strip = app.paper_list.render_line(0)
+        lit = [s.text for s in strip if s.style and s.style.underline]
+        assert lit == ["Attention"]
+
+
+async def test_help_screen_lists_every_key(app):
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        shown = screen_text(app)
+        for key in ("ctrl+s", "Export this view", "Star or unstar", "$EDITOR", "PgUp / PgDn",
+                    "is:starred"):
+            assert key in shown
+        await pilot.press("escape")
+        assert app.screen.__class__.__name__ != "HelpScreen"
+
+
+async def test_palette_runs_an_action(app):
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert {"Star or unstar the paper", "Export this view as a Markdown reading list",
+                "Show the keys"} <= set(commands)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"star or unstar")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert list_rows(app)[0].startswith("★")
+
+
+async def test_empty_library_opens_the_welcome_screen(tmp_path):
+    app = PapersApp(tmp_path / "empty", rescan=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "WelcomeScreen"
+        shown = screen_text(app)
+        assert "papers add" in shown and "demo" in shown
+        await pilot.press("d")
+        await pilot.pause()
+    assert app.return_value == "demo"
+
+
+async def test_demo_library_has_every_metadata_variant(tmp_path):
+    home = build_demo(tmp_path)
+    app = PapersApp(home, export_dir=tmp_path, rescan=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        assert len(app.paper_list) == 12
+        papers = [app.paper_list.listing.paper(i) for i in range(12)]
+        assert any(p.authors == 1 for p in papers)
+        assert any(p.organization for p in papers)
+        assert any(p.upvotes is None and p.published for p in papers)
+        assert any(p.published is None for p in papers)
+        titles = {p.title for p in papers}
+        assert {"<think> Before You Speak: Deliberate Decoding for Dialogue Agents",
+                "[CLS] Tokens Are All You Need for Sentence Retrieval"} <= titles
+        assert any(t.startswith("$λ$-ECLIPSE") for t in titles)
+        assert any(t.startswith("GPT-[n] and o-[n] Models") for t in titles)
+
+
+async def test_narrow_terminal_puts_the_detail_below(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        reading = app.query_one("#reading")
+        assert reading.has_class("-narrow")
+        detail, plist = app.query_one("#detail"), app.paper_list
+        assert detail.region.y > plist.region.y
