@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
+from struct import error as struct_error
 
 from whoosh import index as whoosh_index
 from whoosh import qparser, query, sorting
@@ -180,11 +181,22 @@ class Library:
         return whoosh_index.exists_in(str(self.path))
 
     @property
+    def outdated(self) -> bool:
+        """The index was written by another schema version and must be rebuilt."""
+        return self.exists and self.manifest().get("schema") != SCHEMA_VERSION
+
+    @property
     def ix(self):
         if self._ix is None:
             if not self.exists:
                 raise LibraryError(
                     f"no library at {self.home} yet: add digests with `papers add PATH`"
+                )
+            if self.outdated:
+                raise LibraryError(
+                    "the library format changed in this version of papers; run "
+                    "`papers index` to rebuild it from your digests (your stars, tags and "
+                    "notes are kept)"
                 )
             try:
                 self._ix = whoosh_index.open_dir(str(self.path))
@@ -271,7 +283,13 @@ class Library:
             kwargs["filter"] = self._docnums(include)
         if exclude:
             kwargs["mask"] = self._docnums(exclude)
-        found = s.search(q, **kwargs)
+        try:
+            found = s.search(q, **kwargs)
+        except (OSError, ValueError, KeyError, struct_error) as exc:
+            # A damaged or foreign index: say so instead of showing Whoosh's internals.
+            raise LibraryError(f"the index at {self.path} cannot be searched ({exc}); "
+                               "`papers doctor` checks it, `papers index --rebuild` "
+                               "rebuilds it") from exc
         scored = sort == "relevance"
         docnums = [d for d in found.docs()] if limit is None else [h.docnum for h in found]
         scores = [h.score for h in found] if scored and limit is not None else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from index.userdata import UserData
+from index.userdata import EMPTY, UserData
 
 _FILTER = re.compile(r'(?<![^\s(])(?P<neg>-|NOT\s+)?(?P<key>is|tag):(?P<val>"[^"]*"|[^\s()]+)',
                      re.IGNORECASE)
@@ -66,3 +66,55 @@ def plan_query(text: str, userdata: UserData | None, *, starred: bool = False,
         else:
             plan.exclude |= ids
     return plan
+
+
+@dataclass
+class Selection:
+    """Papers a query selected, with what the user said about each, in order."""
+
+    items: list  # list[ExportItem]
+    scores: list[float | None]
+    total: int
+    suggestion: str | None
+    terms: frozenset[str]
+    query: str
+
+
+def select(lib, userdata: UserData, text: str = "", *, sort: str = "relevance",
+           limit: int | None = None, starred: bool = False, unread: bool = False,
+           tags: tuple[str, ...] = (), saved: str | None = None) -> Selection:
+    """Run a query with its user-data filters and attach each paper's state.
+
+    A paper the user starred, tagged or annotated stays selectable after it disappears
+    from every digest (from the snapshot the store remembered), flagged `gone`.
+    """
+    from index.export import ExportItem
+    from index.userdata import paper_from_json
+
+    if saved:
+        search = userdata.saved(saved)
+        if search is None:
+            raise FilterError(f"no saved search named {saved!r}; `papers saved` lists them")
+        text = f"({search.query}) {text}".strip() if text.strip() else search.query
+    plan = plan_query(text, userdata, starred=starred, unread=unread, tags=tags)
+    results = lib.search(plan.text, sort=sort, limit=limit, include=plan.include,
+                         exclude=plan.exclude) if lib.exists else None
+    n = len(results) if results is not None else 0
+    papers = [results.paper(i) for i in range(n)]
+    scores = list(results.scores[:n]) if results is not None else []
+    gone = []
+    if plan.include is not None and not plan.text:
+        for pid in sorted(plan.include - plan.exclude):
+            snapshot = userdata.remembered(pid)
+            if snapshot and not (lib.exists and lib.get(pid) is not None):
+                gone.append(paper_from_json(snapshot))
+    states = userdata.states([p.id for p in papers] + [p.id for p in gone])
+    items = [ExportItem(p, states.get(p.id, EMPTY)) for p in papers]
+    items += [ExportItem(p, states.get(p.id, EMPTY), gone=True) for p in gone]
+    scores += [None] * len(gone)
+    if limit is not None:
+        items, scores = items[:limit], scores[:limit]
+    total = (len(lib.search(plan.text, sort=sort, include=plan.include, exclude=plan.exclude))
+             if limit is not None and results is not None and n >= limit else n) + len(gone)
+    return Selection(items, scores, total, results.suggestion if results is not None else None,
+                     results.terms if results is not None else frozenset(), text)

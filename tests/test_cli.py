@@ -14,7 +14,8 @@ from conftest import FIXTURES, REPO, digest, entry, write
 from tui.cli import cli
 
 PAPER_KEYS = {"id", "title", "abstract", "authors", "organization", "published", "upvotes",
-              "digests", "first_seen", "last_seen", "links", "score"}
+              "digests", "first_seen", "last_seen", "links", "score",
+              "starred", "read", "tags", "note"}
 
 
 @pytest.fixture

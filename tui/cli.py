@@ -91,7 +91,8 @@ def index_cmd(ctx: Context, rebuild: bool, optimize: bool, as_json: bool) -> Non
     _run_ingest(ctx, sources, rebuild=rebuild, optimize=optimize, as_json=as_json)
 
 
-def _run_ingest(ctx: Context, sources, *, rebuild=False, optimize=False, as_json=False) -> None:
+def _run_ingest(ctx: Context, sources, *, rebuild=False, optimize=False, as_json=False,
+                quiet=False) -> None:
     from index.ingest import ingest
     from index.library import LibraryError
     from tui import output
@@ -104,6 +105,8 @@ def _run_ingest(ctx: Context, sources, *, rebuild=False, optimize=False, as_json
             raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        return
+    if quiet:
         return
     if report.reason:
         output.err(report.reason)
@@ -124,9 +127,14 @@ def _run_ingest(ctx: Context, sources, *, rebuild=False, optimize=False, as_json
               help="How many results to show (0 for all).")
 @click.option("--sort", type=click.Choice(["relevance", "date", "upvotes", "title"]),
               default="relevance", show_default=True)
+@click.option("--starred", is_flag=True, help="Only starred papers (same as is:starred).")
+@click.option("--unread", is_flag=True, help="Only unread papers (same as is:unread).")
+@click.option("--tag", "tags", multiple=True, help="Only papers with this tag (repeatable).")
+@click.option("--saved", help="Run the saved search NAME (combined with QUERY if given).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of papers.")
 @pass_ctx
-def find(ctx: Context, query: tuple[str, ...], limit: int, sort: str, as_json: bool) -> None:
+def find(ctx: Context, query: tuple[str, ...], limit: int, sort: str, starred: bool,
+         unread: bool, tags: tuple[str, ...], saved: str | None, as_json: bool) -> None:
     """Search the library with the Whoosh query language.
 
     \b
@@ -135,43 +143,40 @@ def find(ctx: Context, query: tuple[str, ...], limit: int, sort: str, as_json: b
       papers find 'title:"diffusion model" AND upvotes:[10 to]'
       papers find 'org:nvidia published:[2025-01 to 2025-06]'
       papers find 'lora~ -quantization' --sort upvotes
+      papers find 'agents is:starred tag:to-read'
     With no query: every paper, newest first.
     """
-    from index.library import LibraryError, QueryError
-    from tui import output
+    from index.library import LibraryError
+    from index.query import FilterError, select
+    from index.userdata import UserData, UserDataError
 
     text = " ".join(query)
     lib = _open_library(ctx)
     try:
-        results = lib.search(text, sort=sort, limit=limit or None)
-    except QueryError as exc:
+        selection = select(lib, UserData(ctx.home), text, sort=sort, limit=limit or None,
+                           starred=starred, unread=unread, tags=tags, saved=saved)
+    except (LibraryError, FilterError, UserDataError) as exc:
         _fail(str(exc), as_json, EXIT_USAGE)
-    except LibraryError as exc:
-        _fail(str(exc), as_json, EXIT_USAGE)
-    hits = results.hits()
-    if not hits:
-        message = "no papers match" + (f" {text!r}" if text else "")
+    if not selection.items:
+        message = "no papers match" + (f" {selection.query!r}" if selection.query else "")
+        suggestion = selection.suggestion
         if as_json:
-            obj = {"error": message}
-            if results.suggestion:
-                obj["suggestion"] = results.suggestion
+            obj = {"error": message, **({"suggestion": suggestion} if suggestion else {})}
             click.echo(json.dumps(obj, ensure_ascii=False), err=True)
             click.echo("[]")
         else:
-            output.err(message + (f"; did you mean: {results.suggestion}"
-                                  if results.suggestion else ""))
+            from tui import output
+
+            output.err(message + (f"; did you mean: {suggestion}" if suggestion else ""))
         sys.exit(EXIT_NO_RESULTS)
     if as_json:
-        click.echo(json.dumps([output.paper_json(h.paper, h.score) for h in hits],
-                              ensure_ascii=False, indent=2))
+        rows = [{**item.to_json(), "score": None if score is None else round(score, 4)}
+                for item, score in zip(selection.items, selection.scores, strict=True)]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
-        output.results_table(hits, total=_total(lib, text, sort, len(hits), limit))
+        from tui import output
 
-
-def _total(lib, text: str, sort: str, shown: int, limit: int) -> int:
-    if limit and shown >= limit:
-        return len(lib.search(text, sort=sort))
-    return shown
+        output.results_table(selection, total=selection.total)
 
 
 @cli.command()
@@ -180,25 +185,38 @@ def _total(lib, text: str, sort: str, shown: int, limit: int) -> int:
 @pass_ctx
 def show(ctx: Context, paper_id: str, as_json: bool) -> None:
     """Show one paper in full. ID may be any unique prefix of 4+ characters."""
+    from index.export import ExportItem
+    from index.userdata import UserData, paper_from_json
     from tui import output
 
-    lib = _open_library(ctx)
-    paper = lib.get(resolve_id(lib, paper_id))
+    lib = ctx.library()
+    store = UserData(ctx.home)
+    pid = resolve_id(lib, paper_id, extra=store.all_ids())
+    paper = lib.get(pid) if lib.exists else None
+    snapshot = store.remembered(pid) if paper is None else None
+    if paper is None and snapshot is None:
+        output.err(f"no paper with id {pid}")
+        sys.exit(EXIT_NO_RESULTS)
+    item = ExportItem(paper or paper_from_json(snapshot), store.state(pid), gone=paper is None)
     if as_json:
-        click.echo(json.dumps(output.paper_json(paper, None), ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**item.to_json(), "score": None}, ensure_ascii=False, indent=2))
     else:
-        output.paper_detail(paper)
+        output.paper_detail(item)
 
 
-def resolve_id(lib, prefix: str) -> str:
-    """A full paper id from a unique prefix, or a clear error."""
+def resolve_id(lib, prefix: str, extra: set[str] = frozenset()) -> str:
+    """A full paper id from a unique prefix, or a clear error.
+
+    `extra` are ids known elsewhere (user data of papers no longer in any digest).
+    """
     from tui import output
 
     prefix = prefix.strip().lower()
     if len(prefix) < 4 or any(c not in "0123456789abcdef" for c in prefix):
         raise click.BadParameter(f"{prefix!r} is not a paper id (4 to 12 hex characters)",
                                  param_hint="ID")
-    matches = lib.resolve(prefix)
+    matches = sorted(set(lib.resolve(prefix) if lib.exists else ())
+                     | {i for i in extra if i.startswith(prefix)})
     if not matches:
         output.err(f"no paper with id {prefix}")
         sys.exit(EXIT_NO_RESULTS)
@@ -237,8 +255,16 @@ def stats(ctx: Context, as_json: bool) -> None:
 
 def _open_library(ctx: Context):
     from index.library import LibraryError
+    from index.sources import load_sources
 
     lib = ctx.library()
+    if lib.outdated and load_sources(ctx.home):
+        from tui import output
+
+        output.err("the library format changed in this version; rebuilding the index from "
+                   "your digests (stars, tags and notes are kept)")
+        _run_ingest(ctx, load_sources(ctx.home), rebuild=True, quiet=True)
+        lib = ctx.library()
     try:
         lib.searcher()
     except LibraryError as exc:
@@ -258,3 +284,13 @@ def _fail(message: str, as_json: bool, code: int):
 
 def main() -> None:
     cli(prog_name="papers")
+
+
+def _register() -> None:
+    from tui.reading_cli import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_register()

@@ -33,41 +33,46 @@ def problems(items) -> None:
                         "(see `papers index --json`)", style="yellow"))
 
 
-def paper_json(paper, score: float | None) -> dict:
-    data = paper.to_json()
-    data["score"] = round(score, 4) if score is not None else None
-    return data
-
-
 def _date(paper) -> str:
     d = paper.published or paper.first_seen
     return d.isoformat() if d else ""
 
 
-def results_table(hits, total: int) -> None:
+def _marks(item) -> str:
+    return ("★" if item.state.starred else " ") + (" " if item.state.read else "•")
+
+
+def results_table(selection, total: int) -> None:
+    """One row per paper: id, marks (★ starred, • unread), date, upvotes, title."""
     from index.library import highlight_spans
 
+    items = selection.items
     if not _out.is_terminal:
-        for h in hits:
-            p = h.paper
+        for item in items:
+            p = item.paper
             up = "" if p.upvotes is None else str(p.upvotes)
-            sys.stdout.write(f"{p.id}\t{_date(p)}\t{up}\t{clean(p.title)}\n")
+            sys.stdout.write(f"{p.id}\t{_marks(item)}\t{_date(p)}\t{up}\t{clean(p.title)}\n")
         return
     table = Table(show_edge=False, pad_edge=False, expand=False)
     table.add_column("id", style="cyan", no_wrap=True)
+    table.add_column("", no_wrap=True, style="yellow")
     table.add_column("date", no_wrap=True)
     table.add_column("▲", justify="right", no_wrap=True)
     table.add_column("title", overflow="fold")
-    for h in hits:
-        p = h.paper
-        title = highlighted(p.title, highlight_spans(p.title, h.terms))
-        table.add_row(p.id, _date(p), "" if p.upvotes is None else str(p.upvotes), title)
+    for item in items:
+        p = item.paper
+        title = highlighted(p.title, highlight_spans(p.title, selection.terms))
+        if item.gone:
+            title.append("  (no longer in any digest)", style="dim italic")
+        table.add_row(p.id, _marks(item), _date(p),
+                      "" if p.upvotes is None else str(p.upvotes), title)
     _out.print(table)
-    if total > len(hits):
-        _out.print(Text(f"{len(hits)} of {total} papers; --limit 0 shows all", style="dim"))
+    if total > len(items):
+        _out.print(Text(f"{len(items)} of {total} papers; --limit 0 shows all", style="dim"))
 
 
-def paper_detail(paper) -> None:
+def paper_detail(item) -> None:
+    paper, state = item.paper, item.state
     lines = [Text(clean(paper.title), style="bold")]
     meta = [f"id {paper.id}"]
     if paper.published:
@@ -79,6 +84,14 @@ def paper_detail(paper) -> None:
     if paper.organization:
         meta.append(clean(paper.organization))
     lines.append(Text(" · ".join(meta), style="dim"))
+    marks = ["★ starred"] * state.starred + ["read" if state.read else "unread"]
+    if state.tags:
+        marks.append("tags: " + ", ".join(clean(t) for t in state.tags))
+    if item.gone:
+        marks.append("no longer in any digest")
+    lines.append(Text(" · ".join(marks), style="yellow"))
+    if state.note:
+        lines.append(Text("note: " + clean(state.note, newlines=True), style="italic"))
     lines.append(Text(""))
     lines.append(Text(clean(paper.abstract)))
     if paper.links:

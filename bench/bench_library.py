@@ -1,0 +1,172 @@
+"""Benchmark the library end to end, the way a user runs it, and print the numbers.
+
+    python bench/bench_library.py -n 10000 [--runs 5] [--keep DIR] [--markdown]
+
+Builds a corpus of N papers (the real corpus first, when ../shared is there), then times:
+bulk ingest (`papers add`), a no-op re-scan (`papers index`), adding one new 50-paper
+digest, cold `papers find` for a few queries, and the same queries with `rg -l` over the
+digest folder and SQLite FTS5 over the same papers as reference points.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.corpus import render_digest, synthetic_papers, write_corpus  # noqa: E402
+
+REAL = REPO.parent / "shared" / "corpus" / "hf-daily-papers.jsonl"
+QUERIES = [("diffusion", "diffusion"), ("reinforcement learning", "reinforcement learning"),
+           ("lora", "lora")]
+
+
+def timed(cmd: list[str], env: dict) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    return time.perf_counter() - start, proc
+
+
+def spread(samples: list[float]) -> dict:
+    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples),
+            "runs": len(samples)}
+
+
+def papers_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "tui", *args]
+
+
+def run(n: int, runs: int, keep: Path | None) -> dict:
+    work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="papers-bench-"))
+    corpus, home = work / "digests", work / "home"
+    shutil.rmtree(home, ignore_errors=True)
+    if not corpus.exists():
+        write_corpus(corpus, n, real=REAL if REAL.exists() else None)
+    env = {**os.environ, "PAPERS_HOME": str(home)}
+    env.pop("NO_COLOR", None)
+    files = sorted(corpus.glob("*.txt"))
+    digest_bytes = sum(f.stat().st_size for f in files)
+    out: dict = {"papers": n, "files": len(files), "digest_bytes": digest_bytes}
+
+    seconds, proc = timed(papers_cmd("add", str(corpus), "--json"), env)
+    if proc.returncode:
+        raise SystemExit(proc.stderr)
+    summary = json.loads(proc.stdout)
+    out["ingest_seconds"] = seconds
+    out["ingest_papers_per_s"] = summary["papers_added"] / seconds
+
+    out["noop_rescan"] = spread([timed(papers_cmd("index"), env)[0] for _ in range(runs)])
+
+    # The daily update: one new 50-paper digest on top of the library.
+    today = work / "today"
+    adds = []
+    for i in range(runs):
+        shutil.rmtree(today, ignore_errors=True)
+        today.mkdir()
+        fresh = synthetic_papers(50, seed=10_000 + i, exclude=())
+        (today / f"2099-01-{i + 1:02d}.txt").write_text(
+            render_digest(fresh[0].digest_date, fresh), "utf-8")
+        adds.append(timed(papers_cmd("add", str(today)), env)[0])
+        shutil.rmtree(today)
+        timed(papers_cmd("index"), env)  # takes the day away again: same library each run
+    out["add_50"] = spread(adds)
+
+    index_dir = home / "index"
+    out["index_bytes"] = sum(p.stat().st_size for p in index_dir.glob("*") if p.is_file())
+
+    fts = work / "fts.sqlite"
+    build_fts(fts, env)
+    queries = {}
+    for name, q in QUERIES:
+        cold = [timed(papers_cmd("find", q, "--json"), env)[0] for _ in range(runs)]
+        rg = [timed(["rg", "-l", "-i", q, str(corpus)], env)[0] for _ in range(runs)] \
+            if shutil.which("rg") else []
+        fts_times = [fts_query(fts, q) for _ in range(runs)]
+        queries[name] = {"papers_find": spread(cold), "rg": spread(rg) if rg else None,
+                         "fts5": spread(fts_times)}
+    out["queries"] = queries
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+def build_fts(path: Path, env: dict) -> None:
+    """SQLite FTS5 over the same papers, from `papers find --json` (the library's own view)."""
+    proc = subprocess.run(papers_cmd("find", "--json", "--limit", "0"), env=env,
+                          capture_output=True, text=True)
+    rows = json.loads(proc.stdout)
+    path.unlink(missing_ok=True)
+    db = sqlite3.connect(path)
+    db.execute("CREATE VIRTUAL TABLE papers USING fts5(id, title, abstract, "
+               "tokenize='porter')")
+    db.executemany("INSERT INTO papers VALUES (?, ?, ?)",
+                   [(r["id"], r["title"], r["abstract"]) for r in rows])
+    db.commit()
+    db.close()
+
+
+def fts_query(path: Path, q: str) -> float:
+    """A cold FTS5 query: a fresh process, as with `papers find`."""
+    code = ("import sqlite3,sys;db=sqlite3.connect(sys.argv[1]);"
+            "r=db.execute('SELECT id,title FROM papers WHERE papers MATCH ? "
+            "ORDER BY rank LIMIT 20',(sys.argv[2],)).fetchall()")
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(path), q], check=True)
+    return time.perf_counter() - start
+
+
+def report(results: list[dict]) -> str:
+    lines = [f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+             f"{platform.python_version()}, {platform.platform()}", ""]
+    for r in results:
+        lines.append(f"## {r['papers']:,} papers ({r['files']} digest files, "
+                     f"{r['digest_bytes'] / 1e6:.1f} MB)")
+        lines.append(f"bulk ingest:        {r['ingest_papers_per_s']:,.0f} papers/s "
+                     f"({r['ingest_seconds']:.1f} s)")
+        for key, label in (("noop_rescan", "no-op re-scan:"), ("add_50", "add a 50-paper day:")):
+            s = r[key]
+            lines.append(f"{label:<19} {s['median']:.3f} s median "
+                         f"(min {s['min']:.3f}, max {s['max']:.3f}, {s['runs']} runs)")
+        ratio = r["index_bytes"] / r["digest_bytes"]
+        lines.append(f"index size:         {r['index_bytes'] / 1e6:.1f} MB "
+                     f"({ratio:.2f}x the digests)")
+        for q, t in r["queries"].items():
+            parts = [f"papers find {t['papers_find']['median'] * 1000:.0f} ms "
+                     f"({t['papers_find']['min'] * 1000:.0f}-{t['papers_find']['max'] * 1000:.0f})"]
+            if t["rg"]:
+                parts.append(f"rg -l {t['rg']['median'] * 1000:.0f} ms")
+            parts.append(f"fts5 {t['fts5']['median'] * 1000:.0f} ms")
+            lines.append(f"cold query {q!r}: " + ", ".join(parts))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("-n", type=int, nargs="+", default=[10_000])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--keep", type=Path, help="work directory to keep (corpus is reused)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    results = []
+    for n in args.n:
+        keep = args.keep / str(n) if args.keep else None
+        results.append(run(n, args.runs, keep))
+    print(json.dumps(results, indent=2) if args.json else report(results))
+
+
+if __name__ == "__main__":
+    main()
