@@ -188,6 +188,8 @@ class _Parser:
         self.saw_date = False
 
     def problem(self, line_index: int, message: str) -> None:
+        # Something missing at the end of the file is reported on its last line.
+        line_index = max(0, min(line_index, len(self.lines) - 1))
         self.problems.append(Problem(self.name, line_index + 1, message))
 
     def peek_nonblank(self, start: int) -> int:
