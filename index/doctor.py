@@ -1,0 +1,319 @@
+"""`papers doctor`: check every part of a library, and repair what can be repaired.
+
+The index is derived data: when it is damaged it is moved aside (never deleted: what we
+cannot read we do not throw away) and rebuilt from the digests. The user data is not
+derived: when it is damaged it is moved aside and the newest backup that passes SQLite's
+integrity check is put in its place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections import Counter, deque
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from index.backup import backup_userdata, integrity_problem, list_backups
+from index.library import INDEX_DIR, MANIFEST, SCHEMA_VERSION
+from index.sources import load_sources
+from index.userdata import FILENAME, UserData, UserDataError
+
+OK, WARN, ERROR = "ok", "warn", "error"
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # OK, WARN or ERROR
+    what: str  # the part checked: index, manifest, user data, sources, backups
+    detail: str
+    fix: str | None = None  # what the user can do about it
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        text = f"{self.severity:<5} {self.what}: {self.detail}"
+        return text + (f" ({self.fix})" if self.fix else "")
+
+
+REBUILD = "`papers doctor --repair` rebuilds it from your digests"
+
+
+def check(home: Path) -> list[Finding]:
+    """Every check, in order; a part that is fine gets one OK finding saying so."""
+    home = Path(home)
+    findings: list[Finding] = []
+    ids = _check_index(home, findings)
+    _check_manifest(home, ids, findings)
+    _check_userdata(home, findings)
+    _check_sources(home, findings)
+    _check_backups(home, findings)
+    return findings
+
+
+def healthy(findings: list[Finding]) -> bool:
+    return all(f.severity == OK for f in findings)
+
+
+# -- the index ----------------------------------------------------------------------------
+
+
+class IndexDamage(Exception):
+    """The index reads, but what it says contradicts itself."""
+
+
+def _check_index(home: Path, findings: list[Finding]) -> Counter | None:
+    """Open the index and read all of it; return how often each paper id occurs."""
+    from whoosh import index as whoosh_index
+
+    path = home / INDEX_DIR
+    for leftover in ("index.new", "index.old"):
+        if (home / leftover).exists():
+            findings.append(Finding(WARN, "index", f"{leftover} left by an interrupted rebuild",
+                                    "the next `papers index` cleans it up"))
+    if not path.is_dir() or not any(path.iterdir()):
+        findings.append(Finding(WARN, "index", f"no index at {path} yet",
+                                "`papers add PATH` or `papers index` builds it"))
+        return None
+    if not list(path.glob("_MAIN_*.toc")):
+        findings.append(Finding(ERROR, "index", f"{path} has no table of contents "
+                                "(_MAIN_*.toc is missing)", REBUILD))
+        return None
+    try:
+        ix = whoosh_index.open_dir(str(path))
+        with ix.reader() as reader:
+            ids = _read_everything(reader)
+            count = reader.doc_count()
+    except Exception as exc:  # Whoosh raises anything at all on a damaged file
+        findings.append(Finding(ERROR, "index", f"{path} is damaged: {_describe(exc)}",
+                                REBUILD))
+        return None
+    dupes = [pid for pid, n in ids.items() if n > 1]
+    if dupes:
+        findings.append(Finding(ERROR, "index", f"{len(dupes)} papers are in the index more "
+                                f"than once (e.g. {dupes[0]})", REBUILD))
+    else:
+        findings.append(Finding(OK, "index", f"{count} papers, every segment readable"))
+    return ids
+
+
+def _read_everything(reader) -> Counter:
+    """Read every stored document, term list, posting tail and column of every segment.
+
+    Truncated term or posting files make Whoosh raise; truncated fixed-width columns read
+    as defaults instead, so each column is compared with the stored document it sorts.
+    """
+    ids: Counter = Counter()
+    for seg, _ in reader.leaf_readers():
+        titles = _column(seg, "sort_title")
+        dates, votes = _column(seg, "sort_date"), _column(seg, "sort_upvotes")
+        for docnum, stored in seg.iter_docs():
+            ids[stored["id"]] += 1
+            rec = stored.get("rec") or {}
+            title = stored.get("title", "")
+            if titles is not None and titles[docnum] != title.casefold()[:200].encode():
+                raise IndexDamage(f"sort column of {stored['id']} does not match its title")
+            if votes is not None and votes[docnum] != (rec.get("upvotes") or 0):
+                raise IndexDamage(f"upvote column of {stored['id']} does not match")
+            when = rec.get("published") or rec.get("first_seen") or rec.get("last_seen")
+            if dates is not None and dates[docnum] != (_day_of(when) if when else 0):
+                raise IndexDamage(f"date column of {stored['id']} does not match")
+            texts = (("title", title), ("abstract", stored.get("abstract", "")),
+                     ("org", rec.get("org") or ""))
+            for field, text in texts:
+                # A truncated length column reads as 0 or None past its end.
+                if not seg.doc_field_length(docnum, field) and _has_tokens(text):
+                    raise IndexDamage(f"{field} length of {stored['id']} is missing")
+        for field in seg.indexed_field_names():
+            last = deque(seg.lexicon(field), maxlen=1)  # reads the whole term list
+            if last:  # postings are written in term order: the last ones end the file
+                deque(seg.postings(field, last[0]).all_ids(), maxlen=0)
+    return ids
+
+
+def _column(seg, name: str):
+    return seg.column_reader(name) if seg.has_column(name) else None
+
+
+def _day_of(iso: str) -> int:
+    return (date.fromisoformat(iso) - date(1970, 1, 1)).days  # as library.paper_to_document
+
+
+def _has_tokens(text: str) -> bool:
+    from whoosh.analysis import StemmingAnalyzer  # the analyzer of title and abstract
+
+    global _analyzer
+    _analyzer = _analyzer or StemmingAnalyzer()
+    return any(True for _ in _analyzer(text))
+
+
+_analyzer = None
+
+
+def _describe(exc: Exception) -> str:
+    message = str(exc).strip()[:200]
+    if isinstance(exc, IndexDamage):
+        return message
+    return f"{exc.__class__.__name__}: {message}" if message else exc.__class__.__name__
+
+
+# -- the manifest -------------------------------------------------------------------------
+
+
+def _check_manifest(home: Path, ids: Counter | None, findings: list[Finding]) -> None:
+    path = home / INDEX_DIR / MANIFEST
+    if ids is None:
+        return  # no readable index to compare it with
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+        files = manifest["files"]
+        listed = {pid for rec in files.values() for pid in rec["papers"]}
+    except FileNotFoundError:
+        findings.append(Finding(WARN, "manifest", f"{path} is missing",
+                                "`papers index` reads every digest again and writes it"))
+        return
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        findings.append(Finding(WARN, "manifest", f"{path} is unreadable ({_describe(exc)})",
+                                "`papers index` reads every digest again and rewrites it"))
+        return
+    if manifest.get("schema") != SCHEMA_VERSION:
+        findings.append(Finding(WARN, "manifest", f"library format {manifest.get('schema')}, "
+                                f"this papers writes {SCHEMA_VERSION}",
+                                "`papers index` rebuilds the index"))
+    missing = listed - set(ids)
+    extra = set(ids) - listed
+    if missing:
+        findings.append(Finding(ERROR, "manifest", f"{len(missing)} papers listed in the "
+                                "manifest are not in the index", REBUILD))
+    elif extra:
+        # An ingest stopped between committing the index and saving the manifest.
+        findings.append(Finding(WARN, "manifest", f"{len(extra)} papers in the index are "
+                                "not in the manifest (an interrupted ingest)",
+                                "`papers index` completes it"))
+    else:
+        findings.append(Finding(OK, "manifest", f"{len(files)} digest files, "
+                                f"{len(listed)} papers, consistent with the index"))
+
+
+# -- user data, sources, backups ----------------------------------------------------------
+
+
+def _check_userdata(home: Path, findings: list[Finding]) -> None:
+    path = home / FILENAME
+    if not path.exists():
+        findings.append(Finding(OK, "user data", "none yet (no stars, tags or notes)"))
+        return
+    problem = integrity_problem(path)
+    if problem is None:
+        try:
+            UserData(home).close()  # also refuses another program's SQLite file
+        except UserDataError as exc:
+            problem = str(exc)
+    if problem:
+        fix = ("`papers doctor --repair` keeps the damaged file and restores the newest backup"
+               if list_backups(home) else
+               "no backup to restore: `papers doctor --repair` keeps the damaged file aside "
+               "and starts afresh")
+        findings.append(Finding(ERROR, "user data", f"{path} is damaged: {problem}", fix))
+    else:
+        findings.append(Finding(OK, "user data", f"{path} passes SQLite's integrity check"))
+
+
+def _check_sources(home: Path, findings: list[Finding]) -> None:
+    sources = load_sources(home)
+    if not sources:
+        findings.append(Finding(WARN, "sources", "no digest files or folders registered",
+                                "`papers add PATH`"))
+        return
+    gone = [s for s in sources if not s.exists()]
+    for s in gone:
+        findings.append(Finding(WARN, "sources", f"{s} no longer exists",
+                                "its papers go at the next `papers index`"))
+    if not gone:
+        findings.append(Finding(OK, "sources", f"{len(sources)} registered, all present"))
+
+
+def _check_backups(home: Path, findings: list[Finding]) -> None:
+    backups = list_backups(home)
+    if backups:
+        findings.append(Finding(OK, "backups", f"{len(backups)} of the user data, newest "
+                                f"{backups[0].name}"))
+    else:
+        findings.append(Finding(OK, "backups", "none yet (made before every rebuild and "
+                                "once a day)"))
+
+
+# -- repair -------------------------------------------------------------------------------
+
+
+def repair(home: Path) -> list[str]:
+    """Fix what `check` finds; return what was done, one sentence each."""
+    from index.ingest import ingest
+
+    home = Path(home)
+    done: list[str] = []
+    findings = check(home)
+    userdata_bad = any(f.what == "user data" and f.severity == ERROR for f in findings)
+    index_bad = any(f.what in ("index", "manifest") and f.severity == ERROR for f in findings)
+    index_missing = not (home / INDEX_DIR).is_dir() and bool(load_sources(home))
+
+    if not userdata_bad:
+        try:
+            made = backup_userdata(home, "repair")
+        except UserDataError as exc:
+            done.append(f"could not back up the user data first: {exc}")
+        else:
+            if made:
+                done.append(f"backed up the user data to {made}")
+    else:
+        done.extend(_restore_userdata(home))
+
+    if index_bad:
+        aside = _move_aside(home / INDEX_DIR, "index.damaged")
+        done.append(f"moved the damaged index to {aside}")
+    if index_bad or index_missing:
+        report = ingest(home, load_sources(home), rebuild=True)
+        done.append(f"rebuilt the index from your digests: {report.summary()}")
+    if not done:
+        done.append("nothing to repair")
+    return done
+
+
+def _restore_userdata(home: Path) -> list[str]:
+    path = home / FILENAME
+    done = []
+    aside = _move_aside(path, FILENAME + ".damaged")
+    # The write-ahead log belongs to the damaged file; left here it would be replayed
+    # into the restored one.
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            os.replace(side, aside.with_name(aside.name + suffix))
+    done.append(f"moved the damaged user data to {aside}")
+    for backup in list_backups(home):
+        if integrity_problem(backup) is None:
+            tmp = path.with_name(f".{path.name}.restore")
+            shutil.copyfile(backup, tmp)
+            os.replace(tmp, path)
+            done.append(f"restored the user data from {backup}")
+            return done
+    done.append("no readable backup: starting with empty user data")
+    return done
+
+
+def _move_aside(path: Path, prefix: str) -> Path:
+    """Rename `path` to `<prefix>-<time>` beside it; never overwrite an earlier one."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{prefix}-{stamp}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{prefix}-{stamp}-{n}")
+        n += 1
+    os.replace(path, target)
+    return target
+
+
+__all__ = ["ERROR", "OK", "WARN", "Finding", "check", "healthy", "repair"]
