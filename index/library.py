@@ -150,9 +150,15 @@ class Results:
     terms: frozenset[str]
     suggestion: str | None
     _searcher: object = field(repr=False, default=None)
+    _found: object = field(repr=False, default=None)
 
     def __len__(self) -> int:
         return len(self.docnums)
+
+    @property
+    def total(self) -> int:
+        """Every match, beyond a limit too; counted only when asked, as it costs a pass."""
+        return len(self._found) if self._found is not None else len(self.docnums)
 
     def paper(self, i: int) -> Paper:
         return document_to_paper(self._searcher.stored_fields(self.docnums[i]))
@@ -301,7 +307,7 @@ class Library:
         suggestion = None
         if not docnums and text:
             suggestion = self._suggest(s, q, text)
-        return Results(docnums, scores, terms, suggestion, s)
+        return Results(docnums, scores, terms, suggestion, s, found)
 
     def _docnums(self, ids: set[str]) -> set[int]:
         s = self.searcher()

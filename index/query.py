@@ -74,10 +74,16 @@ class Selection:
 
     items: list  # list[ExportItem]
     scores: list[float | None]
-    total: int
     suggestion: str | None
     terms: frozenset[str]
     query: str
+    _results: object = field(repr=False, default=None)
+    _gone: int = 0
+
+    @property
+    def total(self) -> int:
+        """Every match, beyond a limit too (counting them costs a pass: only when asked)."""
+        return (self._results.total if self._results is not None else 0) + self._gone
 
 
 def select(lib, userdata: UserData, text: str = "", *, sort: str = "relevance",
@@ -114,7 +120,6 @@ def select(lib, userdata: UserData, text: str = "", *, sort: str = "relevance",
     scores += [None] * len(gone)
     if limit is not None:
         items, scores = items[:limit], scores[:limit]
-    total = (len(lib.search(plan.text, sort=sort, include=plan.include, exclude=plan.exclude))
-             if limit is not None and results is not None and n >= limit else n) + len(gone)
-    return Selection(items, scores, total, results.suggestion if results is not None else None,
-                     results.terms if results is not None else frozenset(), text)
+    return Selection(items, scores, results.suggestion if results is not None else None,
+                     results.terms if results is not None else frozenset(), text, results,
+                     len(gone))
