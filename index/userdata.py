@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -247,9 +249,7 @@ class UserData:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        # IMMEDIATE takes the write lock up front: two processes then queue on the busy
-        # timeout instead of both reading, then one failing to upgrade to a writer.
-        self._db.execute("BEGIN IMMEDIATE")
+        self._begin_immediate()
         try:
             yield self._db
             self._db.execute("UPDATE meta SET value = value + 1 WHERE name = 'version'")
@@ -258,6 +258,29 @@ class UserData:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise
+
+    def _begin_immediate(self) -> None:
+        """Take the write lock, waiting up to BUSY_TIMEOUT_S for other processes.
+
+        IMMEDIATE takes the lock up front, so two writers queue instead of both reading and
+        one then failing to upgrade. We poll for it ourselves: SQLite's own busy handler
+        sleeps up to 100 ms between tries, and a process writing in a loop releases the lock
+        for far less than that, so the other one could starve past the timeout.
+        """
+        db = self._db
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        db.execute("PRAGMA busy_timeout = 0")
+        try:
+            while True:
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as e:
+                    if "locked" not in str(e) or time.monotonic() > deadline:
+                        raise
+                time.sleep(random.uniform(0.0002, 0.002))
+        finally:
+            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:

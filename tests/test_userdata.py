@@ -253,19 +253,15 @@ def test_undo_log_keeps_only_the_recent_commands(
 # -- two processes at once --------------------------------------------------------------------
 
 
-def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+def test_two_processes_writing_at_once_lose_nothing_and_neither_starves(tmp_path: Path) -> None:
     home, go, n = tmp_path / "home", tmp_path / "go", 300
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Each worker writes for about a second. With a 1 s busy timeout, a worker that could
+    # only get the lock once the other had finished would fail: waiting must be fair.
+    worker = str(ROOT / "tests" / "_userdata_worker.py")
     workers = [
         subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "tests" / "_userdata_worker.py"),
-                str(home),
-                str(w),
-                str(n),
-                str(go),
-            ],
+            [sys.executable, worker, str(home), str(w), str(n), str(go), "1.0"],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
