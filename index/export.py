@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import json
 import os
 import re
 import secrets
@@ -33,6 +32,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote_plus
 
+from index import jsontext
 from index.models import Paper
 from index.userdata import EMPTY, PaperState
 
@@ -75,7 +75,7 @@ def render(
     if fmt == "markdown":
         return _markdown(items, query, group_by, abstracts, today or date.today())
     if fmt == "json":
-        return json.dumps([it.to_json() for it in items], ensure_ascii=False, indent=2) + "\n"
+        return jsontext.dumps([it.to_json() for it in items], indent=2) + "\n"
     if fmt == "csv":
         return _csv(items)
     if fmt == "bibtex":

@@ -134,7 +134,7 @@ def ingest(
         manifest = _load_manifest(index_dir)
         reason = None
         if not rebuild and whoosh_index.exists_in(str(index_dir)):
-            if manifest.get("schema") != SCHEMA_VERSION:
+            if manifest and manifest.get("schema") != SCHEMA_VERSION:
                 reason = (f"the library format changed (version {manifest.get('schema')} -> "
                           f"{SCHEMA_VERSION}); rebuilding the index from your digests")
                 rebuild = True
@@ -213,6 +213,16 @@ def _update(home, index_dir: Path, manifest: dict, sources, procs, optimize, pro
             report.problems.append(Problem(key, 0, f"cannot read: {exc.strerror}"))
             continue
         report.files_read += 1
+        try:
+            after = path.stat()
+        except OSError:
+            after = None
+        if after is None or (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns) \
+                or len(data) != st.st_size:
+            # Half a page being saved: skip it now, the next scan reads the whole file.
+            report.problems.append(Problem(key, 0, "changed while being read; skipped, "
+                                                   "it will be read again next time"))
+            continue
         digest_hash = hashlib.sha1(data).hexdigest()
         if rec and rec["sha1"] == digest_hash:
             rec["mtime_ns"] = st.st_mtime_ns  # touched, not changed: remember, don't re-read

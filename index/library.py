@@ -28,6 +28,7 @@ INDEX_DIR = "index"
 MANIFEST = "manifest.json"  # lives inside the index directory, so a rebuild swaps both
 
 SORTS = ("relevance", "date", "upvotes", "title")
+MAX_CORRECTABLE = 40  # characters in a word "did you mean" will try to correct
 
 
 class LibraryError(Exception):
@@ -189,7 +190,10 @@ class Library:
     @property
     def outdated(self) -> bool:
         """The index was written by another schema version and must be rebuilt."""
-        return self.exists and self.manifest().get("schema") != SCHEMA_VERSION
+        # No manifest is not another format: an ingest killed before writing it is
+        # completed by the next one.
+        manifest = self.manifest()
+        return self.exists and bool(manifest) and manifest.get("schema") != SCHEMA_VERSION
 
     @property
     def ix(self):
@@ -319,6 +323,9 @@ class Library:
         return out
 
     def _suggest(self, s, q, text: str) -> str | None:
+        # Correction costs grow with a word's length; nothing that long is a typo.
+        if any(len(word) > MAX_CORRECTABLE for word in text.split()):
+            return None
         try:
             corrected = s.correct_query(q, text)
         except Exception:  # a suggestion is a courtesy; never fail the search for it

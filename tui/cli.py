@@ -6,12 +6,13 @@ Imports of Whoosh and Textual happen inside the commands that need them, so that
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
 import click
+
+from index import jsontext
 
 EXIT_NO_RESULTS = 1
 EXIT_USAGE = 2
@@ -104,7 +105,7 @@ def _run_ingest(ctx: Context, sources, *, rebuild=False, optimize=False, as_json
         except LibraryError as exc:
             raise click.ClickException(str(exc)) from None
     if as_json:
-        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        click.echo(jsontext.dumps(report.to_json()))
         return
     if quiet:
         return
@@ -162,7 +163,7 @@ def find(ctx: Context, query: tuple[str, ...], limit: int, sort: str, starred: b
         suggestion = selection.suggestion
         if as_json:
             obj = {"error": message, **({"suggestion": suggestion} if suggestion else {})}
-            click.echo(json.dumps(obj, ensure_ascii=False), err=True)
+            click.echo(jsontext.dumps(obj), err=True)
             click.echo("[]")
         else:
             from tui import output
@@ -172,7 +173,7 @@ def find(ctx: Context, query: tuple[str, ...], limit: int, sort: str, starred: b
     if as_json:
         rows = [{**item.to_json(), "score": None if score is None else round(score, 4)}
                 for item, score in zip(selection.items, selection.scores, strict=True)]
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(jsontext.dumps(rows, indent=2))
     else:
         from tui import output
 
@@ -199,7 +200,7 @@ def show(ctx: Context, paper_id: str, as_json: bool) -> None:
         sys.exit(EXIT_NO_RESULTS)
     item = ExportItem(paper or paper_from_json(snapshot), store.state(pid), gone=paper is None)
     if as_json:
-        click.echo(json.dumps({**item.to_json(), "score": None}, ensure_ascii=False, indent=2))
+        click.echo(jsontext.dumps({**item.to_json(), "score": None}, indent=2))
     else:
         output.paper_detail(item)
 
@@ -245,7 +246,7 @@ def stats(ctx: Context, as_json: bool) -> None:
         "home": str(ctx.home),
     }
     if as_json:
-        click.echo(json.dumps(data))
+        click.echo(jsontext.dumps(data))
     else:
         output.stats_table(data)
 
@@ -276,7 +277,7 @@ def _fail(message: str, as_json: bool, code: int):
     from tui import output
 
     if as_json:
-        click.echo(json.dumps({"error": message}, ensure_ascii=False), err=True)
+        click.echo(jsontext.dumps({"error": message}), err=True)
     else:
         output.err(message)
     sys.exit(code)

@@ -10,6 +10,7 @@ from datetime import date
 
 import click
 
+from index import jsontext
 from tui.cli import Context, _open_library, pass_ctx, resolve_id
 
 
@@ -96,11 +97,9 @@ def untag(ctx: Context, paper_id: str, tags: tuple[str, ...]) -> None:
 @pass_ctx
 def tags_cmd(ctx: Context, as_json: bool) -> None:
     """Every tag with the number of papers that carry it."""
-    import json
-
     tags = _store(ctx).tags()
     if as_json:
-        click.echo(json.dumps([{"tag": t, "papers": n} for t, n in tags], ensure_ascii=False))
+        click.echo(jsontext.dumps([{"tag": t, "papers": n} for t, n in tags]))
         return
     if not tags:
         click.echo("no tags yet: `papers tag ID TAG`")
@@ -160,11 +159,9 @@ def save(ctx: Context, name: str, query: tuple[str, ...]) -> None:
 @pass_ctx
 def saved(ctx: Context, as_json: bool) -> None:
     """List saved searches."""
-    import json
-
     searches = _store(ctx).saved_searches()
     if as_json:
-        click.echo(json.dumps([{"name": s.name, "query": s.query} for s in searches],
+        click.echo(jsontext.dumps([{"name": s.name, "query": s.query} for s in searches],
                               ensure_ascii=False))
         return
     if not searches:
