@@ -24,6 +24,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.reading import SegmentReader
 
+from index.backup import backup_userdata, daily_backup
 from index.digest import Digest, Entry, parse_digest
 from index.identity import paper_id
 from index.library import (
@@ -37,6 +38,7 @@ from index.library import (
 )
 from index.models import Paper, Problem, Sighting
 from index.sources import digest_files
+from index.userdata import UserDataError
 
 # Below this many documents one writer is faster than starting sub-processes.
 BULK_DOCS = 2000
@@ -142,15 +144,30 @@ def ingest(
             reason = "the index was missing or unreadable; rebuilding it from your digests"
             rebuild = True
         if rebuild:
+            backup_problem = _backup(backup_userdata, home, "before-rebuild")
             report = _rebuild(home, sources, procs, progress)
             report.reason = reason
         else:
+            backup_problem = None
             report = _update(home, index_dir, manifest, sources, procs, optimize, progress)
+    backup_problem = backup_problem or _backup(daily_backup, home)
+    if backup_problem:
+        report.problems.append(backup_problem)
     report.seconds = time.perf_counter() - started
     return report
 
 
 # -- the two paths ----------------------------------------------------------------------
+
+
+def _backup(make, home: Path, *args) -> Problem | None:
+    """User data is backed up before every rebuild and once a day; a failure never stops
+    the ingest, it is reported."""
+    try:
+        make(home, *args)
+    except (UserDataError, OSError) as exc:
+        return Problem(str(home / "userdata.sqlite"), 0, f"not backed up: {exc}")
+    return None
 
 
 def _rebuild(home: Path, sources: list[Path], procs: int, progress: Progress | None):

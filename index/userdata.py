@@ -630,6 +630,8 @@ class UserData:
                 target = sqlite3.connect(tmp)
                 try:
                     self._db.backup(target)
+                    # A backup is one self-contained file: no -wal/-shm beside it when read.
+                    target.execute("PRAGMA journal_mode=DELETE")
                 finally:
                     target.close()
             os.replace(tmp, dest)

@@ -251,6 +251,36 @@ def stats(ctx: Context, as_json: bool) -> None:
         output.stats_table(data)
 
 
+@cli.command()
+@click.option("--repair", is_flag=True,
+              help="Rebuild a damaged index from the digests and restore damaged user data "
+                   "from the newest backup (damaged files are kept aside, never deleted).")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@pass_ctx
+def doctor(ctx: Context, repair: bool, as_json: bool) -> None:
+    """Check the index, its manifest, user data, sources and backups."""
+    from index.doctor import check, healthy
+    from index.doctor import repair as run_repair
+
+    findings = check(ctx.home)
+    actions: list[str] = []
+    if repair and not healthy(findings):
+        actions = run_repair(ctx.home)
+        findings = check(ctx.home)
+    if as_json:
+        click.echo(jsontext.dumps({"healthy": healthy(findings), "repaired": actions,
+                                   "findings": [f.to_json() for f in findings]}, indent=2))
+    else:
+        for action in actions:
+            click.echo(f"repaired: {action}")
+        for finding in findings:
+            click.echo(str(finding))
+        click.echo("the library is healthy" if healthy(findings) else
+                   "problems found" + ("" if repair else "; `papers doctor --repair` fixes them"))
+    if not healthy(findings):
+        sys.exit(1)
+
+
 # -- helpers ----------------------------------------------------------------------------
 
 
