@@ -82,23 +82,23 @@ async def test_tags_editor_completes_and_saves(app, home):
         await settle(pilot)
         first = app.paper_list.current
         await pilot.press("t")
-        await pilot.press(*"reading-group", "enter")
+        await pilot.press(*"group", "enter")
         await settle(pilot)
         await pilot.press("j", "t")
-        await pilot.press(*"rea")
+        await pilot.press(*"gr")
         await pilot.pause(0.1)
         tags_input = app.screen.query_one("#tags")
-        assert tags_input._suggestion == "reading-group"
+        assert tags_input._suggestion == "group"
         await pilot.press("right", "space", *"todo", "enter")
         await settle(pilot)
         second = app.paper_list.current
         with UserData(home) as ud:
-            assert ud.state(first.id).tags == ("reading-group",)
-            assert ud.state(second.id).tags == ("reading-group", "todo")
+            assert ud.state(first.id).tags == ("group",)
+            assert ud.state(second.id).tags == ("group", "todo")
         # The tag appears in the filter pane with its count, and filters the list.
         pane = app.query_one("#filters")
         tags = next(n for n in pane.root.children if n.label.plain.startswith("Tags"))
-        assert [n.label.plain for n in tags.children] == ["#reading-group  2", "#todo  1"]
+        assert [n.label.plain for n in tags.children] == ["#group  2", "#todo  1"]
         pane.select_node(tags.children[0])
         await settle(pilot)
         assert len(list_rows(app)) == 2

@@ -210,6 +210,9 @@ class PapersApp(App[str | None]):
         if listing.error:
             # Keep the old rows: a half-typed query should not blank the list.
             bar.show_status(None, error=listing.error)
+            if not len(self.listing):
+                self.paper_list.empty_message = listing.error
+                self.paper_list.refresh()
         else:
             self.listing = listing
             plist = self.paper_list

@@ -25,31 +25,32 @@ class HelpScreen(ModalScreen[None]):
         self.moves = moves
 
     def compose(self) -> ComposeResult:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column()
-        table.add_row(Text("Moving", style="underline"), "")
-        for key, what in self.moves:
-            table.add_row(Text(key), Text(what))
-        table.add_row("", "")
-        table.add_row(Text("Acting on the paper", style="underline"), "")
-        for _, key, what in self.actions:
-            table.add_row(Text(key), Text(what))
-        table.add_row("", "")
-        table.add_row(Text("Search syntax", style="underline"), "")
-        for key, what in (
+        syntax = (
             ("words", "all of them, stemmed (“diffusion models”)"),
             ('"a phrase"', "the words in this order"),
             ("a OR b, NOT c", "boolean operators; -word excludes too"),
             ("title:x  org:x", "only in the title / organisation"),
-            ("upvotes:>50", "ranges on upvotes, published:, date:"),
-            ("is:starred  is:unread  tag:x", "your own marks"),
-        ):
-            table.add_row(Text(key), Text(what))
+            ("upvotes:>50", "ranges on upvotes, published:, seen:"),
+            ("is:starred", "your marks: is:unread, is:read, tag:NAME"),
+        )
         with VerticalScroll(id="help-body"):
             yield Static(Text("papers — keys", style="bold"), id="help-title")
-            yield Static(table)
+            yield Static(_section("Moving", self.moves))
+            yield Static(_section("Acting on the paper",
+                                  [(key, what) for _, key, what in self.actions]))
+            yield Static(_section("Search syntax", syntax))
             yield Static(Text("Esc, q or ? closes this screen.", style="dim"))
 
     def action_dismiss(self) -> None:
         self.dismiss(None)
+
+
+def _section(title: str, rows) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True, min_width=16)
+    table.add_column()
+    table.add_row(Text(title, style="underline"), "")
+    for key, what in rows:
+        table.add_row(Text(key), Text(what))
+    table.add_row("", "")
+    return table

@@ -113,6 +113,12 @@ class PaperList(ScrollView, can_focus=True):
     def validate_cursor(self, value: int) -> int:
         return max(0, min(value, len(self.listing) - 1)) if len(self.listing) else 0
 
+    def on_focus(self) -> None:
+        self.refresh_line(self.cursor)
+
+    def on_blur(self) -> None:
+        self.refresh_line(self.cursor)
+
     def watch_cursor(self, old: int, new: int) -> None:
         self.refresh_line(old)
         self.refresh_line(new)
@@ -167,15 +173,19 @@ class PaperList(ScrollView, can_focus=True):
         row = self.listing.row(index)
         text = self.row_text(row)
         strip = Strip(list(text.render(self.app.console)), text.cell_len)
-        strip = strip.crop_extend(0, width, None).apply_style(self.rich_style)
+        strip = strip.crop_extend(0, width, None)
         if index == self.cursor:
+            # Under the row's own styles, over the widget's: the cursor's background shows.
             name = "paper-list--cursor" if self.has_focus else "paper-list--cursor-blurred"
             strip = strip.apply_style(self.get_component_rich_style(name))
-        return strip.apply_meta({"row": index})
+        return strip.apply_style(self.rich_style).apply_meta({"row": index})
 
     def row_text(self, row: Row) -> Text:
         """One row as literal text: marks, date, upvotes, the title with query terms lit."""
-        style = self.get_component_rich_style
+        def style(name: str):
+            # Partial: only what the rule sets, so the cursor's background shows through.
+            return self.get_component_rich_style(name, partial=True)
+
         starred = row.id in self.marks.starred
         unread = row.id not in self.marks.read
         text = Text(end="", no_wrap=True, overflow="ellipsis")
