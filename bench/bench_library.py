@@ -160,12 +160,22 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", type=Path, help="work directory to keep (corpus is reused)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--write", type=Path, help="also write the report to this Markdown file "
+                                              "(docs/benchmarks.md)")
     args = ap.parse_args()
     results = []
     for n in args.n:
         keep = args.keep / str(n) if args.keep else None
         results.append(run(n, args.runs, keep))
-    print(json.dumps(results, indent=2) if args.json else report(results))
+    text = report(results)
+    print(json.dumps(results, indent=2) if args.json else text)
+    if args.write:
+        args.write.write_text(
+            "# Benchmarks\n\nMade by `python bench/bench_library.py -n "
+            + " ".join(str(n) for n in args.n)
+            + f" --runs {args.runs} --write {args.write}`. Every time is the wall time of a "
+            "fresh process, as a user sees it; median of the runs with min and max.\n\n"
+            "```\n" + text + "```\n", "utf-8")
 
 
 if __name__ == "__main__":
