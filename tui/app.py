@@ -38,10 +38,11 @@ from tui.widgets.paper_list import Marks, PaperList
 from tui.widgets.search_bar import SearchBar
 
 SEARCH_DEBOUNCE = 0.04  # seconds of quiet typing before a search starts
-DETAIL_DEBOUNCE = 0.06  # the detail pane waits for the cursor to settle
+DETAIL_DEBOUNCE = 0.12  # the detail pane waits for the cursor to settle (key repeat)
 POLL_EVERY = 2.0  # how often to look for changes made by other processes
 INGEST_RETRY = 30.0  # when another process holds the ingest lock
 NARROW = 110  # below this many columns the detail pane goes under the list
+NARROW_FILTERS = 100  # below this many columns the filter pane starts hidden
 
 # (action, key, description): the single source for the palette and the help screen.
 ACTIONS: tuple[tuple[str, str, str], ...] = (
@@ -150,6 +151,9 @@ class PapersApp(App[str | None]):
     def on_mount(self) -> None:
         self.query_one("#progress").display = False
         self._layout_for(self.size.width)
+        if self.size.width < NARROW_FILTERS:
+            # On a small terminal the list needs the room; `\` brings the filters back.
+            self.query_one(FilterPane).display = False
         self.paper_list.focus()
         self._seen = (self.store.library_generation(), self.store.data_version())
         sources = load_sources(self.home)

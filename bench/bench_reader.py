@@ -1,0 +1,206 @@
+"""How fast the reader is on a large library.
+
+    python bench/bench_reader.py [--home HOME] [-n 100000] [--work DIR] [--keys 30]
+
+Without --home, writes an n-paper corpus (bench/corpus.py) under --work and builds its
+library once (reused on the next run). Then, with the real app under the Pilot (headless):
+
+- first paint: from creating the app to the first list row drawn;
+- keystroke to redraw: a key typed in the search bar to the list drawn with that query's
+  results (debounce + search + draw), median and p95 over --keys keystrokes;
+- cursor: `j` held (key repeat, 35 ms apart) to each new cursor row drawn, median, p95;
+- peak RSS of this process.
+
+And, when tmux is installed, the same library in a real terminal: `papers` started to
+the list on screen (interpreter start included), and that process's peak RSS.
+Targets (issue 4): first paint < 1.5 s, keystroke p95 < 150 ms, cursor < 20 ms, < 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+QUERY = "diffusion models for video generation with language"
+
+
+def build(work: Path, n: int) -> Path:
+    """The library of an n-paper corpus under `work`, built in a child process (so its
+    memory does not count against the reader's) unless it is already there."""
+    home = work / "home"
+    if (home / "index").exists():
+        return home
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from pathlib import Path; from bench.corpus import write_corpus;"
+        "from index.ingest import ingest; from index.sources import add_sources;"
+        "w = Path(sys.argv[2]); info = write_corpus(w / 'digests', int(sys.argv[3]),"
+        " real=Path(sys.argv[1]).parent / 'shared/corpus/hf-daily-papers.jsonl', repeats=0.1);"
+        "print(info, flush=True);"
+        "r = ingest(w / 'home', add_sources(w / 'home', [w / 'digests']), procs=2);"
+        "print(r.summary())"
+    )
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(REPO), str(work), str(n)], check=True)
+    print(f"built the library in {time.perf_counter() - started:.0f} s")
+    return home
+
+
+def stats(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"n": len(samples), "median_ms": round(statistics.median(samples) * 1000, 1),
+            "p95_ms": round(p95 * 1000, 1), "max_ms": round(ordered[-1] * 1000, 1)}
+
+
+async def measure(home: Path, keys: int) -> dict:
+    from tui.app import PapersApp
+    from tui.widgets.paper_list import PaperList
+
+    # (time, generation, cursor row drawn or -1, query) for every line drawn
+    draws: list[tuple[float, int, int, str]] = []
+    render_line = PaperList.render_line
+
+    def recording(self, y):
+        strip = render_line(self, y)
+        on_cursor = len(self.listing) and self.scroll_offset.y + y == self.cursor
+        draws.append((time.perf_counter(), self.listing.generation,
+                      self.cursor if on_cursor else -1, self.listing.query))
+        return strip
+
+    PaperList.render_line = recording
+
+    async def drawn(test, since: float, timeout: float = 10.0) -> float:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            for t, gen, cursor, query in draws[bisect.bisect_left(draws, (since,)):]:
+                if test(gen, cursor, query):
+                    return t - since
+            await asyncio.sleep(0.001)
+        raise TimeoutError("the list was not redrawn")
+
+    out: dict = {}
+    started = time.perf_counter()
+    app = PapersApp(home, rescan=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        out["first_paint_s"] = round(await drawn(lambda g, c, q: c >= 0, started), 3)
+        out["papers"] = len(app.paper_list)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+
+        await pilot.press("slash")
+        typed, samples, engine = "", [], []
+        for ch in QUERY[:keys]:
+            typed += ch
+            t0 = time.perf_counter()
+            await pilot.press("space" if ch == " " else ch)
+            want = typed
+            samples.append(await drawn(lambda g, c, q, want=want: q == want, t0))
+            engine.append(app.listing.elapsed)
+            await pilot.pause(0.05)
+        out["keystroke_to_redraw"] = stats(samples)
+        out["search_in_worker"] = stats(engine)
+        out["hits_for_last_query"] = len(app.listing)
+
+        app.search_bar.input.value = ""
+        await pilot.pause(0.5)
+        await app.workers.wait_for_complete()
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        # j held down: key-repeat events 35 ms apart, each timed to its cursor row drawn.
+        from textual import events
+
+        moves = []
+        for _ in range(40):
+            target = app.paper_list.cursor + 1
+            t0 = time.perf_counter()
+            app.post_message(events.Key("j", "j"))
+            moves.append(await drawn(lambda g, c, q, target=target: c == target, t0))
+            await asyncio.sleep(max(0.0, 0.035 - (time.perf_counter() - t0)))
+        out["cursor_move"] = stats(moves)
+        t0 = time.perf_counter()
+        target = len(app.paper_list) - 1
+        await pilot.press("G")
+        out["jump_to_last_ms"] = round(await drawn(lambda g, c, q: c == target, t0) * 1000, 1)
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    PaperList.render_line = render_line
+    return out
+
+
+def in_terminal(home: Path) -> dict | None:
+    """`papers` in a tmux pane: wall time from launch to rows on screen, and peak RSS."""
+    tmux = shutil.which("tmux")
+    papers = Path(sys.executable).with_name("papers")
+    if not tmux or not papers.exists():
+        return None
+    sock = f"papers-bench-{os.getpid()}"
+
+    def t(*args: str) -> str:
+        return subprocess.run([tmux, "-L", sock, *args], capture_output=True, text=True).stdout
+
+    try:
+        started = time.perf_counter()
+        t("new-session", "-d", "-s", "b", "-x", "160", "-y", "48",
+          f"env PAPERS_HOME={home} TERM=xterm-256color {papers}")
+        seen = None
+        while time.perf_counter() - started < 30:
+            screen = t("capture-pane", "-p", "-t", "b")
+            if "papers · sort" in screen or "100,000 papers" in screen:
+                seen = time.perf_counter() - started
+                break
+            time.sleep(0.01)
+        pid = t("display", "-p", "-t", "b", "#{pane_pid}").strip()
+        time.sleep(0.5)
+        for ch in "/diffusion":
+            t("send-keys", "-t", "b", ch)
+            time.sleep(0.1)
+        time.sleep(1)
+        rss = None
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    rss = round(int(line.split()[1]) / 1024, 1)
+        return {"launch_to_list_s": round(seen, 3) if seen else None, "peak_rss_mb": rss}
+    except OSError:
+        return None
+    finally:
+        subprocess.run([tmux, "-L", sock, "kill-server"], capture_output=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--home", type=Path, help="an existing papers home to measure")
+    ap.add_argument("-n", type=int, default=100_000, help="papers to generate (no --home)")
+    ap.add_argument("--work", type=Path, help="where to build the corpus (no --home)")
+    ap.add_argument("--keys", type=int, default=30, help="keystrokes to time")
+    ap.add_argument("--no-terminal", action="store_true", help="skip the tmux measurement")
+    args = ap.parse_args(argv)
+    home = args.home
+    if home is None:
+        work = args.work or Path(tempfile.gettempdir()) / f"papers-bench-{args.n}"
+        home = build(work, args.n)
+    result = {"home": str(home)}
+    result |= asyncio.run(measure(home, args.keys))
+    if not args.no_terminal:
+        result["terminal"] = in_terminal(home)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
