@@ -20,6 +20,7 @@ from whoosh import qparser, query, sorting
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.support.levenshtein import damerau_levenshtein
 
 from index.models import Hit, Paper, Sighting
 
@@ -272,11 +273,13 @@ class Library:
         limit: int | None = None,
         include: set[str] | None = None,
         exclude: set[str] | None = None,
+        suggest: bool = True,
     ) -> Results:
         """Run a query. No query text means every paper, newest first.
 
         `include` keeps only these paper ids, `exclude` drops them: that is how user-data
-        filters (starred, tags, read) combine with a search.
+        filters (starred, tags, read) combine with a search. `suggest=False` skips the
+        "did you mean" pass when nothing matches (the reader asks for it once typing stops).
         """
         if sort not in SORTS:
             raise QueryError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
@@ -300,16 +303,15 @@ class Library:
             raise LibraryError(f"the index at {self.path} cannot be searched ({exc}); "
                                "`papers doctor` checks it, `papers index --rebuild` "
                                "rebuilds it") from exc
-        scored = sort == "relevance"
-        docnums = [d for d in found.docs()] if limit is None else [h.docnum for h in found]
-        scores = [h.score for h in found] if scored and limit is not None else None
-        if scores is None:
-            scores = [found.score(i) if scored else None for i in range(len(docnums))]
+        # top_n holds (score or sort key, docnum) in result order, for any limit.
+        docnums = [docnum for _, docnum in found.top_n]
+        scores = ([score for score, _ in found.top_n] if sort == "relevance"
+                  else [None] * len(docnums))
         terms = frozenset(t.decode("utf-8", "replace") if isinstance(t, bytes) else str(t)
                           for f, t in q.existing_terms(s.reader(), expand=True)
                           if f in ("title", "abstract"))
         suggestion = None
-        if not docnums and text:
+        if suggest and not docnums and text:
             suggestion = self._suggest(s, q, text)
         return Results(docnums, scores, terms, suggestion, s, found)
 
@@ -323,16 +325,36 @@ class Library:
         return out
 
     def _suggest(self, s, q, text: str) -> str | None:
-        # Correction costs grow with a word's length; nothing that long is a typo.
-        if any(len(word) > MAX_CORRECTABLE for word in text.split()):
-            return None
+        """The query with each unknown word replaced by the nearest known one, or None.
+
+        Whoosh's own correct_query works on stemmed tokens ("difus" -> "diff"); this
+        corrects the words as typed against the titles' unstemmed spelling words.
+        """
+        reader = s.reader()
+        corrector = reader.corrector("title")
+        changed = False
+
+        def fix(m: re.Match) -> str:
+            nonlocal changed
+            word = m.group(0)
+            if word in _OPERATORS or len(word) > MAX_CORRECTABLE:
+                return word
+            stems = [t.text for t in _ANALYZER(word)]
+            if not stems or any((f, t) in reader for t in stems for f in ("title", "abstract")):
+                return word
+            candidates = corrector.suggest(word.lower(), limit=8, maxdist=2, prefix=1)
+            if not candidates:
+                return word
+            changed = True
+            # Nearest first (a swap of two letters counts as one edit), then most common.
+            return min(candidates, key=lambda c: (damerau_levenshtein(word.lower(), c),
+                                                  -_frequency(reader, c)))
+
         try:
-            corrected = s.correct_query(q, text)
+            suggestion = _WORD.sub(fix, text)
         except Exception:  # a suggestion is a courtesy; never fail the search for it
             return None
-        if corrected.query != q and corrected.string.strip() != text:
-            return corrected.string
-        return None
+        return suggestion if changed else None
 
     # -- single papers ------------------------------------------------------------------
 
@@ -362,6 +384,11 @@ class Library:
         return sum(p.stat().st_size for p in self.path.glob("*") if p.is_file())
 
 
+def _frequency(reader, word: str) -> int:
+    return sum(reader.doc_frequency(field, token.text) for token in _ANALYZER(word)
+               for field in ("title", "abstract"))
+
+
 def highlight_spans(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
     """Character spans of `text` whose analysed form is one of the query's terms."""
     if not terms or not text:
@@ -379,6 +406,9 @@ def remove_index(home: Path) -> None:
 
 
 _ANALYZER = StemmingAnalyzer(cachesize=-1)
+# A plain word the user typed: not a field name, wildcard, fuzzy term or operator.
+_WORD = re.compile(r"(?<![\w*?~\\])[A-Za-z][A-Za-z'-]{2,}(?![\w*?~:])")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"})
 
 
 def _syntax_problem(text: str) -> str | None:

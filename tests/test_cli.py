@@ -173,3 +173,23 @@ def _strip_sgr(text: str) -> str:
     import re
 
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+@pytest.mark.parametrize("sort", ["date", "upvotes", "title", "relevance"])
+def test_unlimited_results_keep_their_order(library, runner, sort):
+    """--limit 0 returns every paper in the same order as the first page."""
+    every = json.loads(run(runner, "find", "--json", "--limit", "0", "--sort", sort).stdout)
+    first = json.loads(run(runner, "find", "--json", "--limit", "3", "--sort", sort).stdout)
+    assert [p["id"] for p in every[:3]] == [p["id"] for p in first]
+    if sort == "upvotes":
+        ups = [p["upvotes"] or 0 for p in every]
+        assert ups == sorted(ups, reverse=True)
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("olmoo", "olmo"), ("pixtrla", "pixtral"),
+                                             ("title:pixtrel", "title:pixtral")])
+def test_did_you_mean_offers_words_as_written(library, runner, typo, meant):
+    """Suggestions are real words from titles, not stems, and keep the field prefix."""
+    result = run(runner, "find", typo, "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stderr)["suggestion"] == meant
