@@ -209,3 +209,41 @@ def test_daily_backup_ignores_other_files(library, starred):
     (library / "backups" / "notes.txt").write_text("mine")
     os.utime(library / "backups" / "notes.txt")
     assert daily_backup(library) is not None
+
+
+# -- what the CLI says on a damaged index (tui/cli.py and index/library.py are the lead's) --
+
+
+def _damage(home: Path, what: str) -> None:
+    if what == "toc":
+        for toc in (home / INDEX_DIR).glob("_MAIN_*.toc"):
+            toc.unlink()
+        return
+    victim = segment_file(home, what)
+    with open(victim, "r+b") as fh:
+        fh.truncate(victim.stat().st_size // 2)
+
+
+@pytest.mark.parametrize("what", [
+    pytest.param(".trm", marks=pytest.mark.xfail(strict=True, reason=(
+        "a truncated term file makes `papers find` end in an uncaught OSError (a traceback): "
+        "index/library.py wraps only open_dir, not reading"))),
+    pytest.param("._stored.col", marks=pytest.mark.xfail(strict=True, reason=(
+        "a truncated stored-fields column makes `papers find` end in an uncaught "
+        "ValueError or struct.error from Whoosh (a traceback)"))),
+    pytest.param("toc", marks=pytest.mark.xfail(strict=True, reason=(
+        "with its TOC gone the library is reported as 'no library yet: add digests', not as "
+        "damaged: Library.exists is whoosh exists_in, which needs the TOC"))),
+])
+def test_find_on_a_damaged_index_says_so_without_a_traceback(library, what):
+    from click.testing import CliRunner
+
+    from tui.cli import cli
+
+    _damage(library, what)
+    result = CliRunner().invoke(cli, ["--home", str(library), "find", "--limit", "0"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        repr(result.exception))
+    assert result.exit_code != 0
+    assert "damaged" in result.output + result.stderr or "doctor" in result.output + (
+        result.stderr)
