@@ -245,5 +245,5 @@ def test_find_on_a_damaged_index_says_so_without_a_traceback(library, what):
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         repr(result.exception))
     assert result.exit_code != 0
-    assert "damaged" in result.output + result.stderr or "doctor" in result.output + (
-        result.stderr)
+    said = (result.output + result.stderr).replace(str(library), "HOME")  # the path says "damaged"
+    assert "damaged" in said or "doctor" in said
