@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from struct import error as struct_error
 
+from whoosh import collectors, qparser, query, sorting
 from whoosh import index as whoosh_index
-from whoosh import qparser, query, sorting
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
@@ -42,6 +43,33 @@ class QueryError(LibraryError):
 
 class LibraryBusy(LibraryError):
     """Another process is writing the library."""
+
+
+class SearchCancelled(Exception):
+    """The caller no longer wants this search."""
+
+
+class _Cancellable(collectors.WrappingCollector):
+    """Stops a search between matches once `cancelled()` says so (checked every 256).
+
+    It must sit inside a FilterCollector, which filters in its own loop and then calls
+    `collect` here; on its own, its loop replaces the child's.
+    """
+
+    def __init__(self, child, cancelled: Callable[[], bool]):
+        super().__init__(child)
+        self.cancelled = cancelled
+        self.seen = 0
+
+    def collect_matches(self):
+        for docnum in self.child.matches():
+            self.collect(docnum)
+
+    def collect(self, sub_docnum):
+        if not self.seen & 255 and self.cancelled():
+            raise SearchCancelled
+        self.seen += 1
+        return self.child.collect(sub_docnum)
 
 
 class DayField(NUMERIC):
@@ -274,12 +302,14 @@ class Library:
         include: set[str] | None = None,
         exclude: set[str] | None = None,
         suggest: bool = True,
+        cancelled: Callable[[], bool] | None = None,
     ) -> Results:
         """Run a query. No query text means every paper, newest first.
 
         `include` keeps only these paper ids, `exclude` drops them: that is how user-data
         filters (starred, tags, read) combine with a search. `suggest=False` skips the
-        "did you mean" pass when nothing matches (the reader asks for it once typing stops).
+        "did you mean" pass when nothing matches. `cancelled` is polled while matching: when
+        it turns true the search stops with SearchCancelled (the reader's user typed on).
         """
         if sort not in SORTS:
             raise QueryError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
@@ -297,7 +327,9 @@ class Library:
         if exclude:
             kwargs["mask"] = self._docnums(exclude)
         try:
-            found = s.search(q, **kwargs)
+            collector = _collector(s, kwargs, cancelled if limit is None else None)
+            s.search_with_collector(q, collector)
+            found = collector.results()
         except (OSError, ValueError, KeyError, struct_error) as exc:
             # A damaged or foreign index: say so instead of showing Whoosh's internals.
             raise LibraryError(f"the index at {self.path} cannot be searched ({exc}); "
@@ -382,6 +414,21 @@ class Library:
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.glob("*") if p.is_file())
+
+
+def _collector(s, kwargs: dict, cancelled: Callable[[], bool] | None):
+    """Whoosh's collector for `kwargs`, made cancellable when asked.
+
+    Only whole-list searches are: a top-N search is quick and its own loop skips
+    low-scoring blocks, which a wrapper's loop would undo.
+    """
+    if cancelled is None:
+        return s.collector(**kwargs)
+    allow, restrict = kwargs.pop("filter", None), kwargs.pop("mask", None)
+    collector = _Cancellable(s.collector(**kwargs), cancelled)
+    if allow is not None or restrict:
+        collector = collectors.FilterCollector(collector, allow, restrict)
+    return collector
 
 
 def _frequency(reader, word: str) -> int:

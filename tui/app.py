@@ -28,7 +28,7 @@ from textual.worker import get_current_worker
 
 from index.export import render, write_atomic
 from index.ingest import ingest
-from index.library import LibraryBusy, LibraryError
+from index.library import LibraryBusy, LibraryError, SearchCancelled
 from index.sources import load_sources
 from index.userdata import EMPTY, UserDataError
 from tui.store import ALL, SORTS, Counts, Listing, Store, View
@@ -38,6 +38,7 @@ from tui.widgets.paper_list import Marks, PaperList
 from tui.widgets.search_bar import SearchBar
 
 SEARCH_DEBOUNCE = 0.04  # seconds of quiet typing before a search starts
+FIRST_PAGE = 60  # papers drawn by the quick first pass of a search: a tall screen
 DETAIL_DEBOUNCE = 0.12  # the detail pane waits for the cursor to settle (key repeat)
 POLL_EVERY = 2.0  # how often to look for changes made by other processes
 INGEST_RETRY = 30.0  # when another process holds the ingest lock
@@ -201,14 +202,36 @@ class PapersApp(App[str | None]):
 
     @work(thread=True, group="search")
     def _search(self, view: View, query: str, sort: str) -> None:
+        # Two passes: the first page is drawn at once (Whoosh skips most of the scoring
+        # for a top-N), then the whole list replaces it unless the user typed on.
+        want = (view, query, sort)
+
+        def typed_on() -> bool:
+            return self._want != want
+
+        listing = None
         try:
-            listing = self.store.listing(view, query, sort)
+            listing = self.store.listing(view, query, sort, first=FIRST_PAGE,
+                                         cancelled=typed_on)
+            if not listing.error and (listing.partial or (query and not len(listing))):
+                if listing.partial:
+                    self.call_from_thread(self._show_listing, listing)
+                listing = self.store.listing(view, query, sort, cancelled=typed_on)
+        except SearchCancelled:
+            pass  # a newer query is waiting: _searched starts it
         except Exception as exc:  # never let a worker die silently with the flag set
             listing = Listing(view, query, sort, error=f"search failed: {exc}")
         self.call_from_thread(self._searched, listing)
 
-    def _searched(self, listing: Listing) -> None:
+    def _searched(self, listing: Listing | None) -> None:
+        """A search ended: show it (None: it was cancelled) and start the newest one."""
         self._searching = False
+        if listing is not None:
+            self._show_listing(listing)
+        if listing is None or (listing.view, listing.query, listing.sort) != self._want:
+            self._start_search()
+
+    def _show_listing(self, listing: Listing) -> None:
         latest = (listing.view, listing.query, listing.sort) == self._want
         bar = self.search_bar
         if listing.error:
@@ -222,12 +245,11 @@ class PapersApp(App[str | None]):
             plist = self.paper_list
             plist.empty_message = self._empty_message(listing)
             plist.show_listing(listing, keep=self._keep)
-            bar.show_status(len(listing), suggestion=listing.suggestion, busy=not latest)
+            bar.show_status(len(listing), suggestion=listing.suggestion,
+                            busy=listing.partial or not latest, more=listing.partial)
             self._show_status()
             if not len(listing):
                 self._load_detail(None)
-        if not latest:
-            self._start_search()
 
     def _empty_message(self, listing: Listing) -> str:
         if listing.query:

@@ -63,6 +63,7 @@ class Listing:
     error: str | None = None
     elapsed: float = 0.0
     generation: int = 0  # bumped by the store for every new listing
+    partial: bool = False  # only the first page: more papers are being counted
     _lock: threading.RLock | None = field(default=None, repr=False)
     _rows: OrderedDict = field(default_factory=OrderedDict, repr=False)
 
@@ -162,8 +163,14 @@ class Store:
 
     # -- queries ------------------------------------------------------------------------
 
-    def listing(self, view: View, query: str, sort: str) -> Listing:
-        """Run a view + query; errors become `Listing.error`, never exceptions."""
+    def listing(self, view: View, query: str, sort: str, *,
+                first: int | None = None, cancelled=None) -> Listing:
+        """Run a view + query; errors become `Listing.error`, never exceptions (but
+        SearchCancelled, when `cancelled()` turned true while it ran).
+
+        `first=N` asks for the first N papers only and no "did you mean": the quick first
+        pass the reader draws while the full list is still being counted.
+        """
         started = time.perf_counter()
         self._generation += 1
         out = Listing(view, query, sort, generation=self._generation, _lock=self._lock)
@@ -173,13 +180,12 @@ class Store:
                 if not self.library.exists:
                     out.error = "no library yet"
                     return out
-                # limit=count: without a limit the library returns its hits as a set, in
-                # no particular order, which would lose the sort.
-                limit = max(1, self.library.searcher().doc_count_all())
                 out.results = self.library.search(
-                    plan.text, sort=SORTS[sort], limit=limit,
-                    include=plan.include, exclude=plan.exclude,
+                    plan.text, sort=SORTS[sort], limit=first,
+                    include=plan.include, exclude=plan.exclude, suggest=first is None,
+                    cancelled=cancelled,
                 )
+                out.partial = first is not None and len(out.results) >= first
         except (LibraryError, FilterError, UserDataError, ValueError) as exc:
             out.error = str(exc)
         out.elapsed = time.perf_counter() - started

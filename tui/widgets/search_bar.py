@@ -68,14 +68,15 @@ class SearchBar(Horizontal):
         self.post_message(self.Done())
 
     def show_status(self, hits: int | None, *, error: str | None = None,
-                    suggestion: str | None = None, busy: bool = False) -> None:
+                    suggestion: str | None = None, busy: bool = False,
+                    more: bool = False) -> None:
         """The hit count, or the error, or a "did you mean" when nothing matched."""
         label = self.query_one("#search-status", Label)
         text = Text(no_wrap=True, overflow="ellipsis")
         if error:
             text.append(clean(error), "bold red")
         elif hits is not None:
-            text.append(f"{hits:,} paper" + ("" if hits == 1 else "s"))
+            text.append(f"{hits:,}{'+' if more else ''} paper" + ("" if hits == 1 else "s"))
             if not hits and suggestion:
                 text.append("  did you mean ", "dim")
                 text.append(clean(suggestion), "bold")
