@@ -163,6 +163,8 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path):
         assert ud.states() == before
     findings = check(home)
     assert healthy(findings), [str(f) for f in findings]
+    doctor = run(home, "doctor", "--json")
+    assert doctor.returncode == 0 and json.loads(doctor.stdout)["healthy"], doctor.stdout
     print(f"\n{kills} kills survived, {finished} runs finished, {n} runs, "
           f"{len(got)} papers; states after each run: {states}")
 
