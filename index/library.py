@@ -45,6 +45,22 @@ class LibraryBusy(LibraryError):
     """Another process is writing the library."""
 
 
+def damaged(path: Path, cause) -> LibraryError:
+    """The one message for an index Whoosh cannot read, whatever failed inside it."""
+    if isinstance(cause, Exception):
+        cause = f"{cause.__class__.__name__}: {cause}"
+    return LibraryError(f"the index at {path} is damaged ({cause}); `papers doctor --repair` "
+                        "rebuilds it from your digests, keeping your stars, tags and notes")
+
+
+def _dir_id(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 class SearchCancelled(Exception):
     """The caller no longer wants this search."""
 
@@ -181,6 +197,7 @@ class Results:
     suggestion: str | None
     _searcher: object = field(repr=False, default=None)
     _found: object = field(repr=False, default=None)
+    _path: Path | None = field(repr=False, default=None)
 
     def __len__(self) -> int:
         return len(self.docnums)
@@ -191,7 +208,11 @@ class Results:
         return len(self._found) if self._found is not None else len(self.docnums)
 
     def paper(self, i: int) -> Paper:
-        return document_to_paper(self._searcher.stored_fields(self.docnums[i]))
+        try:
+            stored = self._searcher.stored_fields(self.docnums[i])
+        except (OSError, ValueError, KeyError, TypeError, struct_error) as exc:
+            raise damaged(self._path, exc) from exc
+        return document_to_paper(stored)
 
     def hit(self, i: int) -> Hit:
         return Hit(self.paper(i), self.scores[i], self.terms)
@@ -209,6 +230,7 @@ class Library:
         self.path = self.home / INDEX_DIR
         self._ix = None
         self._searcher = None
+        self._dir_id: tuple[int, int] | None = None
 
     # -- opening ------------------------------------------------------------------------
 
@@ -228,6 +250,8 @@ class Library:
     def ix(self):
         if self._ix is None:
             if not self.exists:
+                if any(self.path.glob("*.trm")) or any(self.path.glob("*_stored.col")):
+                    raise damaged(self.path, "its table of contents (_MAIN_*.toc) is missing")
                 raise LibraryError(
                     f"no library at {self.home} yet: add digests with `papers add PATH`"
                 )
@@ -238,20 +262,34 @@ class Library:
                     "notes are kept)"
                 )
             try:
+                self._dir_id = _dir_id(self.path)
                 self._ix = whoosh_index.open_dir(str(self.path))
             except Exception as exc:  # whoosh raises many kinds on a damaged index
-                raise LibraryError(
-                    f"the index at {self.path} cannot be opened ({exc.__class__.__name__}: "
-                    f"{exc}); rebuild it with `papers index --rebuild`"
-                ) from exc
+                raise damaged(self.path, exc) from exc
         return self._ix
 
     def searcher(self):
-        """The shared searcher, refreshed when another process has committed."""
-        if self._searcher is None:
-            self._searcher = self.ix.searcher()
-        else:
-            self._searcher = self._searcher.refresh()
+        """The shared searcher, refreshed when another process has committed.
+
+        A rebuild replaces the whole index directory and Whoosh's generation numbers
+        start again, so a refresh could not tell: a new directory means a fresh open.
+        """
+        if self._searcher is not None:
+            current = _dir_id(self.path)
+            if current is None:  # mid-swap of a rebuild: the old searcher still reads
+                return self._searcher
+            if current != self._dir_id:
+                # Not closed: Results made from it may still be loading rows.
+                self._searcher, self._ix = None, None
+        try:
+            if self._searcher is None:
+                self._searcher = self.ix.searcher()
+            else:
+                self._searcher = self._searcher.refresh()
+        except LibraryError:
+            raise
+        except Exception as exc:  # a truncated term file fails here, deep in Whoosh
+            raise damaged(self.path, exc) from exc
         return self._searcher
 
     def close(self) -> None:
@@ -330,11 +368,9 @@ class Library:
             collector = _collector(s, kwargs, cancelled if limit is None else None)
             s.search_with_collector(q, collector)
             found = collector.results()
-        except (OSError, ValueError, KeyError, struct_error) as exc:
+        except (OSError, ValueError, KeyError, TypeError, struct_error) as exc:
             # A damaged or foreign index: say so instead of showing Whoosh's internals.
-            raise LibraryError(f"the index at {self.path} cannot be searched ({exc}); "
-                               "`papers doctor` checks it, `papers index --rebuild` "
-                               "rebuilds it") from exc
+            raise damaged(self.path, exc) from exc
         # top_n holds (score or sort key, docnum) in result order, for any limit.
         docnums = [docnum for _, docnum in found.top_n]
         scores = ([score for score, _ in found.top_n] if sort == "relevance"
@@ -345,7 +381,7 @@ class Library:
         suggestion = None
         if suggest and not docnums and text:
             suggestion = self._suggest(s, q, text)
-        return Results(docnums, scores, terms, suggestion, s, found)
+        return Results(docnums, scores, terms, suggestion, s, found, self.path)
 
     def _docnums(self, ids: set[str]) -> set[int]:
         s = self.searcher()
