@@ -4,8 +4,9 @@
 
 Builds a corpus of N papers (the real corpus first, when ../shared is there), then times:
 bulk ingest (`papers add`), a no-op re-scan (`papers index`), adding one new 50-paper
-digest, cold `papers find` for a few queries, and the same queries with `rg -l` over the
-digest folder and SQLite FTS5 over the same papers as reference points.
+digest, cold `papers find` for a few queries (a fresh process each time), and the same
+queries with `rg -l` over the digest folder and SQLite FTS5 over the same papers as
+reference points; as root, also with the page cache dropped before each run.
 """
 
 from __future__ import annotations
@@ -98,9 +99,30 @@ def run(n: int, runs: int, keep: Path | None) -> dict:
         queries[name] = {"papers_find": spread(cold), "rg": spread(rg) if rg else None,
                          "fts5": spread(fts_times)}
     out["queries"] = queries
+    if can_drop_caches():
+        # "Cold" as after a reboot: nothing of the index or the digests in the page cache.
+        out["queries_cold_cache"] = {
+            name: {
+                "papers_find": spread([cold_cache(papers_cmd("find", q, "--json"), env)
+                                       for _ in range(runs)]),
+                "rg": spread([cold_cache(["rg", "-l", "-i", q, str(corpus)], env)
+                              for _ in range(runs)]) if shutil.which("rg") else None,
+            }
+            for name, q in QUERIES
+        }
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
     return out
+
+
+def can_drop_caches() -> bool:
+    return os.access("/proc/sys/vm/drop_caches", os.W_OK)
+
+
+def cold_cache(cmd: list[str], env: dict) -> float:
+    subprocess.run(["sync"], check=True)
+    Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    return timed(cmd, env)[0]
 
 
 def build_fts(path: Path, env: dict) -> None:
@@ -150,6 +172,12 @@ def report(results: list[dict]) -> str:
                 parts.append(f"rg -l {t['rg']['median'] * 1000:.0f} ms")
             parts.append(f"fts5 {t['fts5']['median'] * 1000:.0f} ms")
             lines.append(f"cold query {q!r}: " + ", ".join(parts))
+        for q, t in r.get("queries_cold_cache", {}).items():
+            line = (f"page cache dropped, {q!r}: papers find "
+                    f"{t['papers_find']['median'] * 1000:.0f} ms")
+            if t["rg"]:
+                line += f", rg -l {t['rg']['median'] * 1000:.0f} ms"
+            lines.append(line)
         lines.append("")
     return "\n".join(lines)
 

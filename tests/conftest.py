@@ -62,3 +62,31 @@ def shared_digests(tmp_path) -> Path:
     for f in sorted(src.glob("*.txt")):
         write(out / f.name, f.read_bytes())
     return out
+
+
+# -- the reader's tests share one built library per module -------------------------------
+
+
+@pytest.fixture(scope="module")
+def app_library(tmp_path_factory) -> Path:
+    from _app_library import build_library
+
+    return build_library(tmp_path_factory.mktemp("lib"))
+
+
+@pytest.fixture
+def app_home(app_library, tmp_path) -> Path:
+    """A fresh copy of the module's library: each test has its own user data, and copying
+    is cheaper than ingesting again."""
+    import shutil
+
+    mine = tmp_path / "app-home"
+    shutil.copytree(app_library, mine)
+    return mine
+
+
+@pytest.fixture
+def app(app_home, tmp_path):
+    from tui.app import PapersApp
+
+    return PapersApp(app_home, export_dir=tmp_path, rescan=False)

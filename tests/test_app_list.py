@@ -2,26 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-from _app_library import build_library, list_rows, settle
-
-from tui.app import PapersApp
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    return build_library(tmp_path_factory.mktemp("lib"))
-
-
-@pytest.fixture
-def app(home, tmp_path):
-    # Each test gets its own copy of the user data by pointing the app at a fresh home
-    # with the same index: copying is cheaper than ingesting again.
-    import shutil
-
-    mine = tmp_path / "home"
-    shutil.copytree(home, mine)
-    return PapersApp(mine, export_dir=tmp_path, rescan=False)
+from _app_library import list_rows, settle
 
 
 async def test_opens_on_every_paper_newest_first(app):

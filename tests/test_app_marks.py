@@ -2,30 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-from _app_library import build_library, list_rows, screen_text, settle
+from _app_library import list_rows, screen_text, settle
 
 from index.userdata import UserData
-from tui.app import PapersApp, arxiv_search_url
-
-
-@pytest.fixture(scope="module")
-def library(tmp_path_factory):
-    return build_library(tmp_path_factory.mktemp("lib"))
-
-
-@pytest.fixture
-def home(library, tmp_path):
-    mine = tmp_path / "home"
-    shutil.copytree(library, mine)
-    return mine
-
-
-@pytest.fixture
-def app(home, tmp_path):
-    return PapersApp(home, export_dir=tmp_path, rescan=False)
+from tui.app import arxiv_search_url
 
 
 async def search(pilot, text: str) -> None:
@@ -34,7 +14,7 @@ async def search(pilot, text: str) -> None:
     await pilot.press("escape")
 
 
-async def test_star_shows_in_list_and_in_userdata(app, home):
+async def test_star_shows_in_list_and_in_userdata(app, app_home):
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         await search(pilot, "transformers")
@@ -44,15 +24,15 @@ async def test_star_shows_in_list_and_in_userdata(app, home):
         await settle(pilot)
         assert list_rows(app)[0].startswith("★")
         assert "★ starred" in screen_text(app)
-        with UserData(home) as ud:
+        with UserData(app_home) as ud:
             assert ud.starred_ids() == {row.id}
             assert ud.remembered(row.id)["title"] == row.title
         await pilot.press("s")
-        with UserData(home) as ud:
+        with UserData(app_home) as ud:
             assert ud.starred_ids() == set()
 
 
-async def test_opening_marks_read_and_r_toggles(app, home):
+async def test_opening_marks_read_and_r_toggles(app, app_home):
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         row = app.paper_list.current
@@ -60,22 +40,22 @@ async def test_opening_marks_read_and_r_toggles(app, home):
         await pilot.press("enter")
         await settle(pilot)
         assert list_rows(app)[0][2] == " "
-        with UserData(home) as ud:
+        with UserData(app_home) as ud:
             assert row.id in ud.read_ids()
         await pilot.press("r")
         await settle(pilot)
-        with UserData(home) as ud:
+        with UserData(app_home) as ud:
             assert row.id not in ud.read_ids()
         assert list_rows(app)[0][2] == "●"
         # u undoes the last change: the paper is read again.
         await pilot.press("u")
         await settle(pilot)
-        with UserData(home) as ud:
+        with UserData(app_home) as ud:
             assert row.id in ud.read_ids()
 
 
-async def test_tags_editor_completes_and_saves(app, home):
-    with UserData(home) as ud:
+async def test_tags_editor_completes_and_saves(app, app_home):
+    with UserData(app_home) as ud:
         other = next(iter(ud.states() or {}), None)
         assert other is None
     async with app.run_test(size=(140, 40)) as pilot:
@@ -92,7 +72,7 @@ async def test_tags_editor_completes_and_saves(app, home):
         await pilot.press("right", "space", *"todo", "enter")
         await settle(pilot)
         second = app.paper_list.current
-        with UserData(home) as ud:
+        with UserData(app_home) as ud:
             assert ud.state(first.id).tags == ("group",)
             assert ud.state(second.id).tags == ("group", "todo")
         # The tag appears in the filter pane with its count, and filters the list.
@@ -104,14 +84,14 @@ async def test_tags_editor_completes_and_saves(app, home):
         assert len(list_rows(app)) == 2
 
 
-async def test_save_search_appears_in_filter_pane(app, home):
+async def test_save_search_appears_in_filter_pane(app, app_home):
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         await search(pilot, "diffusion")
         await pilot.press("ctrl+s")
         await pilot.press(*"diffusers", "enter")
         await settle(pilot)
-        with UserData(home) as ud:
+        with UserData(app_home) as ud:
             assert [(s.name, s.query) for s in ud.saved_searches()] == [("diffusers", "diffusion")]
         pane = app.query_one("#filters")
         saved = next(n for n in pane.root.children if n.label.plain.startswith("Saved"))
@@ -158,11 +138,11 @@ async def test_open_link_and_copy_use_the_link_or_an_arxiv_search(app, monkeypat
                               "&searchtype=title")
 
 
-async def test_changes_by_another_process_show_up(app, home):
+async def test_changes_by_another_process_show_up(app, app_home):
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         row = app.paper_list.current
-        with UserData(home) as ud:
+        with UserData(app_home) as ud:
             ud.star([row.id])
         app.poll_changes()
         await settle(pilot)

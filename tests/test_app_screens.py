@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-from _app_library import build_library, detail_text, list_rows, screen_text, settle
+from _app_library import detail_text, list_rows, screen_text, settle
 
 from tui.app import PapersApp
 from tui.launch import build_demo
 from tui.widgets.paper_list import plain_lines
-
-
-@pytest.fixture(scope="module")
-def library(tmp_path_factory):
-    return build_library(tmp_path_factory.mktemp("lib"))
-
-
-@pytest.fixture
-def app(library, tmp_path):
-    mine = tmp_path / "home"
-    shutil.copytree(library, mine)
-    return PapersApp(mine, export_dir=tmp_path, rescan=False)
 
 
 async def test_titles_render_literally_in_list_and_detail(app):

@@ -166,7 +166,8 @@ def test_text_survives_exactly():
     text = digest("Dec 9", *(entry(t, f"About {t} [1] jailbreaksx2013methods.") for t in titles))
     d = parse(text)
     assert [e.title for e in d.entries] == titles
-    assert [e.abstract for e in d.entries] == [f"About {t} [1] jailbreaksx2013methods." for t in titles]
+    abstracts = [f"About {t} [1] jailbreaksx2013methods." for t in titles]
+    assert [e.abstract for e in d.entries] == abstracts
 
 
 def test_stray_metadata_block_is_skipped_and_reported():

@@ -85,7 +85,7 @@ def test_missing_toc_is_reported_and_rebuilt(library):
         toc.unlink()
     [detail] = errors(check(library), "index")
     assert "table of contents" in detail
-    with pytest.raises(LibraryError, match="damaged.*table of contents"):
+    with pytest.raises(LibraryError, match=r"damaged.*table of contents"):
         Library(library).searcher()
     repair(library)
     assert len(list(library.glob("index.damaged-*"))) == 1
