@@ -38,6 +38,7 @@ from index.models import Paper, Sighting
 FILENAME = "userdata.sqlite"
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 10.0
+HANDOFF_S = 0.005  # how long a writer steps aside for a waiting process
 UNDO_DEPTH = 500  # commands kept in the undo log; older ones are dropped
 
 _ID = re.compile(r"[0-9a-f]{12}")
@@ -258,6 +259,25 @@ class UserData:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise
+        self._let_waiters_in()
+
+    # Fairness between processes. A process that commits in a loop takes the lock again
+    # microseconds after releasing it, so a polling waiter could starve for the whole loop.
+    # A waiter says so with a marker file; a writer that sees one steps aside briefly.
+
+    def _waiting_marker(self) -> Path:
+        return self.path.with_name(f"{self.path.name}.waiting-{os.getpid()}")
+
+    def _let_waiters_in(self) -> None:
+        mine = self._waiting_marker().name
+        for marker in self.path.parent.glob(f"{self.path.name}.waiting-*"):
+            if marker.name == mine:
+                continue
+            pid = marker.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and _alive(int(pid)):
+                time.sleep(HANDOFF_S)
+                return
+            marker.unlink(missing_ok=True)  # left by a process that died waiting
 
     def _begin_immediate(self) -> None:
         """Take the write lock, waiting up to BUSY_TIMEOUT_S for other processes.
@@ -270,6 +290,7 @@ class UserData:
         db = self._db
         deadline = time.monotonic() + BUSY_TIMEOUT_S
         db.execute("PRAGMA busy_timeout = 0")
+        marker = None
         try:
             while True:
                 try:
@@ -278,8 +299,13 @@ class UserData:
                 except sqlite3.OperationalError as e:
                     if "locked" not in str(e) or time.monotonic() > deadline:
                         raise
+                if marker is None:
+                    marker = self._waiting_marker()
+                    marker.touch()
                 time.sleep(random.uniform(0.0002, 0.002))
         finally:
+            if marker is not None:
+                marker.unlink(missing_ok=True)
             db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
     @contextmanager
@@ -713,3 +739,13 @@ def _list(word: str, items: list[str]) -> str:
     if not items:
         return f"no {word}s"
     return f"{word} {items[0]}" if len(items) == 1 else f"{word}s {', '.join(items)}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
