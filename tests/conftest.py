@@ -90,3 +90,26 @@ def app(app_home, tmp_path):
     from tui.app import PapersApp
 
     return PapersApp(app_home, export_dir=tmp_path, rescan=False)
+
+
+# -- the command line's tests share the sample digests, added with `papers add` ----------
+
+
+@pytest.fixture
+def runner():
+    from click.testing import CliRunner
+
+    return CliRunner()
+
+
+@pytest.fixture
+def samples(home, tmp_path, runner) -> Path:
+    """The sample digests, added to the library at `home` with `papers add`; their folder."""
+    from tui.cli import cli
+
+    folder = tmp_path / "digests"
+    for f in FIXTURES.glob("sample-*.txt"):
+        write(folder / f.name, f.read_text("utf-8"))
+    result = runner.invoke(cli, ["add", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    return folder

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 from conftest import FIXTURES, REPO, digest, entry, write
 
 from tui.cli import cli
@@ -16,21 +15,6 @@ from tui.cli import cli
 PAPER_KEYS = {"id", "title", "abstract", "authors", "organization", "published", "upvotes",
               "digests", "first_seen", "last_seen", "links", "score",
               "starred", "read", "tags", "note"}
-
-
-@pytest.fixture
-def runner():
-    return CliRunner()
-
-
-@pytest.fixture
-def library(home, tmp_path, runner):
-    folder = tmp_path / "digests"
-    for f in FIXTURES.glob("sample-*.txt"):
-        write(folder / f.name, f.read_text("utf-8"))
-    result = runner.invoke(cli, ["add", str(folder), "--json"])
-    assert result.exit_code == 0, result.output
-    return folder
 
 
 def run(runner, *args):
@@ -58,7 +42,7 @@ def test_index_json_lists_problems_with_file_and_line(home, tmp_path, runner):
     assert "no abstract" in problem["message"]
 
 
-def test_find_json_has_exactly_the_documented_keys(library, runner):
+def test_find_json_has_exactly_the_documented_keys(samples, runner):
     result = run(runner, "find", "sparse", "--json")
     assert result.exit_code == 0
     papers = json.loads(result.output)
@@ -85,7 +69,7 @@ def test_find_json_has_exactly_the_documented_keys(library, runner):
         ("olmo OR pixtral", ["Olmo 3", "Pixtral 12B"]),
     ],
 )
-def test_query_language(library, runner, query, expected):
+def test_query_language(samples, runner, query, expected):
     result = run(runner, "find", query, "--json")
     found = sorted(p["title"] for p in json.loads(result.stdout))
     assert len(found) == len(expected)
@@ -93,14 +77,14 @@ def test_query_language(library, runner, query, expected):
     assert result.exit_code == (0 if expected else 1)
 
 
-def test_no_query_lists_every_paper_newest_first(library, runner):
+def test_no_query_lists_every_paper_newest_first(samples, runner):
     papers = json.loads(run(runner, "find", "--json", "--sort", "date").output)
     assert len(papers) == 7
     dates = [p["published"] or p["first_seen"] for p in papers]
     assert dates == sorted(dates, reverse=True)
 
 
-def test_sort_by_upvotes_and_title(library, runner):
+def test_sort_by_upvotes_and_title(samples, runner):
     by_up = json.loads(run(runner, "find", "--json", "--sort", "upvotes").output)
     assert [p["upvotes"] for p in by_up][:3] == [25, 12, 6]
     by_title = [p["title"] for p in json.loads(run(runner, "find", "--json", "--sort",
@@ -108,7 +92,7 @@ def test_sort_by_upvotes_and_title(library, runner):
     assert by_title == sorted(by_title, key=str.casefold)
 
 
-def test_no_match_suggests_a_correction(library, runner):
+def test_no_match_suggests_a_correction(samples, runner):
     result = run(runner, "find", "pixtrel", "--json")
     assert result.exit_code == 1
     error = json.loads(result.stderr)
@@ -118,13 +102,13 @@ def test_no_match_suggests_a_correction(library, runner):
 
 
 @pytest.mark.parametrize("query", ['title:(', '"unclosed', "a)", "[2024 to", "title:"])
-def test_bad_query_exits_2_with_a_message(library, runner, query):
+def test_bad_query_exits_2_with_a_message(samples, runner, query):
     result = run(runner, "find", query)
     assert result.exit_code == 2
     assert "papers:" in result.stderr and "Traceback" not in result.output + result.stderr
 
 
-def test_show_accepts_a_unique_prefix(library, runner):
+def test_show_accepts_a_unique_prefix(samples, runner):
     pid = json.loads(run(runner, "find", "olmo", "--json").output)[0]["id"]
     result = run(runner, "show", pid[:5], "--json")
     assert result.exit_code == 0 and json.loads(result.output)["title"] == "Olmo 3"
@@ -133,7 +117,7 @@ def test_show_accepts_a_unique_prefix(library, runner):
     assert run(runner, "show", "ffffffff").exit_code == 1
 
 
-def test_stats(library, runner):
+def test_stats(samples, runner):
     data = json.loads(run(runner, "stats", "--json").output)
     assert data["papers"] == 7 and data["digests"] == 2 and data["sources"] == 1
     assert data["index_bytes"] > 0 and data["home"] == os.environ["PAPERS_HOME"]
@@ -176,7 +160,7 @@ def _strip_sgr(text: str) -> str:
 
 
 @pytest.mark.parametrize("sort", ["date", "upvotes", "title", "relevance"])
-def test_unlimited_results_keep_their_order(library, runner, sort):
+def test_unlimited_results_keep_their_order(samples, runner, sort):
     """--limit 0 returns every paper in the same order as the first page."""
     every = json.loads(run(runner, "find", "--json", "--limit", "0", "--sort", sort).stdout)
     first = json.loads(run(runner, "find", "--json", "--limit", "3", "--sort", sort).stdout)
@@ -188,7 +172,7 @@ def test_unlimited_results_keep_their_order(library, runner, sort):
 
 @pytest.mark.parametrize(("typo", "meant"), [("olmoo", "olmo"), ("pixtrla", "pixtral"),
                                              ("title:pixtrel", "title:pixtral")])
-def test_did_you_mean_offers_words_as_written(library, runner, typo, meant):
+def test_did_you_mean_offers_words_as_written(samples, runner, typo, meant):
     """Suggestions are real words from titles, not stems, and keep the field prefix."""
     result = run(runner, "find", typo, "--json")
     assert result.exit_code == 1

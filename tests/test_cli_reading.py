@@ -6,25 +6,9 @@ import json
 import shutil
 
 import pytest
-from click.testing import CliRunner
-from conftest import FIXTURES, write
 from markdown_it import MarkdownIt
 
 from tui.cli import cli
-
-
-@pytest.fixture
-def runner():
-    return CliRunner()
-
-
-@pytest.fixture
-def folder(home, tmp_path, runner):
-    folder = tmp_path / "digests"
-    for f in FIXTURES.glob("sample-*.txt"):
-        write(folder / f.name, f.read_text("utf-8"))
-    assert runner.invoke(cli, ["add", str(folder)]).exit_code == 0
-    return folder
 
 
 def run(runner, *args, ok=True):
@@ -43,7 +27,7 @@ def pid(runner, query):
     return find(runner, query)[0]["id"]
 
 
-def test_star_read_tag_note_show_in_find(folder, runner):
+def test_star_read_tag_note_show_in_find(samples, runner):
     olmo, pix = pid(runner, "olmo"), pid(runner, "pixtral")
     assert "starred 2 papers" in run(runner, "star", olmo[:6], pix).output
     assert "(1 already starred)" in run(runner, "star", olmo).output
@@ -60,7 +44,7 @@ def test_star_read_tag_note_show_in_find(folder, runner):
     assert "2  " not in run(runner, "tags").output and "llm" in run(runner, "tags").output
 
 
-def test_saved_searches(folder, runner):
+def test_saved_searches(samples, runner):
     run(runner, "save", "sparse", "sparse OR pixtral")
     assert "sparse\tsparse OR pixtral" in run(runner, "saved").output
     assert len(find(runner, "--saved", "sparse")) == 2
@@ -75,7 +59,7 @@ def test_saved_searches(folder, runner):
     [(("star",), "unstarred"), (("read",), "unread"), (("tag", "x"), "removed"),
      (("note", "--set", "hello"), "note")],
 )
-def test_undo_restores_the_previous_state(folder, runner, change, undo_says):
+def test_undo_restores_the_previous_state(samples, runner, change, undo_says):
     olmo = pid(runner, "olmo")
     before = find(runner, "olmo")[0]
     verb, *rest = change
@@ -86,7 +70,7 @@ def test_undo_restores_the_previous_state(folder, runner, change, undo_says):
     assert "nothing to undo" in run(runner, "undo").output
 
 
-def test_user_data_survives_rebuild_index_deletion_and_digest_removal(folder, runner, home):
+def test_user_data_survives_rebuild_index_deletion_and_digest_removal(samples, runner, home):
     pix, olmo = pid(runner, "pixtral"), pid(runner, "olmo")
     run(runner, "star", pix, olmo)
     run(runner, "tag", pix, "vision")
@@ -107,7 +91,7 @@ def test_user_data_survives_rebuild_index_deletion_and_digest_removal(folder, ru
     assert state() == expected
     assert len(find(runner, "--saved", "mine")) == 2
     # Pixtral was only in this digest: it is kept, shown as no longer in any digest.
-    (folder / "sample-2025-12-10.txt").unlink()
+    (samples / "sample-2025-12-10.txt").unlink()
     run(runner, "index")
     assert state() == expected
     shown = run(runner, "show", pix[:6])
@@ -115,7 +99,7 @@ def test_user_data_survives_rebuild_index_deletion_and_digest_removal(folder, ru
     assert find(runner, "pixtral") == []  # not in the index any more
 
 
-def test_export_markdown_reading_list(folder, runner, tmp_path):
+def test_export_markdown_reading_list(samples, runner, tmp_path):
     gpt = pid(runner, "survey")
     olmo = pid(runner, "olmo")
     run(runner, "star", gpt, olmo)
@@ -140,7 +124,7 @@ def test_export_markdown_reading_list(folder, runner, tmp_path):
                                 "and __dunder__ Names"}
 
 
-def test_export_formats(folder, runner):
+def test_export_formats(samples, runner):
     run(runner, "star", pid(runner, "olmo"))
     data = json.loads(run(runner, "export", "--format", "json").stdout)
     assert [d["title"] for d in data] == ["Olmo 3"] and data[0]["starred"] is True
