@@ -25,7 +25,7 @@ from whoosh.support.levenshtein import damerau_levenshtein
 
 from index.models import Hit, Paper, Sighting
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 INDEX_DIR = "index"
 MANIFEST = "manifest.json"  # lives inside the index directory, so a rebuild swaps both
 
@@ -132,7 +132,11 @@ def make_schema() -> Schema:
 
 
 def paper_to_document(paper: Paper, extra: dict) -> dict:
-    """The Whoosh document for a paper; `extra` holds per-digest metadata for merging."""
+    """The Whoosh document for a paper.
+
+    `extra` holds what merging needs (index.ingest.merge_paper): one row of metadata per
+    digest the paper was seen in, from which the paper's digests are read back.
+    """
     when = paper.published or paper.first_seen or paper.last_seen
     doc = {
         "id": paper.id,
@@ -146,7 +150,6 @@ def paper_to_document(paper: Paper, extra: dict) -> dict:
             "org": paper.organization,
             "published": _iso(paper.published),
             "upvotes": paper.upvotes,
-            "digests": [(s.file, _iso(s.date)) for s in paper.digests],
             "first_seen": _iso(paper.first_seen),
             "last_seen": _iso(paper.last_seen),
             "links": list(paper.links),
@@ -177,7 +180,8 @@ def document_to_paper(stored: dict) -> Paper:
         organization=rec.get("org"),
         published=_date(rec.get("published")),
         upvotes=rec.get("upvotes"),
-        digests=tuple(Sighting(f, _date(d)) for f, d in rec.get("digests", ())),
+        # Each sighting row starts with the file and digest date (index.ingest.merge_paper).
+        digests=tuple(Sighting(row[0], _date(row[1])) for row in rec.get("sightings", ())),
         first_seen=_date(rec.get("first_seen")),
         last_seen=_date(rec.get("last_seen")),
         links=tuple(rec.get("links", ())),
