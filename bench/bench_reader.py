@@ -70,6 +70,7 @@ def stats(samples: list[float]) -> dict:
 
 async def measure(home: Path, keys: int) -> dict:
     from tui.app import PapersApp
+    from tui.pilot import workers_done
     from tui.widgets.paper_list import PaperList
 
     # (time, generation, cursor row drawn or -1, query) for every line drawn
@@ -100,7 +101,7 @@ async def measure(home: Path, keys: int) -> dict:
     async with app.run_test(size=(160, 48)) as pilot:
         out["first_paint_s"] = round(await drawn(lambda g, c, q: c >= 0, started), 3)
         out["papers"] = len(app.paper_list)
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause(0.3)
 
         await pilot.press("slash")
@@ -119,7 +120,7 @@ async def measure(home: Path, keys: int) -> dict:
 
         app.search_bar.input.value = ""
         await pilot.pause(0.5)
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.press("escape")
         await pilot.pause(0.3)
         # j held down: key-repeat events 35 ms apart, each timed to its cursor row drawn.

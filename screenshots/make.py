@@ -16,17 +16,9 @@ sys.path.insert(0, str(HERE.parent))
 
 from tui.app import PapersApp  # noqa: E402
 from tui.launch import build_demo  # noqa: E402
+from tui.pilot import settle  # noqa: E402
 
 SIZE = (150, 40)
-
-
-async def settle(pilot) -> None:
-    for _ in range(200):
-        await pilot.pause(0.02)
-        if not pilot.app.busy:
-            break
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.2)
 
 
 async def shoot(home: Path) -> list[Path]:
@@ -38,29 +30,29 @@ async def shoot(home: Path) -> list[Path]:
         def save(name: str) -> None:
             saved.append(Path(app.save_screenshot(f"{name}.svg", path=str(HERE))))
 
-        await settle(pilot)
+        await settle(pilot, after=0.2)
         # A little user data, so the marks show: two papers read, one starred and tagged.
         await pilot.press("j", "enter", "s")
         await pilot.press("j", "j", "enter")
         await pilot.press("t", *"reasoning", "enter")
         await pilot.press("g")
-        await settle(pilot)
+        await settle(pilot, after=0.2)
         save("main")
 
         await pilot.press("slash", *"language model")
-        await settle(pilot)
+        await settle(pilot, after=0.2)
         await pilot.press("escape")
-        await settle(pilot)
+        await settle(pilot, after=0.2)
         save("search")
 
         await pilot.press("j", "enter")
-        await settle(pilot)
+        await settle(pilot, after=0.2)
         await pilot.press("tab")
-        await settle(pilot)
+        await settle(pilot, after=0.2)
         save("detail")
 
         await pilot.press("question_mark")
-        await settle(pilot)
+        await settle(pilot, after=0.2)
         save("help")
     return saved
 

@@ -70,17 +70,6 @@ def build_library(root: Path) -> Path:
     return home
 
 
-async def settle(pilot, rounds: int = 200) -> None:
-    """Wait until no search is pending or running and every worker has finished."""
-    app = pilot.app
-    for _ in range(rounds):
-        await pilot.pause(0.02)
-        if not app.busy:
-            break
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 def screen_text(app) -> str:
     """The whole screen (dialogs and notifications included) as plain text."""
     width, height = app.size

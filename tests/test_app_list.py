@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from _app_library import list_rows, settle
+from _app_library import list_rows
+
+from tui.pilot import settle
 
 
 async def test_opens_on_every_paper_newest_first(app):

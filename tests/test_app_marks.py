@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from _app_library import list_rows, screen_text, settle
+from _app_library import list_rows, screen_text
 
 from index.userdata import UserData
 from tui.app import arxiv_search_url
+from tui.pilot import settle
 
 
 async def search(pilot, text: str) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from _app_library import detail_text, list_rows, screen_text, settle
+from _app_library import detail_text, list_rows, screen_text
 
 from tui.app import PapersApp
 from tui.launch import build_demo
+from tui.pilot import settle
 from tui.widgets.paper_list import plain_lines
 
 

@@ -1,0 +1,27 @@
+"""Waiting for the reader to be idle when it is driven headless (tests, screenshots, bench)."""
+
+from __future__ import annotations
+
+from textual.worker import WorkerCancelled
+
+
+async def workers_done(app) -> None:
+    """Wait for every worker. One replaced by a newer one (an exclusive group) was cancelled
+    on purpose: that is done too, not an error."""
+    while True:
+        try:
+            await app.workers.wait_for_complete()
+            return
+        except WorkerCancelled:
+            continue
+
+
+async def settle(pilot, rounds: int = 200, after: float = 0.0) -> None:
+    """Wait until no search is pending or running and every worker has finished."""
+    app = pilot.app
+    for _ in range(rounds):
+        await pilot.pause(0.02)
+        if not app.busy:
+            break
+    await workers_done(app)
+    await pilot.pause(after or None)
