@@ -434,8 +434,4 @@ def _save_manifest(index_dir: Path, manifest: dict) -> None:
     os.replace(tmp, index_dir / MANIFEST)
 
 
-def library_exists(home: Path) -> bool:
-    return whoosh_index.exists_in(str(Path(home) / INDEX_DIR))
-
-
 __all__ = ["IngestReport", "LibraryBusy", "LibraryError", "ingest", "merge_paper"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -486,10 +485,6 @@ def highlight_spans(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
         if token.text in terms:
             spans.append((token.startchar, token.endchar))
     return spans
-
-
-def remove_index(home: Path) -> None:
-    shutil.rmtree(Path(home) / INDEX_DIR, ignore_errors=True)
 
 
 _ANALYZER = StemmingAnalyzer(cachesize=-1)
