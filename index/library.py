@@ -239,7 +239,12 @@ class Library:
 
     @property
     def exists(self) -> bool:
-        return whoosh_index.exists_in(str(self.path))
+        """An index is here, readable or not: opening a damaged one says it is damaged,
+        instead of the library looking empty."""
+        return whoosh_index.exists_in(str(self.path)) or self._has_segments()
+
+    def _has_segments(self) -> bool:
+        return any(self.path.glob("*.trm")) or any(self.path.glob("*_stored.col"))
 
     @property
     def outdated(self) -> bool:
@@ -252,8 +257,8 @@ class Library:
     @property
     def ix(self):
         if self._ix is None:
-            if not self.exists:
-                if any(self.path.glob("*.trm")) or any(self.path.glob("*_stored.col")):
+            if not whoosh_index.exists_in(str(self.path)):
+                if self._has_segments():
                     raise damaged(self.path, "its table of contents (_MAIN_*.toc) is missing")
                 raise LibraryError(
                     f"no library at {self.home} yet: add digests with `papers add PATH`"

@@ -241,3 +241,21 @@ def test_find_on_a_damaged_index_says_so_without_a_traceback(library, what):
     assert result.exit_code != 0
     said = (result.output + result.stderr).replace(str(library), "HOME")  # the path says "damaged"
     assert "damaged" in said or "doctor" in said
+
+
+@pytest.mark.parametrize("command", [["show", "{pid}"], ["star", "{pid}"], ["stats"]])
+def test_other_commands_on_an_index_without_its_toc_say_it_is_damaged(library, command):
+    """Not 'no library yet', and not a paper shown as gone from every digest."""
+    from click.testing import CliRunner
+
+    from tui.cli import cli
+
+    pid = Library(library).search("").hits(1)[0].paper.id
+    _damage(library, "toc")
+    args = [part.format(pid=pid[:6]) for part in command]
+    result = CliRunner().invoke(cli, ["--home", str(library), *args])
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        repr(result.exception))
+    said = (result.output + result.stderr).replace(str(library), "HOME")
+    assert "damaged" in said and "no longer in any digest" not in said

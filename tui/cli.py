@@ -190,7 +190,7 @@ def show(ctx: Context, paper_id: str, as_json: bool) -> None:
     from index.userdata import UserData, paper_from_json
     from tui import output
 
-    lib = ctx.library()
+    lib = _open_library(ctx, required=False)
     store = UserData(ctx.home)
     pid = resolve_id(lib, paper_id, extra=store.all_ids())
     paper = lib.get(pid) if lib.exists else None
@@ -236,7 +236,7 @@ def stats(ctx: Context, as_json: bool) -> None:
     from index.sources import load_sources
     from tui import output
 
-    lib = ctx.library()
+    lib = _open_library(ctx, required=False)
     exists = lib.exists
     data = {
         "papers": lib.count() if exists else 0,
@@ -284,11 +284,17 @@ def doctor(ctx: Context, repair: bool, as_json: bool) -> None:
 # -- helpers ----------------------------------------------------------------------------
 
 
-def _open_library(ctx: Context):
+def _open_library(ctx: Context, *, required: bool = True):
+    """The library, opened (rebuilt first if its format is old), or a clean error.
+
+    `required=False`: no library yet is fine (user data alone), a damaged one is not.
+    """
     from index.library import LibraryError
     from index.sources import load_sources
 
     lib = ctx.library()
+    if not required and not lib.exists:
+        return lib
     if lib.outdated and load_sources(ctx.home):
         from tui import output
 

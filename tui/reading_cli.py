@@ -25,7 +25,7 @@ def _store(ctx: Context):
 
 def _resolve_all(ctx: Context, ids: tuple[str, ...]) -> tuple[list[str], list]:
     """Full ids from prefixes, and the papers to remember for the ones still indexed."""
-    lib = ctx.library()
+    lib = _open_library(ctx, required=False)
     store = _store(ctx)
     full, papers = [], []
     for prefix in ids:
