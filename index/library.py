@@ -6,12 +6,16 @@ digest file. Writing happens in `index.ingest`; this module only reads.
 
 from __future__ import annotations
 
+import heapq
 import json
+import pickle
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
+from operator import neg
 from pathlib import Path
 from struct import error as struct_error
 
@@ -23,6 +27,8 @@ from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from index.models import Hit, Paper, Sighting
+from index.ranker import BUDGET as RANKER_BUDGET
+from index.ranker import Ranker, SearchCancelled
 
 SCHEMA_VERSION = 3
 INDEX_DIR = "index"
@@ -60,8 +66,9 @@ def _dir_id(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-class SearchCancelled(Exception):
-    """The caller no longer wants this search."""
+# What reading a damaged index can raise from the postings (pickled, zlib-compressed blocks).
+_DAMAGE = (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, struct_error,
+           zlib.error, pickle.UnpicklingError)
 
 
 class _Cancellable(collectors.WrappingCollector):
@@ -201,6 +208,7 @@ class Results:
     _searcher: object = field(repr=False, default=None)
     _found: object = field(repr=False, default=None)
     _path: Path | None = field(repr=False, default=None)
+    _total: int | None = field(repr=False, default=None)
 
     def __len__(self) -> int:
         return len(self.docnums)
@@ -208,6 +216,8 @@ class Results:
     @property
     def total(self) -> int:
         """Every match, beyond a limit too; counted only when asked, as it costs a pass."""
+        if self._total is not None:
+            return self._total
         return len(self._found) if self._found is not None else len(self.docnums)
 
     def paper(self, i: int) -> Paper:
@@ -228,11 +238,15 @@ class Results:
 class Library:
     """A read-only view of the index in a data directory, with a long-lived searcher."""
 
-    def __init__(self, home: Path):
+    def __init__(self, home: Path, *, cache: int = RANKER_BUDGET):
+        """`cache` bounds the postings kept for plain-word queries, in entries (~100 bytes
+        each): see index.ranker."""
         self.home = Path(home)
+        self.cache = cache
         self.path = self.home / INDEX_DIR
         self._ix = None
         self._searcher = None
+        self._ranker: Ranker | None = None
         self._dir_id: tuple[int, int] | None = None
 
     # -- opening ------------------------------------------------------------------------
@@ -365,31 +379,70 @@ class Library:
         if not text and sort == "relevance":
             sort = "date"
         kwargs: dict = {"limit": limit}
+        key = ""
         if sort != "relevance":
             key = {"date": "sort_date", "upvotes": "sort_upvotes", "title": "sort_title"}[sort]
             kwargs["sortedby"] = sorting.FieldFacet(key, reverse=sort != "title")
-        if include is not None:
-            kwargs["filter"] = self._docnums(include)
-        if exclude:
-            kwargs["mask"] = self._docnums(exclude)
-        try:
-            collector = _collector(s, kwargs, cancelled if limit is None else None)
-            s.search_with_collector(q, collector)
-            found = collector.results()
-        except (OSError, ValueError, KeyError, TypeError, struct_error) as exc:
-            # A damaged or foreign index: say so instead of showing Whoosh's internals.
-            raise damaged(self.path, exc) from exc
-        # top_n holds (score or sort key, docnum) in result order, for any limit.
-        docnums = [docnum for _, docnum in found.top_n]
-        scores = ([score for score, _ in found.top_n] if sort == "relevance"
-                  else [None] * len(docnums))
+        allow = self._docnums(include) if include is not None else None
+        deny = self._docnums(exclude) if exclude else None
+        total = None
+        if text and Ranker.handles(s, q):
+            try:
+                docnums, scores, total = self._rank(s, q, key, sort != "title", limit,
+                                                    allow, deny, cancelled)
+            except _DAMAGE as exc:
+                raise damaged(self.path, exc) from exc
+            found = None
+        else:
+            if allow is not None:
+                kwargs["filter"] = allow
+            if deny:
+                kwargs["mask"] = deny
+            try:
+                collector = _collector(s, kwargs, cancelled if limit is None else None)
+                s.search_with_collector(q, collector)
+                found = collector.results()
+            except (OSError, ValueError, KeyError, TypeError, struct_error) as exc:
+                # A damaged or foreign index: say so instead of showing Whoosh's internals.
+                raise damaged(self.path, exc) from exc
+            # top_n holds (score or sort key, docnum) in result order, for any limit.
+            docnums = [docnum for _, docnum in found.top_n]
+            scores = ([score for score, _ in found.top_n] if sort == "relevance"
+                      else [None] * len(docnums))
         terms = frozenset(t.decode("utf-8", "replace") if isinstance(t, bytes) else str(t)
                           for f, t in q.existing_terms(s.reader(), expand=True)
                           if f in ("title", "abstract"))
         suggestion = None
         if suggest and not docnums and text:
             suggestion = self._suggest(s, q, text)
-        return Results(docnums, scores, terms, suggestion, s, found, self.path)
+        return Results(docnums, scores, terms, suggestion, s, found, self.path, total)
+
+    def _rank(self, s, q, sort_key: str, reverse: bool, limit: int | None,
+              allow: set[int] | None, deny: set[int] | None, cancelled=None):
+        """A plain-word query through the Ranker: (docnums, scores, total), in the order
+        Whoosh's collectors give (score high to low, then docnum; or by sort key)."""
+        if self._ranker is None or self._ranker.searcher is not s:
+            self._ranker = Ranker(s, self.cache)
+        matches = self._ranker.scores(q, cancelled)
+        docs = matches.keys()
+        if allow is not None:
+            docs = docs & allow
+        if deny:
+            docs = docs - deny
+        total = len(docs)
+        if not sort_key:
+            docs = list(docs)
+            if limit is None or limit > 1000:
+                # Two stable C-level sorts beat sorting (score, docnum) tuples 2 to 1.
+                docs.sort()
+                docs.sort(key=matches.__getitem__, reverse=True)
+                docs = docs[:limit]
+                return docs, list(map(matches.__getitem__, docs)), total
+            keyed = zip(map(neg, map(matches.__getitem__, docs)), docs, strict=True)
+            ranked = heapq.nsmallest(limit, keyed)
+            return [d for _, d in ranked], [0 - k for k, _ in ranked], total
+        docnums = self._ranker.sort(list(docs), sort_key, reverse, limit)
+        return docnums, [None] * len(docnums), total
 
     def _docnums(self, ids: set[str]) -> set[int]:
         s = self.searcher()
@@ -445,12 +498,26 @@ class Library:
         return [t.decode() if isinstance(t, bytes) else t
                 for t in reader.expand_prefix("id", prefix)]
 
-    def more_like(self, paper_id: str, top: int = 5, numterms: int = 12) -> list[Hit]:
+    def more_like(self, paper_id: str, top: int = 5, numterms: int = 12,
+                  cancelled: Callable[[], bool] | None = None) -> list[Hit]:
+        """Papers like this one by the key terms of its abstract; `cancelled` as for
+        `search` (it may raise SearchCancelled)."""
         s = self.searcher()
         docnum = s.document_number(id=paper_id)
         if docnum is None:
             return []
-        found = s.more_like(docnum, "abstract", top=top, numterms=numterms)
+        # Whoosh's more_like, with its query run through the Ranker when it can be.
+        key_terms = s.key_terms([docnum], "abstract", numterms=numterms, normalize=False)
+        q = query.Or([query.Term("abstract", word, boost=weight) for word, weight in key_terms])
+        if Ranker.handles(s, q):
+            try:
+                docnums, scores, _ = self._rank(s, q, "", False, top, None, {docnum},
+                                                cancelled)
+            except _DAMAGE as exc:
+                raise damaged(self.path, exc) from exc
+            return [Hit(document_to_paper(s.stored_fields(d)), score)
+                    for d, score in zip(docnums, scores, strict=True)]
+        found = s.search(q, limit=top, mask={docnum})
         return [Hit(document_to_paper(h.fields()), h.score) for h in found]
 
     def count(self) -> int:

@@ -1,0 +1,247 @@
+"""Plain-word queries ranked from cached postings, outside Whoosh's matcher tree.
+
+Typing in the reader runs a query per keystroke, and nearly all of them are words ANDed
+together. Whoosh scores those one match at a time, in Python, through a tree of matchers:
+at 100k papers two common words cost half a second. Here each term's postings are read once
+into a {docnum: score} map, with the formula and statistics Whoosh's BM25F uses (so the
+ranking is Whoosh's), kept for as long as the searcher lives, and combined with C-level
+set and map operations. Anything else (phrases, wildcards, ranges, fuzzy words, boosted
+groups) stays Whoosh's.
+
+Reading postings a block at a time reaches into Whoosh's W3 codec, which is why
+pyproject.toml pins whoosh-reloaded to one version; tests/test_ranker.py checks every
+ranking against Whoosh's own search.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from itertools import accumulate
+
+from whoosh import query
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.scoring import BM25F
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+FIELDS = ("title", "abstract")
+
+# Postings kept across searches, counted in map entries (~100 bytes each): a dozen of the
+# commonest words at 100k papers, many more of the rest.
+BUDGET = 1_000_000
+
+
+class SearchCancelled(Exception):
+    """The caller no longer wants this search."""
+
+
+class Ranker:
+    """Scores Term/And/Or queries over `FIELDS` for one searcher; make a new one when the
+    searcher changes. Thread-safe: callers may share one."""
+
+    def __init__(self, searcher, budget: int = BUDGET):
+        self.searcher = searcher
+        self._budget = budget
+        self._maps: OrderedDict[tuple[str, str], dict[int, float]] = OrderedDict()
+        self._held = 0
+        self._lengths: dict[tuple[int, str], bytes] = {}
+        self._columns: dict[tuple[str, bool], list] = {}
+        self._recent: OrderedDict = OrderedDict()
+        self._cancelled: Callable[[], bool] | None = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def handles(searcher, q) -> bool:
+        """Whether `q` is made only of what this ranker scores exactly as Whoosh would."""
+        if not isinstance(searcher.weighting, BM25F) or searcher.weighting._field_B:
+            return False
+        return _plain(q)
+
+    def scores(self, q, cancelled: Callable[[], bool] | None = None) -> dict[int, float]:
+        """Every document `q` matches, with its score. Do not modify the result.
+
+        `cancelled` is asked before each term's postings are read from disk; when it says
+        so the search stops with SearchCancelled.
+        """
+        with self._lock:
+            self._cancelled = cancelled
+            # Typing repeats queries: a trailing space, a one-letter word (dropped by the
+            # analyzer), and the reader's full pass after its first page.
+            found = self._recent.get(q)
+            if found is None:
+                found = self._recent[q] = self._eval(q)
+                if len(self._recent) > 4:
+                    self._recent.popitem(last=False)
+            return found
+
+    def sort(self, docs, column: str, reverse: bool, limit: int | None) -> list[int]:
+        """`docs` ordered by a sort column, as Whoosh's sorting collector orders them: by
+        key (negated when reversed), then docnum."""
+        with self._lock:
+            keys = self._columns.get((column, reverse))
+            if keys is None:
+                keys = list(self.searcher.reader().column_reader(column))
+                if reverse:
+                    keys = [0 - k for k in keys]
+                self._columns[(column, reverse)] = keys
+        if limit is not None and limit <= 1000:
+            keyed = zip(map(keys.__getitem__, docs), docs, strict=True)
+            return [d for _, d in heapq.nsmallest(limit, keyed)]
+        docs = sorted(docs)
+        docs.sort(key=keys.__getitem__)  # stable: docnum order within a key
+        return docs[:limit]
+
+    # -- evaluation ---------------------------------------------------------------------
+
+    def _eval(self, q) -> dict[int, float]:
+        if isinstance(q, query.Term):
+            found = self._term(q.fieldname, q.text)
+            if q.boost != 1:  # what Whoosh's WrappingMatcher does to a boosted term
+                boost = q.boost
+                found = {doc: score * boost for doc, score in found.items()}
+            return found
+        subs = q.subqueries
+        if isinstance(q, query.Or):
+            maps = sorted((self._eval(sub) for sub in subs), key=len, reverse=True)
+            if len(maps) == 1:
+                return maps[0]
+            out = dict(maps[0])
+            get = out.get
+            for m in maps[1:]:
+                for doc, score in m.items():
+                    out[doc] = get(doc, 0.0) + score
+            return out
+        # And: the documents every positive part matches, none of the negated ones.
+        maps = [self._eval(sub) for sub in subs if not isinstance(sub, query.Not)]
+        negated = [self._eval(sub.query) for sub in subs if isinstance(sub, query.Not)]
+        if len(maps) == 1 and not negated:
+            return maps[0]
+        docs = set(min(maps, key=len))
+        for m in maps:
+            docs &= m.keys()
+        for m in negated:
+            docs -= m.keys()
+        docs = list(docs)
+        columns = [list(map(m.__getitem__, docs)) for m in maps]
+        # Whoosh matches NOT through an inverse matcher that scores every document 1.0.
+        columns += [[1.0] * len(docs) for _ in negated]
+        return dict(zip(docs, map(sum, zip(*columns, strict=True)), strict=True))
+
+    def _term(self, fieldname: str, text: str) -> dict[int, float]:
+        key = (fieldname, text)
+        found = self._maps.get(key)
+        if found is not None:
+            self._maps.move_to_end(key)
+            return found
+        if self._cancelled is not None and self._cancelled():
+            raise SearchCancelled
+        found = self._read(fieldname, text)
+        self._maps[key] = found
+        self._held += len(found)
+        while self._held > self._budget and len(self._maps) > 1:
+            _, dropped = self._maps.popitem(last=False)
+            self._held -= len(dropped)
+        return found
+
+    def _read(self, fieldname: str, text: str) -> dict[int, float]:
+        """One term's postings in every segment, scored as Whoosh's BM25FScorer does."""
+        s = self.searcher
+        if (fieldname, text) not in s.reader():
+            return {}
+        scorer = s.weighting.scorer(s, fieldname, text)
+        idf, avgfl, B, K1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+        # bm25(idf, tf, fl, avgfl, B, K1) with the length part looked up per length byte;
+        # the same operations in the same order, so the same floats as Whoosh's.
+        norm = [K1 * ((1 - B) + B * byte_to_length(b) / avgfl) for b in range(256)]
+        k1p1 = K1 + 1
+        out: dict[int, float] = {}
+        for i, (leaf, base) in enumerate(s.leaf_searchers()):
+            reader = leaf.reader()
+            if (fieldname, text) not in reader:
+                continue
+            lengths = self._field_lengths(i, reader, fieldname)
+            for ids, weights in _blocks(reader.postings(fieldname, text)):
+                scores = [idf * ((w * k1p1) / (w + norm[lengths[d]]))
+                          for d, w in zip(ids, weights, strict=True)]
+                out.update(zip([base + d for d in ids], scores, strict=True))
+        return out
+
+    def _field_lengths(self, leaf: int, reader, fieldname: str) -> bytes:
+        key = (leaf, fieldname)
+        found = self._lengths.get(key)
+        if found is None:
+            found = self._lengths[key] = _length_bytes(reader, fieldname)
+        return found
+
+
+def _plain(q) -> bool:
+    if isinstance(q, query.Term):
+        return q.fieldname in FIELDS and isinstance(q.text, str) and not q.minquality
+    if q.boost != 1:
+        return False
+    if type(q) is query.Or:
+        return not q.scale and not q.minmatch and all(_plain(sub) for sub in q.subqueries)
+    if type(q) is query.And:
+        positive = [sub for sub in q.subqueries if not isinstance(sub, query.Not)]
+        return bool(positive) and all(
+            _plain(sub.query) if isinstance(sub, query.Not) else _plain(sub)
+            for sub in q.subqueries
+        )
+    return False
+
+
+def _blocks(matcher):
+    """(ids, weights) of a posting list a block at a time.
+
+    Whoosh's matcher API walks postings one by one through Python calls; its W3 codec keeps
+    each block as a pickled delta-coded id array and a weight array, which decode in C.
+    """
+    deleted = frozenset()
+    if isinstance(matcher, FilterMatcher):
+        deleted = matcher._ids if matcher._exclude else None
+        if deleted is None:  # an include-filter never comes from a plain reader
+            raise TypeError("unexpected include filter on postings")
+        matcher = matcher.child
+    if isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            matcher._read_data()
+            delta, weights = matcher._data[0], matcher._data[1]
+            ids = list(accumulate(delta)) if not matcher._byteids else list(delta)
+            n = len(ids)
+            if weights is None:
+                weights = [1.0] * n
+            elif isinstance(weights, float):
+                weights = [weights] * n
+            if deleted:
+                kept = [j for j, d in enumerate(ids) if d not in deleted]
+                ids, weights = [ids[j] for j in kept], [weights[j] for j in kept]
+            yield ids, weights
+            matcher._next_block()
+        return
+    # Inlined postings of rare terms, or another codec: the public, slower walk.
+    ids, weights = [], []
+    while matcher.is_active():
+        doc = matcher.id()
+        if doc not in deleted:
+            ids.append(doc)
+            weights.append(matcher.weight())
+        matcher.next()
+    yield ids, weights
+
+
+def _length_bytes(reader, fieldname: str) -> bytes:
+    """A segment's field-length byte per document (0 where it has none), read whole."""
+    n = reader.doc_count_all()
+    try:
+        # The W3 codec keeps them as a column of one byte per document.
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if column is not None:
+            raw = column._dbfile.get(column._basepos, column._count)
+            return raw[:n] + bytes(max(0, n - len(raw)))
+    except AttributeError:
+        pass
+    return bytes(length_to_byte(reader.doc_field_length(d, fieldname, 0) or 0)
+                 for d in range(n))

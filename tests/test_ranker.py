@@ -1,0 +1,138 @@
+"""Plain-word queries answered by index.ranker rank exactly as Whoosh's own search does.
+
+The library here has what makes a Ranker's job hard: two segments (written by two
+processes), deleted documents (papers updated by a later digest), boosts in the title.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from whoosh import sorting
+
+from bench.corpus import write_corpus
+from index.ingest import ingest
+from index.library import Library, SearchCancelled
+from index.ranker import Ranker
+
+QUERIES = [
+    "diffusion", "language models", "video generation with diffusion", "reasoning agents",
+    "reinforcement learning", "title:benchmark", "abstract:transformer attention",
+    "diffusion NOT video", "NOT diffusion video", "diffusion OR video", "(video OR audio) model",
+    "diffusion AND model AND data AND learning AND method", "zzzyqx", "model zzzyqx",
+]
+SORTS = {"date": ("sort_date", True), "upvotes": ("sort_upvotes", True),
+         "title": ("sort_title", False)}
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory):
+    work = tmp_path_factory.mktemp("ranker")
+    write_corpus(work / "digests", 2400, seed=7, per_day=60)
+    home = work / "home"
+    ingest(home, [work / "digests"], procs=2)
+    # Seen again in a later digest, a paper is rewritten: its old document is deleted.
+    first, later = sorted((work / "digests").glob("*.txt"))[:2]
+    shutil.copy(first, work / "digests" / "2099-01-01.txt")
+    shutil.copy(later, work / "digests" / "2099-01-02.txt")
+    ingest(home, [work / "digests"])
+    library = Library(home)
+    assert len(library.searcher().leaf_searchers()) >= 2
+    assert library.searcher().reader().has_deletions()
+    return library
+
+
+def whoosh_search(lib, text, **kwargs):
+    return lib.searcher().search(lib.parse(text), **kwargs)
+
+
+def canonical(docnums, scores):
+    """Result order with runs of equal scores (to 1e-9) put in docnum order: Whoosh adds a
+    query's parts up in a tree, the Ranker left to right, and the last bit can differ."""
+    out, run, first = [], [], None
+    for doc, score in zip(docnums, scores, strict=True):
+        if run and abs(score - first) > 1e-9:
+            out += sorted(run)
+            run = []
+        if not run:
+            first = score
+        run.append(doc)
+    return out + sorted(run)
+
+
+@pytest.mark.parametrize("text", [*QUERIES, "title:diffusion^2 model"])
+@pytest.mark.parametrize("limit", [None, 10])
+def test_relevance_ranking_and_scores_are_whooshs(lib, text, limit):
+    assert Ranker.handles(lib.searcher(), lib.parse(text))
+    ours = lib.search(text, limit=None)
+    theirs = whoosh_search(lib, text, limit=None)
+    their_scores = [s for s, _ in theirs.top_n]
+    assert canonical(ours.docnums, ours.scores) == canonical(
+        [d for _, d in theirs.top_n], their_scores)
+    assert ours.scores == pytest.approx(their_scores, rel=1e-12)
+    assert ours.total == len(theirs)
+    first = lib.search(text, limit=limit)
+    assert first.docnums == ours.docnums[:limit] and first.total == ours.total
+
+
+@pytest.mark.parametrize("text", QUERIES[:8])
+@pytest.mark.parametrize("sort", list(SORTS))
+@pytest.mark.parametrize("limit", [None, 10])
+def test_sorted_results_are_in_whooshs_order(lib, text, sort, limit):
+    column, reverse = SORTS[sort]
+    theirs = whoosh_search(lib, text, limit=limit,
+                           sortedby=sorting.FieldFacet(column, reverse=reverse))
+    ours = lib.search(text, sort=sort, limit=limit)
+    assert ours.docnums == [d for _, d in theirs.top_n]
+
+
+def test_no_paper_appears_twice_and_deleted_versions_never_show(lib):
+    found = lib.search("model")
+    ids = [found.paper(i).id for i in range(len(found))]
+    assert len(ids) == len(set(ids))
+    deleted = set()
+    for leaf, base in lib.searcher().leaf_searchers():
+        reader = leaf.reader()
+        deleted |= {base + d for d in range(reader.doc_count_all()) if reader.is_deleted(d)}
+    assert deleted and deleted.isdisjoint(found.docnums)
+
+
+def test_user_data_filters_apply(lib):
+    every = lib.search("learning")
+    ids = [every.paper(i).id for i in range(40)]
+    keep = set(ids[:25])
+    kept = lib.search("learning", include=keep, exclude=set(ids[:5]))
+    assert {kept.paper(i).id for i in range(len(kept))} == keep - set(ids[:5])
+    assert kept.total == 20
+
+
+def test_similar_papers_are_whooshs_more_like(lib):
+    s = lib.searcher()
+    for i in range(0, 400, 40):
+        paper = lib.search("", sort="date").paper(i)
+        theirs = s.more_like(s.document_number(id=paper.id), "abstract", top=5, numterms=12)
+        ours = lib.more_like(paper.id)
+        assert [h.paper.id for h in ours] == [h["id"] for h in theirs]
+        assert [h.score for h in ours] == pytest.approx([h.score for h in theirs], rel=1e-12)
+
+
+def test_a_cancelled_search_stops_before_reading_postings(lib):
+    fresh = Library(lib.home)
+    with pytest.raises(SearchCancelled):
+        fresh.search("learning method", limit=10, cancelled=lambda: True)
+    assert len(fresh.search("learning method", limit=10, cancelled=lambda: False)) == 10
+
+
+@pytest.mark.parametrize("text", ['"language models"', "diff*", "(diffusion model)^2",
+                                  "upvotes:>10 diffusion", "difusion~"])
+def test_other_queries_stay_with_whoosh_and_agree(lib, text):
+    assert not Ranker.handles(lib.searcher(), lib.parse(text))
+    ours = lib.search(text, limit=None)
+    assert ours.docnums == [d for _, d in whoosh_search(lib, text, limit=None).top_n]
+
+
+def test_a_small_cache_still_answers_right(lib):
+    small = Library(lib.home, cache=500)
+    for text in QUERIES:
+        assert small.search(text).docnums == lib.search(text).docnums
