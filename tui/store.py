@@ -3,7 +3,8 @@
 Widgets never touch Whoosh or SQLite: they get `Listing`s and `Row`s from here. Whoosh
 readers share file positions between threads, so every library call goes through one
 lock; searches run in a worker thread and the list pane only reads the few rows on screen,
-so the main thread waits on that lock for one search at most.
+so the main thread waits on that lock for one search at most. Similar papers come from a
+second handle with its own files and lock, so that they never hold up a search.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from index.export import ExportItem
-from index.library import Library, LibraryError, Results
+from index.library import Library, LibraryError, Results, SearchCancelled
 from index.models import Paper
 from index.query import FilterError, Plan, plan_query
 from index.userdata import UserData, UserDataError
@@ -127,6 +128,9 @@ class Store:
         self.library = Library(self.home)
         self.userdata = UserData(self.home)
         self._lock = threading.RLock()
+        # Key terms are mostly rare words: a smaller postings cache does.
+        self._similar_library = Library(self.home, cache=250_000)
+        self._similar_lock = threading.Lock()
         self._generation = 0
         self.starred: set[str] = set()
         self.read: set[str] = set()
@@ -135,6 +139,8 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self.library.close()
+        with self._similar_lock:
+            self._similar_library.close()
         self.userdata.close()
 
     # -- what changed -------------------------------------------------------------------
@@ -160,6 +166,8 @@ class Store:
         """Forget the index handle: after a rebuild the old one points at deleted files."""
         with self._lock:
             self.library.close()
+        with self._similar_lock:
+            self._similar_library.close()
 
     # -- queries ------------------------------------------------------------------------
 
@@ -231,12 +239,16 @@ class Store:
             except LibraryError:
                 return None
 
-    def similar(self, paper_id: str, top: int = 5) -> list[Paper]:
-        with self._lock:
+    def similar(self, paper_id: str, top: int = 5, cancelled=None) -> list[Paper]:
+        """Papers like this one, from a library handle of their own: the detail pane asks
+        while the user types, and a search must not wait for it. Empty when `cancelled()`
+        turned true first."""
+        with self._similar_lock:
             try:
-                return [h.paper for h in self.library.more_like(paper_id, top=top)]
-            except LibraryError:
+                found = self._similar_library.more_like(paper_id, top=top, cancelled=cancelled)
+            except (LibraryError, SearchCancelled):
                 return []
+            return [h.paper for h in found]
 
     def export_items(self, listing: Listing, limit: int = 5000) -> list[ExportItem]:
         papers = [listing.paper(i) for i in range(min(len(listing), limit))]
