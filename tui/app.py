@@ -11,6 +11,7 @@ import os
 import shlex
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -37,7 +38,7 @@ from tui.widgets.filter_pane import FilterPane
 from tui.widgets.paper_list import Marks, PaperList
 from tui.widgets.search_bar import SearchBar
 
-SEARCH_DEBOUNCE = 0.04  # seconds of quiet typing before a search starts
+SIMILAR_AFTER_TYPING = 0.4  # seconds of no typing before similar papers are looked up
 FIRST_PAGE = 60  # papers drawn by the quick first pass of a search: a tall screen
 DETAIL_DEBOUNCE = 0.12  # the detail pane waits for the cursor to settle (key repeat)
 POLL_EVERY = 2.0  # how often to look for changes made by other processes
@@ -117,7 +118,7 @@ class PapersApp(App[str | None]):
         self._want: tuple[View, str, str] | None = None
         self._keep: str | None = None
         self._searching = False
-        self._search_timer: Timer | None = None
+        self._typed_at = 0.0  # when the last search was asked for (monotonic)
         self._detail_timer: Timer | None = None
         self._seen: tuple[int, int] = (-2, -2)  # (index generation, user-data version)
         self.first_paint: float | None = None
@@ -139,7 +140,7 @@ class PapersApp(App[str | None]):
     @property
     def busy(self) -> bool:
         """A search is waiting or running (tests and the bench wait on this)."""
-        return self._searching or self._search_timer is not None
+        return self._searching
 
     @property
     def paper_list(self) -> PaperList:
@@ -164,7 +165,7 @@ class PapersApp(App[str | None]):
             self.push_screen(WelcomeScreen())
             return
         self.paper_list.set_marks(self._marks())
-        self.request_search(immediate=True)
+        self.request_search()
         self.refresh_counts()
         if sources and self.rescan:
             self.rescan_sources()
@@ -178,22 +179,19 @@ class PapersApp(App[str | None]):
 
     # -- searching ----------------------------------------------------------------------
 
-    def request_search(self, *, immediate: bool = False, keep: str | None = None) -> None:
-        """Ask for the listing of the current view, query and sort; typing coalesces."""
+    def request_search(self, *, keep: str | None = None) -> None:
+        """Ask for the listing of the current view, query and sort.
+
+        No debounce: a search starts at once when none is running, and keys typed while one
+        runs coalesce into the one search that follows it (searches take milliseconds).
+        """
         self._want = (self.view, self.query_text, self.sort)
+        self._typed_at = time.monotonic()
         row = self.paper_list.current
         self._keep = keep or (row.id if row else None)
-        if self._search_timer is not None:
-            self._search_timer.stop()
-            self._search_timer = None
-        if immediate:
-            self._start_search()
-        else:
-            self._search_timer = self.set_timer(SEARCH_DEBOUNCE, self._start_search)
+        self._start_search()
 
     def _start_search(self) -> None:
-        # One search at a time: a newer request waits for the running one, then runs once.
-        self._search_timer = None
         if self._searching or self._want is None:
             return
         self._searching = True
@@ -278,7 +276,7 @@ class PapersApp(App[str | None]):
     @on(FilterPane.ViewSelected)
     def _view_selected(self, event: FilterPane.ViewSelected) -> None:
         self.view = event.view
-        self.request_search(immediate=True)
+        self.request_search()
 
     # -- the paper under the cursor -----------------------------------------------------
 
@@ -326,8 +324,21 @@ class PapersApp(App[str | None]):
             return
         data = DetailData(paper, state, terms)
         self.call_from_thread(self._show_detail, data)
-        similar = tuple(p for p in self.store.similar(paper_id) if p.id != paper_id)
-        if similar and not get_current_worker().is_cancelled:
+        # Similar papers are a pass over the index that would compete with searches for
+        # the one CPU Python gives us: they wait for the typing to pause, and give way to
+        # the next key.
+        worker = get_current_worker()
+
+        def typing() -> bool:
+            return time.monotonic() - self._typed_at < SIMILAR_AFTER_TYPING
+
+        while typing() or self._searching:
+            if worker.is_cancelled:
+                return
+            time.sleep(0.05)
+        similar = tuple(p for p in self.store.similar(
+            paper_id, cancelled=lambda: worker.is_cancelled or typing()) if p.id != paper_id)
+        if similar and not worker.is_cancelled:
             self.call_from_thread(self._show_detail,
                                   DetailData(paper, state, terms, similar))
 
@@ -527,7 +538,7 @@ class PapersApp(App[str | None]):
         names = list(SORTS)
         self.sort = names[(names.index(self.sort) + 1) % len(names)]
         self.notify(f"Sort: {self.sort}", timeout=1.5)
-        self.request_search(immediate=True)
+        self.request_search()
 
     def action_focus_search(self) -> None:
         self.search_bar.input.focus()
@@ -564,7 +575,7 @@ class PapersApp(App[str | None]):
             self.store.reopen()
         self.store.reload_marks()
         self.paper_list.set_marks(self._marks())
-        self.request_search(immediate=True)
+        self.request_search()
         self.refresh_counts()
         if self.detail is not None:
             self._load_detail(self.detail.paper.id)
