@@ -116,6 +116,8 @@ async def measure(home: Path, keys: int) -> dict:
             await pilot.pause(0.05)
         out["keystroke_to_redraw"] = stats(samples)
         out["search_in_worker"] = stats(engine)
+        # Each keystroke's query and time, so the slow ones can be seen and reproduced.
+        out["per_key_ms"] = [[QUERY[:i + 1], round(t * 1000, 1)] for i, t in enumerate(samples)]
         out["hits_for_last_query"] = len(app.listing)
 
         app.search_bar.input.value = ""
