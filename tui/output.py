@@ -5,31 +5,58 @@ Everything from a digest goes through `tui.text` first: no markup, no control se
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from tui.text import clean
 
-from tui.text import clean, highlighted
-
-_out = Console(highlight=False)
-_err = Console(stderr=True, highlight=False)
 MAX_PROBLEMS_SHOWN = 20
 
 
+# Rich loads in ~20 ms and ~45 modules: a command whose output goes to a pipe never needs it.
+@cache
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _out():
+    return _console()
+
+
+def _err():
+    return _console(stderr=True)
+
+
+def _Text(*args, **kwargs):
+    from rich.text import Text
+
+    return Text(*args, **kwargs)
+
+
+def _to_terminal(stream) -> bool:
+    """Whether Rich would treat `stream` as a terminal, without importing Rich when the
+    answer is plainly no."""
+    forced = any(os.environ.get(v) for v in ("FORCE_COLOR", "TTY_INTERACTIVE", "TTY_COMPATIBLE"))
+    if not forced and not (hasattr(stream, "isatty") and stream.isatty()):
+        return False
+    return _console(stderr=stream is sys.stderr).is_terminal
+
+
 def err(message: str) -> None:
-    _err.print(Text("papers: " + clean(message, newlines=True)))
+    _err().print(_Text("papers: " + clean(message, newlines=True)))
 
 
 def problems(items) -> None:
     for p in items[:MAX_PROBLEMS_SHOWN]:
-        _err.print(Text(clean(str(p)), style="yellow"))
+        _err().print(_Text(clean(str(p)), style="yellow"))
     if len(items) > MAX_PROBLEMS_SHOWN:
-        _err.print(Text(f"... and {len(items) - MAX_PROBLEMS_SHOWN} more problems "
+        _err().print(_Text(f"... and {len(items) - MAX_PROBLEMS_SHOWN} more problems "
                         "(see `papers index --json`)", style="yellow"))
 
 
@@ -44,15 +71,19 @@ def _marks(item) -> str:
 
 def results_table(selection, total: int) -> None:
     """One row per paper: id, marks (★ starred, • unread), date, upvotes, title."""
-    from index.library import highlight_spans
-
     items = selection.items
-    if not _out.is_terminal:
+    if not _to_terminal(sys.stdout):
         for item in items:
             p = item.paper
             up = "" if p.upvotes is None else str(p.upvotes)
             sys.stdout.write(f"{p.id}\t{_marks(item)}\t{_date(p)}\t{up}\t{clean(p.title)}\n")
         return
+    from rich.table import Table
+    from rich.text import Text
+
+    from index.library import highlight_spans
+    from tui.text import highlighted
+
     table = Table(show_edge=False, pad_edge=False, expand=False)
     table.add_column("id", style="cyan", no_wrap=True)
     table.add_column("", no_wrap=True, style="yellow")
@@ -66,12 +97,14 @@ def results_table(selection, total: int) -> None:
             title.append("  (no longer in any digest)", style="dim italic")
         table.add_row(p.id, _marks(item), _date(p),
                       "" if p.upvotes is None else str(p.upvotes), title)
-    _out.print(table)
+    _out().print(table)
     if total > len(items):
-        _out.print(Text(f"{len(items)} of {total} papers; --limit 0 shows all", style="dim"))
+        _out().print(Text(f"{len(items)} of {total} papers; --limit 0 shows all", style="dim"))
 
 
 def paper_detail(item) -> None:
+    from rich.text import Text
+
     paper, state = item.paper, item.state
     lines = [Text(clean(paper.title), style="bold")]
     meta = [f"id {paper.id}"]
@@ -103,14 +136,14 @@ def paper_detail(item) -> None:
         lines.append(Text(f"seen {s.date.isoformat() if s.date else '?'} in {clean(s.file)}",
                           style="dim"))
     for line in lines:
-        _out.print(line)
+        _out().print(line)
 
 
 def stats_table(data: dict) -> None:
     for key, value in data.items():
         if key == "index_bytes":
             value = f"{value / 1e6:.1f} MB"
-        _out.print(Text(f"{key:<12} {value}"))
+        _out().print(_Text(f"{key:<12} {value}"))
 
 
 @contextmanager
@@ -120,7 +153,7 @@ def ingest_progress(enabled: bool) -> Iterator:
     It refreshes from the calling thread only (no auto-refresh thread), because the bulk
     writer forks worker processes and forking a multi-threaded process can deadlock.
     """
-    if not enabled or not _err.is_terminal:
+    if not enabled or not _to_terminal(sys.stderr):
         yield None
         return
     from rich.progress import (
@@ -134,7 +167,7 @@ def ingest_progress(enabled: bool) -> Iterator:
 
     bar = Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
                    TaskProgressColumn(), TextColumn("{task.fields[rate]}"),
-                   TimeRemainingColumn(), console=_err, auto_refresh=False, transient=True)
+                   TimeRemainingColumn(), console=_err(), auto_refresh=False, transient=True)
     tasks: dict[str, int] = {}
     started: dict[str, float] = {}
     last = [0.0]

@@ -8,8 +8,10 @@ sequences (control characters are shown as visible escapes).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.text import Text
 
 # C0 controls but tab/newline, DEL, and C1 controls (0x9b is a one-byte CSI).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -30,6 +32,8 @@ def clean(text: str, *, newlines: bool = False) -> str:
 def highlighted(text: str, spans: list[tuple[int, int]], style: str = "bold yellow",
                 base: str = "") -> Text:
     """A literal Text with `spans` styled; spans index the original text."""
+    from rich.text import Text  # here: `clean` serves commands that print without Rich
+
     out = Text(style=base)
     pos = 0
     for start, end in spans:
