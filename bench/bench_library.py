@@ -47,7 +47,9 @@ def spread(samples: list[float]) -> dict:
 
 
 def papers_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "tui", *args]
+    """The `papers` command as a user runs it: the installed script when there is one."""
+    script = Path(sys.executable).with_name("papers")
+    return [str(script), *args] if script.exists() else [sys.executable, "-m", "tui", *args]
 
 
 def run(n: int, runs: int, keep: Path | None) -> dict:
@@ -58,6 +60,8 @@ def run(n: int, runs: int, keep: Path | None) -> dict:
         write_corpus(corpus, n, real=REAL if REAL.exists() else None)
     env = {**os.environ, "PAPERS_HOME": str(home)}
     env.pop("NO_COLOR", None)
+    # A user's Python caches bytecode; without it every run would compile papers anew.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     files = sorted(corpus.glob("*.txt"))
     digest_bytes = sum(f.stat().st_size for f in files)
     out: dict = {"papers": n, "files": len(files), "digest_bytes": digest_bytes}

@@ -2,3 +2,7 @@
 
 Nothing in this package imports Textual.
 """
+
+from index import _lean_imports
+
+_lean_imports.load()

@@ -177,3 +177,23 @@ def test_did_you_mean_offers_words_as_written(samples, runner, typo, meant):
     result = run(runner, "find", typo, "--json")
     assert result.exit_code == 1
     assert json.loads(result.stderr)["suggestion"] == meant
+
+
+@pytest.mark.parametrize("args", [["find", "pixtral", "--json"], ["find", "pixtral"]])
+def test_find_in_a_pipe_loads_nothing_it_does_not_need(home, samples, args):
+    """Startup is most of a `papers find`: it must not load the reader (Textual), Rich
+    when printing plain lines, nor what Whoosh imports and never uses here."""
+    heavy = ("textual", "rich", "asyncio", "urllib.request", "ssl", "email")
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: print(sorted(m for m in {heavy!r} if m in sys.modules),"
+        " file=sys.stderr))\n"
+        f"sys.argv = ['papers', *{args!r}]\n"
+        "from tui.cli import main\n"
+        "main()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PAPERS_HOME": str(home)}, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert "Pixtral" in proc.stdout
+    assert proc.stderr.strip().splitlines()[-1] == "[]"

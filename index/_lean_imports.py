@@ -1,0 +1,48 @@
+"""Import Whoosh without the two heavy modules it imports and never uses here.
+
+`whoosh.compat` imports `urllib.request` (with ssl, http, email: ~22 ms) for a Python 2
+alias, and whoosh-reloaded's `cached_property` dependency imports `asyncio` (~13 ms) to
+check whether a property is a coroutine, which no Whoosh property is. That is a fifth of
+a `papers find`. Both are loaded here with stand-ins bound in their place: a
+`urlretrieve` that imports the real one when called, and an `iscoroutinefunction` from
+`inspect`. The stand-ins leave `sys.modules` at once, so anything importing `urllib.request`
+or `asyncio` later (the reader's Textual) gets the real modules.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+
+def _urlretrieve(*args, **kwargs):
+    from urllib.request import urlretrieve
+
+    return urlretrieve(*args, **kwargs)
+
+
+def _iscoroutinefunction(func) -> bool:
+    import inspect
+
+    return inspect.iscoroutinefunction(func)
+
+
+def _with_stand_in(name: str, attributes: dict, module: str) -> None:
+    if module in sys.modules:
+        return
+    if name in sys.modules:  # the real one is loaded already: nothing to save
+        __import__(module)
+        return
+    stand_in = types.ModuleType(name)
+    stand_in.__dict__.update(attributes)
+    sys.modules[name] = stand_in
+    try:
+        __import__(module)
+    finally:
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
+
+
+def load() -> None:
+    _with_stand_in("urllib.request", {"urlretrieve": _urlretrieve}, "whoosh.compat")
+    _with_stand_in("asyncio", {"iscoroutinefunction": _iscoroutinefunction}, "cached_property")
