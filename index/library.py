@@ -386,7 +386,10 @@ class Library:
         allow = self._docnums(include) if include is not None else None
         deny = self._docnums(exclude) if exclude else None
         total = None
-        if text and Ranker.handles(s, q):
+        if not text:
+            docnums, total = self._browse(s, key, sort != "title", limit, allow, deny)
+            scores, found = [None] * len(docnums), None
+        elif Ranker.handles(s, q):
             try:
                 docnums, scores, total = self._rank(s, q, key, sort != "title", limit,
                                                     allow, deny, cancelled)
@@ -417,13 +420,32 @@ class Library:
             suggestion = self._suggest(s, q, text)
         return Results(docnums, scores, terms, suggestion, s, found, self.path, total)
 
+    def _browse(self, s, sort_key: str, reverse: bool, limit: int | None,
+                allow: set[int] | None, deny: set[int] | None) -> tuple[list[int], int]:
+        """No query: the whole library, or the papers a view allows, in sort order."""
+        ranker = self._ranker_for(s)
+        if allow is not None and len(allow) < 5000:  # a starred or tag view: sort just those
+            docs = ranker.sort([d for d in allow if not deny or d not in deny], sort_key,
+                               reverse, None)
+        elif allow is not None:
+            docs = [d for d in ranker.every(sort_key, reverse)
+                    if d in allow and not (deny and d in deny)]
+        elif deny:
+            docs = [d for d in ranker.every(sort_key, reverse) if d not in deny]
+        else:
+            docs = ranker.every(sort_key, reverse)
+        return docs[:limit], len(docs)
+
+    def _ranker_for(self, s) -> Ranker:
+        if self._ranker is None or self._ranker.searcher is not s:
+            self._ranker = Ranker(s, self.cache)
+        return self._ranker
+
     def _rank(self, s, q, sort_key: str, reverse: bool, limit: int | None,
               allow: set[int] | None, deny: set[int] | None, cancelled=None):
         """A plain-word query through the Ranker: (docnums, scores, total), in the order
         Whoosh's collectors give (score high to low, then docnum; or by sort key)."""
-        if self._ranker is None or self._ranker.searcher is not s:
-            self._ranker = Ranker(s, self.cache)
-        matches = self._ranker.scores(q, cancelled)
+        matches = self._ranker_for(s).scores(q, cancelled)
         docs = matches.keys()
         if allow is not None:
             docs = docs & allow

@@ -16,13 +16,16 @@ ranking against Whoosh's own search.
 from __future__ import annotations
 
 import heapq
+import sys
 import threading
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable
 from itertools import accumulate
 
 from whoosh import query
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.columns import NumericColumn
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -50,6 +53,7 @@ class Ranker:
         self._lengths: dict[tuple[int, str], bytes] = {}
         self._columns: dict[tuple[str, bool], list] = {}
         self._recent: OrderedDict = OrderedDict()
+        self._every: dict[tuple[str, bool], list[int]] = {}
         self._cancelled: Callable[[], bool] | None = None
         self._lock = threading.Lock()
 
@@ -80,19 +84,44 @@ class Ranker:
     def sort(self, docs, column: str, reverse: bool, limit: int | None) -> list[int]:
         """`docs` ordered by a sort column, as Whoosh's sorting collector orders them: by
         key (negated when reversed), then docnum."""
-        with self._lock:
-            keys = self._columns.get((column, reverse))
-            if keys is None:
-                keys = list(self.searcher.reader().column_reader(column))
-                if reverse:
-                    keys = [0 - k for k in keys]
-                self._columns[(column, reverse)] = keys
+        keys = self._keys(column, reverse)
         if limit is not None and limit <= 1000:
             keyed = zip(map(keys.__getitem__, docs), docs, strict=True)
             return [d for _, d in heapq.nsmallest(limit, keyed)]
         docs = sorted(docs)
         docs.sort(key=keys.__getitem__)  # stable: docnum order within a key
         return docs[:limit]
+
+    def every(self, column: str, reverse: bool) -> list[int]:
+        """Every live document in sort-column order: browsing the library with no query,
+        the reader's opening list. Kept; do not modify."""
+        with self._lock:
+            order = self._every.get((column, reverse))
+        if order is None:
+            order = self.sort(self._live(), column, reverse, None)
+            with self._lock:
+                self._every[(column, reverse)] = order
+        return order
+
+    def _keys(self, column: str, reverse: bool) -> list:
+        with self._lock:
+            keys = self._columns.get((column, reverse))
+            if keys is None:
+                keys = []
+                for leaf, _ in self.searcher.leaf_searchers():
+                    keys += _column_values(leaf.reader(), column)
+                if reverse:
+                    keys = [0 - k for k in keys]
+                self._columns[(column, reverse)] = keys
+            return keys
+
+    def _live(self) -> list[int]:
+        docs: list[int] = []
+        for leaf, base in self.searcher.leaf_searchers():
+            reader = leaf.reader()
+            deleted = reader.deleted_docs_set if reader.has_deletions() else ()
+            docs += [base + d for d in range(reader.doc_count_all()) if d not in deleted]
+        return docs
 
     # -- evaluation ---------------------------------------------------------------------
 
@@ -245,3 +274,24 @@ def _length_bytes(reader, fieldname: str) -> bytes:
         pass
     return bytes(length_to_byte(reader.doc_field_length(d, fieldname, 0) or 0)
                  for d in range(n))
+
+
+def _column_values(reader, column: str) -> list:
+    """A segment's sort column, one value per document, read whole.
+
+    Numeric columns are fixed-size big-endian values on disk, read in one go; anything
+    else goes through Whoosh's column reader a value at a time.
+    """
+    n = reader.doc_count_all()
+    values = reader.column_reader(column, translate=False)
+    if isinstance(values, NumericColumn.Reader) and values._typecode in "bBhHiIlLqQfd":
+        width = values._fixedlen
+        raw = values._dbfile.get(values._basepos, values._count * width)
+        numbers = array(values._typecode)
+        if numbers.itemsize == width:
+            numbers.frombytes(raw)
+            if sys.byteorder == "little":
+                numbers.byteswap()
+            out = numbers.tolist()
+            return out + [values._default] * (n - len(out))
+    return list(values)

@@ -136,3 +136,26 @@ def test_a_small_cache_still_answers_right(lib):
     small = Library(lib.home, cache=500)
     for text in QUERIES:
         assert small.search(text).docnums == lib.search(text).docnums
+
+
+@pytest.mark.parametrize("sort", list(SORTS))
+@pytest.mark.parametrize("limit", [None, 25])
+def test_browsing_without_a_query_is_in_whooshs_order(lib, sort, limit):
+    from whoosh import query
+
+    column, reverse = SORTS[sort]
+    facet = sorting.FieldFacet(column, reverse=reverse)
+    s = lib.searcher()
+    theirs = s.search(query.Every(), limit=limit, sortedby=facet)
+    ours = lib.search("", sort=sort, limit=limit)
+    assert ours.docnums == [d for _, d in theirs.top_n]
+    assert ours.total == s.doc_count() == len(theirs)
+    # A view: its papers only (a starred view), or all but some (the unread view).
+    some = {s.stored_fields(d)["id"] for d in ours.docnums[:limit or 40:3]}
+    allowed = s.search(query.Every(), limit=None, sortedby=facet,
+                       filter={s.document_number(id=i) for i in some})
+    assert lib.search("", sort=sort, include=some).docnums == [d for _, d in allowed.top_n]
+    masked = s.search(query.Every(), limit=limit, sortedby=facet,
+                      mask={s.document_number(id=i) for i in some})
+    assert lib.search("", sort=sort, limit=limit, exclude=some).docnums == [
+        d for _, d in masked.top_n]
