@@ -7,7 +7,8 @@ library once (reused on the next run). Then, with the real app under the Pilot (
 
 - first paint: from creating the app to the first list row drawn;
 - keystroke to redraw: a key typed in the search bar to the list drawn with that query's
-  results (search + draw), median and p95 over --keys keystrokes of each of two queries;
+  results (search + draw), median and p95 over --keys keystrokes of each of two queries
+  and the backspaces that take back their last word;
 - cursor: `j` held (key repeat, 35 ms apart) to each new cursor row drawn, median, p95;
 - peak RSS of this process.
 
@@ -39,6 +40,7 @@ if str(REPO) not in sys.path:
 # Typed a key at a time, --keys of each: common words, so the searches are big ones.
 QUERIES = ("diffusion models for video generation with language",
            "reinforcement learning agents for code reasoning")
+BACKSPACES = 6
 
 
 def build(work: Path, n: int) -> Path:
@@ -122,6 +124,15 @@ async def measure(home: Path, keys: int) -> dict:
                 engine.append(app.listing.elapsed)
                 # Each keystroke's query and time, so the slow ones can be reproduced.
                 per_key.append([typed, round(samples[-1] * 1000, 1)])
+                await pilot.pause(0.05)
+            for _ in range(BACKSPACES):  # taking back the last word
+                typed = typed[:-1]
+                t0 = time.perf_counter()
+                await pilot.press("backspace")
+                want = typed
+                samples.append(await drawn(lambda g, c, q, want=want: q == want, t0))
+                engine.append(app.listing.elapsed)
+                per_key.append([typed + "⌫", round(samples[-1] * 1000, 1)])
                 await pilot.pause(0.05)
             await pilot.press("escape")
         out["keystroke_to_redraw"] = stats(samples)
