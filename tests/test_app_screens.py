@@ -115,3 +115,26 @@ async def test_narrow_terminal_puts_the_detail_below(app):
         assert reading.has_class("-narrow")
         detail, plist = app.query_one("#detail"), app.paper_list
         assert detail.region.y > plist.region.y
+
+
+async def test_similar_papers_follow_a_pause_and_open_on_enter(app):
+    from textual.widgets import OptionList
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"diffusion", "escape")
+        await settle(pilot)
+        shown = app.detail.paper.title
+        assert "Diffusion" in shown
+        similar = app.query_one("#similar", OptionList)
+        assert similar.display
+        titles = [str(similar.get_option_at_index(i).prompt)
+                  for i in range(similar.option_count)]
+        assert shown not in titles
+        [other] = [t for t in titles if "Diffusion" in t]  # the other diffusion paper
+        similar.focus()
+        similar.highlighted = titles.index(other)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.detail.paper.title == other
+        assert other in detail_text(app)
