@@ -1,12 +1,13 @@
 """Benchmark the library end to end, the way a user runs it, and print the numbers.
 
-    python bench/bench_library.py -n 10000 [--runs 5] [--keep DIR] [--markdown]
+    python bench/bench_library.py -n 10000 [--runs 5] [--keep DIR] [--reader] [--write FILE]
 
 Builds a corpus of N papers (the real corpus first, when ../shared is there), then times:
 bulk ingest (`papers add`), a no-op re-scan (`papers index`), adding one new 50-paper
 digest, cold `papers find` for a few queries (a fresh process each time), and the same
 queries with `rg -l` over the digest folder and SQLite FTS5 over the same papers as
-reference points; as root, also with the page cache dropped before each run.
+reference points; as root, also with the page cache dropped before each run. With
+--reader, the reader too: first paint, keystroke to redraw, cursor moves, memory.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def papers_cmd(*args: str) -> list[str]:
     return [str(script), *args] if script.exists() else [sys.executable, "-m", "tui", *args]
 
 
-def run(n: int, runs: int, keep: Path | None) -> dict:
+def run(n: int, runs: int, keep: Path | None, reader: bool = False) -> dict:
     work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="papers-bench-"))
     corpus, home = work / "digests", work / "home"
     shutil.rmtree(home, ignore_errors=True)
@@ -114,6 +115,11 @@ def run(n: int, runs: int, keep: Path | None) -> dict:
             }
             for name, q in QUERIES
         }
+    if reader:
+        # The reader on this library (bench/bench_reader.py), in a process of its own.
+        proc = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_reader.py")),
+                               "--home", str(home)], env=env, capture_output=True, text=True)
+        out["reader"] = json.loads(proc.stdout) if proc.returncode == 0 else None
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
     return out
@@ -182,6 +188,20 @@ def report(results: list[dict]) -> str:
             if t["rg"]:
                 line += f", rg -l {t['rg']['median'] * 1000:.0f} ms"
             lines.append(line)
+        if r.get("reader"):
+            rd = r["reader"]
+            key, cursor = rd["keystroke_to_redraw"], rd["cursor_move"]
+            terminal = rd.get("terminal") or {}
+            lines.append(f"reader first paint: {rd['first_paint_s']:.2f} s headless"
+                         + (f", {terminal['launch_to_list_s']:.2f} s in tmux from launch"
+                            if terminal.get("launch_to_list_s") else ""))
+            lines.append(f"reader keystroke:   median {key['median_ms']:.0f} ms, p95 "
+                         f"{key['p95_ms']:.0f} ms, max {key['max_ms']:.0f} ms "
+                         f"({key['n']} keys typed into the search bar, to the list redrawn)")
+            lines.append(f"reader cursor move: median {cursor['median_ms']:.1f} ms, p95 "
+                         f"{cursor['p95_ms']:.1f} ms; peak memory {rd['peak_rss_mb']:.0f} MB"
+                         + (f" ({terminal['peak_rss_mb']:.0f} MB in tmux)"
+                            if terminal.get("peak_rss_mb") else ""))
         lines.append("")
     return "\n".join(lines)
 
@@ -192,20 +212,23 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", type=Path, help="work directory to keep (corpus is reused)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--reader", action="store_true",
+                    help="also measure the reader on each library (bench/bench_reader.py)")
     ap.add_argument("--write", type=Path, help="also write the report to this Markdown file "
                                               "(docs/benchmarks.md)")
     args = ap.parse_args()
     results = []
     for n in args.n:
         keep = args.keep / str(n) if args.keep else None
-        results.append(run(n, args.runs, keep))
+        results.append(run(n, args.runs, keep, reader=args.reader))
     text = report(results)
     print(json.dumps(results, indent=2) if args.json else text)
     if args.write:
         args.write.write_text(
             "# Benchmarks\n\nMade by `python bench/bench_library.py -n "
             + " ".join(str(n) for n in args.n)
-            + f" --runs {args.runs} --write {args.write}`. Every time is the wall time of a "
+            + f" --runs {args.runs}" + " --reader" * args.reader
+            + f" --write {args.write}`. Every time is the wall time of a "
             "fresh process, as a user sees it; median of the runs with min and max.\n\n"
             "```\n" + text + "```\n", "utf-8")
 
