@@ -343,6 +343,7 @@ class Library:
         reason = _syntax_problem(text)
         if reason:
             raise QueryError(reason)
+        text = _minus_to_not(text)
         try:
             q = self.parser.parse(text)
         except Exception as exc:  # the parser's own failures are user errors here
@@ -585,6 +586,18 @@ _ANALYZER = StemmingAnalyzer(cachesize=-1)
 # A plain word the user typed: not a field name, wildcard, fuzzy term or operator.
 _WORD = re.compile(r"(?<![\w*?~\\])[A-Za-z][A-Za-z'-]{2,}(?![\w*?~:])")
 _OPERATORS = frozenset({"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"})
+
+
+# A "-" that starts a word (after a space or "(", before a word, phrase, group or field):
+# "agents -survey". One inside a word ("GPT-4o", "x-ray") is part of the word, and
+# quoted phrases are matched first so that they are left as they are.
+_LEADING_MINUS = re.compile(r'"[^"]*"|(?<![^\s(])-(?=[\w"(])')
+
+
+def _minus_to_not(text: str) -> str:
+    """`-word` as `NOT word`; Whoosh's PlusMinusPlugin would also cut "GPT-4o" into GPT and
+    NOT 4o."""
+    return _LEADING_MINUS.sub(lambda m: m[0] if m[0] != "-" else "NOT ", text)
 
 
 def _syntax_problem(text: str) -> str | None:

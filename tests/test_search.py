@@ -39,3 +39,19 @@ def test_a_whole_list_search_stops_when_cancelled(lib):
 def test_suggest_false_skips_did_you_mean(lib):
     assert lib.search("pixtrel").suggestion == "pixtral"
     assert lib.search("pixtrel", suggest=False).suggestion is None
+
+
+def test_a_leading_minus_excludes_and_a_hyphen_inside_a_word_does_not(lib):
+    def titles(text):
+        found = lib.search(text)
+        return {found.paper(i).title for i in range(len(found))}
+
+    models = titles("models")
+    assert any("Olmo" in t for t in models) and any("GPT-[n]" in t for t in models)
+    without = titles("models -olmo")
+    assert without == {t for t in models if "Olmo" not in t}
+    assert titles("models -olmo") == titles("models NOT olmo")
+    assert titles('models -"open language"') == without
+    # "Text-to-Image" and "Fine-tuning" are words with hyphens, not exclusions.
+    assert any("ECLIPSE" in t for t in titles("text-to-image"))
+    assert any("Structured Sparsity" in t for t in titles("fine-tuning"))
