@@ -348,6 +348,9 @@ def _writer(ix, procs: int):
 
 
 def _merge_small_segments(writer, segments):
+    # A segment whose every document was deleted (a digest added, then removed) is only
+    # dead weight for every search: drop it now rather than at the next merge.
+    segments = [s for s in segments if s.doc_count() > 0]
     small = [s for s in segments if s.doc_count_all() < SMALL_SEGMENT]
     if len(small) < SMALL_SEGMENTS_BEFORE_MERGE:
         return segments

@@ -139,3 +139,16 @@ def test_index_deleted_is_rebuilt(home, folder):
     shutil.rmtree(home / INDEX_DIR)
     report = ingest(home, [folder])
     assert report.papers_added == 7 and len(titles(home)) == 7
+
+
+def test_a_digest_added_then_removed_leaves_no_empty_segment(home, folder):
+    ingest(home, [folder])
+    lib = Library(home)
+    before = len(lib.searcher().leaf_searchers())
+    extra = write(folder / "2025-12-11.txt", digest("Dec 11", entry("A Passing Paper", "Here.")))
+    ingest(home, [folder])
+    extra.unlink()
+    ingest(home, [folder])
+    lib = Library(home)
+    assert lib.search("passing").docnums == []
+    assert len(lib.searcher().leaf_searchers()) <= before
