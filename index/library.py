@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import heapq
 import json
-import pickle
 import re
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 from operator import neg
 from pathlib import Path
-from struct import error as struct_error
 
 from whoosh import collectors, qparser, query, sorting
 from whoosh import index as whoosh_index
@@ -66,9 +63,9 @@ def _dir_id(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-# What reading a damaged index can raise from the postings (pickled, zlib-compressed blocks).
-_DAMAGE = (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, struct_error,
-           zlib.error, pickle.UnpicklingError)
+# Reading a damaged index fails in many ways deep in Whoosh (pickled, zlib-compressed
+# blocks; a bare Exception for a bad block tag): any of them is reported as damage.
+_DAMAGE = Exception
 
 
 class _Cancellable(collectors.WrappingCollector):
@@ -112,8 +109,9 @@ class DayField(NUMERIC):
     def parse_range(self, fieldname, start, end, startexcl, endexcl, boost=1.0):
         if start is None and end is None:
             return query.Every(fieldname, boost=boost)
-        low = _day_span(start)[0] if start is not None else None
-        high = _day_span(end)[1] if end is not None else None
+        # `>2024` is after all of 2024, `<2024-06` before all of June.
+        low = _day_span(start)[1 if startexcl else 0] if start is not None else None
+        high = _day_span(end)[0 if endexcl else 1] if end is not None else None
         return query.NumericRange(fieldname, low, high, startexcl, endexcl, boost=boost)
 
 
@@ -223,7 +221,7 @@ class Results:
     def paper(self, i: int) -> Paper:
         try:
             stored = self._searcher.stored_fields(self.docnums[i])
-        except (OSError, ValueError, KeyError, TypeError, struct_error) as exc:
+        except _DAMAGE as exc:
             raise damaged(self._path, exc) from exc
         return document_to_paper(stored)
 
@@ -343,9 +341,8 @@ class Library:
         reason = _syntax_problem(text)
         if reason:
             raise QueryError(reason)
-        text = _minus_to_not(text)
         try:
-            q = self.parser.parse(text)
+            q = self.parser.parse(_minus_to_not(text))
         except Exception as exc:  # the parser's own failures are user errors here
             raise QueryError(f"cannot parse query {text!r}: {exc}") from exc
         errors = [getattr(sub, "error", None) for sub in q.leaves()] + [getattr(q, "error", None)]
@@ -384,16 +381,19 @@ class Library:
         if sort != "relevance":
             key = {"date": "sort_date", "upvotes": "sort_upvotes", "title": "sort_title"}[sort]
             kwargs["sortedby"] = sorting.FieldFacet(key, reverse=sort != "title")
-        allow = self._docnums(include) if include is not None else None
-        deny = self._docnums(exclude) if exclude else None
+        allow = self._docnums(s, include) if include is not None else None
+        deny = self._docnums(s, exclude) if exclude else None
         total = None
-        if not text:
-            docnums, total = self._browse(s, key, sort != "title", limit, allow, deny)
-            scores, found = [None] * len(docnums), None
-        elif Ranker.handles(s, q):
+        if not text or Ranker.handles(s, q):
             try:
-                docnums, scores, total = self._rank(s, q, key, sort != "title", limit,
-                                                    allow, deny, cancelled)
+                if text:
+                    docnums, scores, total = self._rank(s, q, key, sort != "title", limit,
+                                                        allow, deny, cancelled)
+                else:
+                    docnums, total = self._browse(s, key, sort != "title", limit, allow, deny)
+                    scores = [None] * len(docnums)
+            except (SearchCancelled, LibraryError):
+                raise
             except _DAMAGE as exc:
                 raise damaged(self.path, exc) from exc
             found = None
@@ -406,7 +406,9 @@ class Library:
                 collector = _collector(s, kwargs, cancelled if limit is None else None)
                 s.search_with_collector(q, collector)
                 found = collector.results()
-            except (OSError, ValueError, KeyError, TypeError, struct_error) as exc:
+            except (SearchCancelled, LibraryError):
+                raise
+            except _DAMAGE as exc:
                 # A damaged or foreign index: say so instead of showing Whoosh's internals.
                 raise damaged(self.path, exc) from exc
             # top_n holds (score or sort key, docnum) in result order, for any limit.
@@ -446,7 +448,8 @@ class Library:
               allow: set[int] | None, deny: set[int] | None, cancelled=None):
         """A plain-word query through the Ranker: (docnums, scores, total), in the order
         Whoosh's collectors give (score high to low, then docnum; or by sort key)."""
-        matches = self._ranker_for(s).scores(q, cancelled)
+        ranker = self._ranker_for(s)
+        matches = ranker.scores(q, cancelled)
         docs = matches.keys()
         if allow is not None:
             docs = docs & allow
@@ -464,11 +467,11 @@ class Library:
             keyed = zip(map(neg, map(matches.__getitem__, docs)), docs, strict=True)
             ranked = heapq.nsmallest(limit, keyed)
             return [d for _, d in ranked], [0 - k for k, _ in ranked], total
-        docnums = self._ranker.sort(list(docs), sort_key, reverse, limit)
+        docnums = ranker.sort(list(docs), sort_key, reverse, limit)
         return docnums, [None] * len(docnums), total
 
-    def _docnums(self, ids: set[str]) -> set[int]:
-        s = self.searcher()
+    @staticmethod
+    def _docnums(s, ids: set[str]) -> set[int]:
         out = set()
         for pid in ids:
             n = s.document_number(id=pid)
@@ -526,22 +529,27 @@ class Library:
         """Papers like this one by the key terms of its abstract; `cancelled` as for
         `search` (it may raise SearchCancelled)."""
         s = self.searcher()
-        docnum = s.document_number(id=paper_id)
-        if docnum is None:
-            return []
-        # Whoosh's more_like, with its query run through the Ranker when it can be.
-        key_terms = s.key_terms([docnum], "abstract", numterms=numterms, normalize=False)
-        q = query.Or([query.Term("abstract", word, boost=weight) for word, weight in key_terms])
-        if Ranker.handles(s, q):
-            try:
+        try:
+            docnum = s.document_number(id=paper_id)
+            if docnum is None:
+                return []
+            # Whoosh's more_like, with its query run through the Ranker when it can be.
+            key_terms = s.key_terms([docnum], "abstract", numterms=numterms, normalize=False)
+            if not key_terms:  # no abstract: nothing to be like
+                return []
+            q = query.Or([query.Term("abstract", word, boost=weight)
+                          for word, weight in key_terms])
+            if Ranker.handles(s, q):
                 docnums, scores, _ = self._rank(s, q, "", False, top, None, {docnum},
                                                 cancelled)
-            except _DAMAGE as exc:
-                raise damaged(self.path, exc) from exc
-            return [Hit(document_to_paper(s.stored_fields(d)), score)
-                    for d, score in zip(docnums, scores, strict=True)]
-        found = s.search(q, limit=top, mask={docnum})
-        return [Hit(document_to_paper(h.fields()), h.score) for h in found]
+                return [Hit(document_to_paper(s.stored_fields(d)), score)
+                        for d, score in zip(docnums, scores, strict=True)]
+            found = s.search(q, limit=top, mask={docnum})
+            return [Hit(document_to_paper(h.fields()), h.score) for h in found]
+        except (SearchCancelled, LibraryError):
+            raise
+        except _DAMAGE as exc:
+            raise damaged(self.path, exc) from exc
 
     def count(self) -> int:
         return self.searcher().doc_count() if self.exists else 0
@@ -589,15 +597,22 @@ _OPERATORS = frozenset({"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"})
 
 
 # A "-" that starts a word (after a space or "(", before a word, phrase, group or field):
-# "agents -survey". One inside a word ("GPT-4o", "x-ray") is part of the word, and
-# quoted phrases are matched first so that they are left as they are.
-_LEADING_MINUS = re.compile(r'"[^"]*"|(?<![^\s(])-(?=[\w"(])')
+# "agents -survey". One inside a word ("GPT-4o", "x-ray") is part of the word; quoted
+# phrases and ranges ("upvotes:[0 TO -1]") are matched first so that they stay as written.
+_LEADING_MINUS = re.compile(r'"[^"]*"|\[[^\]]*\]|\{[^}]*\}|(?<![^\s(])-(?=[\w"(])')
+_ENDS_WITH_NOT = re.compile(r"(?:^|[\s(])NOT\s+$")
 
 
 def _minus_to_not(text: str) -> str:
-    """`-word` as `NOT word`; Whoosh's PlusMinusPlugin would also cut "GPT-4o" into GPT and
-    NOT 4o."""
-    return _LEADING_MINUS.sub(lambda m: m[0] if m[0] != "-" else "NOT ", text)
+    """`-word` as `NOT word` (but `NOT -word` stays one NOT); Whoosh's PlusMinusPlugin would
+    also cut "GPT-4o" into GPT and NOT 4o."""
+
+    def replace(m: re.Match) -> str:
+        if m[0] != "-":
+            return m[0]
+        return "" if _ENDS_WITH_NOT.search(text, 0, m.start()) else "NOT "
+
+    return _LEADING_MINUS.sub(replace, text)
 
 
 def _syntax_problem(text: str) -> str | None:

@@ -183,7 +183,9 @@ class Ranker:
         scorer = s.weighting.scorer(s, fieldname, text)
         idf, avgfl, B, K1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
         # bm25(idf, tf, fl, avgfl, B, K1) with the length part looked up per length byte;
-        # the same operations in the same order, so the same floats as Whoosh's.
+        # the same operations in the same order, so each term scores the same float as in
+        # Whoosh. (Sums over three or more terms are added in another order than Whoosh's
+        # matcher tree and may differ in the last bit.)
         norm = [K1 * ((1 - B) + B * byte_to_length(b) / avgfl) for b in range(256)]
         k1p1 = K1 + 1
         out: dict[int, float] = {}
@@ -210,6 +212,8 @@ def _plain(q) -> bool:
     if isinstance(q, query.Term):
         return q.fieldname in FIELDS and isinstance(q.text, str) and not q.minquality
     if q.boost != 1:
+        return False
+    if not getattr(q, "subqueries", None):  # an empty group: Whoosh's NullMatcher
         return False
     if type(q) is query.Or:
         return not q.scale and not q.minmatch and all(_plain(sub) for sub in q.subqueries)
@@ -244,7 +248,7 @@ def _blocks(matcher):
                 weights = [1.0] * n
             elif isinstance(weights, float):
                 weights = [weights] * n
-            if deleted:
+            if deleted and not deleted.isdisjoint(ids):
                 kept = [j for j, d in enumerate(ids) if d not in deleted]
                 ids, weights = [ids[j] for j in kept], [weights[j] for j in kept]
             yield ids, weights

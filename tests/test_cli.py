@@ -62,6 +62,13 @@ def test_find_json_has_exactly_the_documented_keys(samples, runner):
         ("org:codefuse", ["$λ$-ECLIPSE"]),
         ("upvotes:[20 to]", ["Pixtral 12B"]),
         ("published:[2024 to 2024]", ["GPT-[n]", "Pixtral 12B"]),
+        # After or before the whole year or month, not its first day.
+        ("published:>2024", ["$λ$-ECLIPSE", "Olmo 3", "S$^{2}$FT"]),
+        ("published:<2025", ["GPT-[n]", "Pixtral 12B"]),
+        ("published:>2025-06", ["S$^{2}$FT"]),
+        ("published:>=2025-06", ["$λ$-ECLIPSE", "S$^{2}$FT"]),
+        ("olmo -pixtral", ["Olmo 3"]),
+        ("model -olmo -pixtral", ["GPT-[n]"]),
         ("seen:[2025-12-10 to 2025-12-10]", ["Pixtral 12B", "S$^{2}$FT"]),
         ("pixtr*", ["Pixtral 12B"]),
         ("pixtrl~", ["Pixtral 12B"]),

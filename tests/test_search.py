@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FIXTURES, write
+from conftest import FIXTURES, digest, entry, write
 
 from index.ingest import ingest
-from index.library import Library, SearchCancelled
+from index.library import Library, QueryError, SearchCancelled
 
 
 @pytest.fixture
@@ -55,3 +55,28 @@ def test_a_leading_minus_excludes_and_a_hyphen_inside_a_word_does_not(lib):
     # "Text-to-Image" and "Fine-tuning" are words with hyphens, not exclusions.
     assert any("ECLIPSE" in t for t in titles("text-to-image"))
     assert any("Structured Sparsity" in t for t in titles("fine-tuning"))
+
+
+def test_minus_keeps_ranges_and_a_not_before_it_and_errors_quote_what_was_typed(lib):
+    def titles(text):
+        found = lib.search(text)
+        return {found.paper(i).title for i in range(len(found))}
+
+    assert titles("models NOT -olmo") == titles("models NOT olmo")
+    with pytest.raises(QueryError) as failed:
+        lib.search("upvotes:[0 to -1] models")
+    assert "upvotes:[0 to -1] models" in str(failed.value) and "NOT" not in str(failed.value)
+
+
+def test_similar_papers_of_a_paper_with_no_words_to_go_on_is_an_empty_list(home, tmp_path):
+    folder = tmp_path / "d"
+    write(folder / "2025-12-09.txt", digest(
+        "Dec 9",
+        entry("A Title With Words", "It is a an the of."),  # every word a stop word
+        entry("Words In Another Title", "Words about words and other words."),
+    ))
+    ingest(home, [folder])
+    lib = Library(home)
+    [pid] = [lib.search("").paper(i).id for i in range(2)
+             if lib.search("").paper(i).title == "A Title With Words"]
+    assert lib.more_like(pid) == []

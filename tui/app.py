@@ -332,13 +332,18 @@ class PapersApp(App[str | None]):
         def typing() -> bool:
             return time.monotonic() - self._typed_at < SIMILAR_AFTER_TYPING
 
-        while typing() or self._searching:
+        found = None
+        while found is None:  # None: the lookup gave way to a key; try again at the pause
+            while typing() or self._searching:
+                if worker.is_cancelled:
+                    return
+                time.sleep(0.05)
+            found = self.store.similar(paper_id,
+                                       cancelled=lambda: worker.is_cancelled or typing())
             if worker.is_cancelled:
                 return
-            time.sleep(0.05)
-        similar = tuple(p for p in self.store.similar(
-            paper_id, cancelled=lambda: worker.is_cancelled or typing()) if p.id != paper_id)
-        if similar and not worker.is_cancelled:
+        similar = tuple(p for p in found if p.id != paper_id)
+        if similar:
             self.call_from_thread(self._show_detail,
                                   DetailData(paper, state, terms, similar))
 

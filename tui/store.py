@@ -239,14 +239,16 @@ class Store:
             except LibraryError:
                 return None
 
-    def similar(self, paper_id: str, top: int = 5, cancelled=None) -> list[Paper]:
+    def similar(self, paper_id: str, top: int = 5, cancelled=None) -> list[Paper] | None:
         """Papers like this one, from a library handle of their own: the detail pane asks
-        while the user types, and a search must not wait for it. Empty when `cancelled()`
+        while the user types, and a search must not wait for it. None when `cancelled()`
         turned true first."""
         with self._similar_lock:
             try:
                 found = self._similar_library.more_like(paper_id, top=top, cancelled=cancelled)
-            except (LibraryError, SearchCancelled):
+            except SearchCancelled:
+                return None
+            except LibraryError:
                 return []
             return [h.paper for h in found]
 
