@@ -456,6 +456,8 @@ class Library:
         if deny:
             docs = docs - deny
         total = len(docs)
+        if limit is None and cancelled is not None and cancelled():
+            raise SearchCancelled  # before the sort of the whole list, which holds the GIL
         if not sort_key:
             docs = list(docs)
             if limit is None or limit > 1000:
