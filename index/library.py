@@ -220,10 +220,10 @@ class Results:
 
     def paper(self, i: int) -> Paper:
         try:
-            stored = self._searcher.stored_fields(self.docnums[i])
+            # A cut-off stored-fields file reads as empty records, without even an id.
+            return document_to_paper(self._searcher.stored_fields(self.docnums[i]))
         except _DAMAGE as exc:
             raise damaged(self._path, exc) from exc
-        return document_to_paper(stored)
 
     def hit(self, i: int) -> Hit:
         return Hit(self.paper(i), self.scores[i], self.terms)
@@ -516,8 +516,12 @@ class Library:
     # -- single papers ------------------------------------------------------------------
 
     def get(self, paper_id: str) -> Paper | None:
-        stored = self.searcher().document(id=paper_id)
-        return document_to_paper(stored) if stored else None
+        s = self.searcher()
+        try:
+            docnum = s.document_number(id=paper_id)
+            return None if docnum is None else document_to_paper(s.stored_fields(docnum))
+        except _DAMAGE as exc:
+            raise damaged(self.path, exc) from exc
 
     def resolve(self, prefix: str) -> list[str]:
         """Every paper id that starts with `prefix` (case-insensitive)."""
