@@ -77,7 +77,12 @@ class Ranker:
             found = self._recent.get(q)
             if found is None:
                 found = self._recent[q] = self._eval(q)
-                if len(self._recent) > 4:
+                # A few, and not more entries than a tenth of the postings budget besides
+                # the newest (a common word at 300k papers matches 200k of them).
+                while len(self._recent) > 1 and (
+                        len(self._recent) > 4
+                        or sum(map(len, self._recent.values())) - len(found)
+                        > self._budget // 10):
                     self._recent.popitem(last=False)
             return found
 
