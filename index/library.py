@@ -317,6 +317,7 @@ class Library:
             self._searcher.close()
             self._searcher = None
         self._ix = None
+        self._ranker = None  # its caches belong to the closed searcher
 
     def manifest(self) -> dict:
         try:
