@@ -10,6 +10,7 @@ import heapq
 import json
 import re
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
@@ -63,9 +64,16 @@ def _dir_id(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-# Reading a damaged index fails in many ways deep in Whoosh (pickled, zlib-compressed
-# blocks; a bare Exception for a bad block tag): any of them is reported as damage.
-_DAMAGE = Exception
+@contextmanager
+def _reading(path: Path):
+    """Whatever reading the index raises deep in Whoosh (pickled, zlib-compressed blocks; a
+    bare Exception for a bad block tag) is reported as a damaged index at `path`."""
+    try:
+        yield
+    except (SearchCancelled, LibraryError):
+        raise
+    except Exception as exc:
+        raise damaged(path, exc) from exc
 
 
 class _Cancellable(collectors.WrappingCollector):
@@ -219,11 +227,9 @@ class Results:
         return len(self._found) if self._found is not None else len(self.docnums)
 
     def paper(self, i: int) -> Paper:
-        try:
+        with _reading(self._path):
             # A cut-off stored-fields file reads as empty records, without even an id.
             return document_to_paper(self._searcher.stored_fields(self.docnums[i]))
-        except _DAMAGE as exc:
-            raise damaged(self._path, exc) from exc
 
     def hit(self, i: int) -> Hit:
         return Hit(self.paper(i), self.scores[i], self.terms)
@@ -301,15 +307,11 @@ class Library:
             if current != self._dir_id:
                 # Not closed: Results made from it may still be loading rows.
                 self._searcher, self._ix = None, None
-        try:
+        with _reading(self.path):  # a truncated term file fails here
             if self._searcher is None:
                 self._searcher = self.ix.searcher()
             else:
                 self._searcher = self._searcher.refresh()
-        except LibraryError:
-            raise
-        except Exception as exc:  # a truncated term file fails here, deep in Whoosh
-            raise damaged(self.path, exc) from exc
         return self._searcher
 
     def close(self) -> None:
@@ -386,32 +388,23 @@ class Library:
         deny = self._docnums(s, exclude) if exclude else None
         total = None
         if not text or Ranker.handles(s, q):
-            try:
+            with _reading(self.path):
                 if text:
                     docnums, scores, total = self._rank(s, q, key, sort != "title", limit,
                                                         allow, deny, cancelled)
                 else:
                     docnums, total = self._browse(s, key, sort != "title", limit, allow, deny)
                     scores = [None] * len(docnums)
-            except (SearchCancelled, LibraryError):
-                raise
-            except _DAMAGE as exc:
-                raise damaged(self.path, exc) from exc
             found = None
         else:
             if allow is not None:
                 kwargs["filter"] = allow
             if deny:
                 kwargs["mask"] = deny
-            try:
+            with _reading(self.path):
                 collector = _collector(s, kwargs, cancelled if limit is None else None)
                 s.search_with_collector(q, collector)
                 found = collector.results()
-            except (SearchCancelled, LibraryError):
-                raise
-            except _DAMAGE as exc:
-                # A damaged or foreign index: say so instead of showing Whoosh's internals.
-                raise damaged(self.path, exc) from exc
             # top_n holds (score or sort key, docnum) in result order, for any limit.
             docnums = [docnum for _, docnum in found.top_n]
             scores = ([score for score, _ in found.top_n] if sort == "relevance"
@@ -518,11 +511,9 @@ class Library:
 
     def get(self, paper_id: str) -> Paper | None:
         s = self.searcher()
-        try:
+        with _reading(self.path):
             docnum = s.document_number(id=paper_id)
             return None if docnum is None else document_to_paper(s.stored_fields(docnum))
-        except _DAMAGE as exc:
-            raise damaged(self.path, exc) from exc
 
     def resolve(self, prefix: str) -> list[str]:
         """Every paper id that starts with `prefix` (case-insensitive)."""
@@ -536,27 +527,19 @@ class Library:
         """Papers like this one by the key terms of its abstract; `cancelled` as for
         `search` (it may raise SearchCancelled)."""
         s = self.searcher()
-        try:
+        with _reading(self.path):
             docnum = s.document_number(id=paper_id)
             if docnum is None:
                 return []
-            # Whoosh's more_like, with its query run through the Ranker when it can be.
+            # Whoosh's more_like (its key terms as a boosted OR), ranked by the Ranker.
             key_terms = s.key_terms([docnum], "abstract", numterms=numterms, normalize=False)
             if not key_terms:  # no abstract: nothing to be like
                 return []
             q = query.Or([query.Term("abstract", word, boost=weight)
                           for word, weight in key_terms])
-            if Ranker.handles(s, q):
-                docnums, scores, _ = self._rank(s, q, "", False, top, None, {docnum},
-                                                cancelled)
-                return [Hit(document_to_paper(s.stored_fields(d)), score)
-                        for d, score in zip(docnums, scores, strict=True)]
-            found = s.search(q, limit=top, mask={docnum})
-            return [Hit(document_to_paper(h.fields()), h.score) for h in found]
-        except (SearchCancelled, LibraryError):
-            raise
-        except _DAMAGE as exc:
-            raise damaged(self.path, exc) from exc
+            docnums, scores, _ = self._rank(s, q, "", False, top, None, {docnum}, cancelled)
+            return [Hit(document_to_paper(s.stored_fields(d)), score)
+                    for d, score in zip(docnums, scores, strict=True)]
 
     def count(self) -> int:
         return self.searcher().doc_count() if self.exists else 0
