@@ -28,7 +28,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.columns import NumericColumn
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25F
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.numeric import byte_to_length
 
 FIELDS = ("title", "abstract")
 
@@ -50,7 +50,7 @@ class Ranker:
         self._budget = budget
         self._maps: OrderedDict[tuple[str, str], dict[int, float]] = OrderedDict()
         self._held = 0
-        self._lengths: dict[tuple[int, str], bytes] = {}
+        self._lengths: dict[tuple[int, str], list[int]] = {}
         self._columns: dict[tuple[str, bool], list] = {}
         self._recent: OrderedDict = OrderedDict()
         self._every: dict[tuple[str, bool], list[int]] = {}
@@ -205,7 +205,7 @@ class Ranker:
                 out.update(zip([base + d for d in ids], scores, strict=True))
         return out
 
-    def _field_lengths(self, leaf: int, reader, fieldname: str) -> bytes:
+    def _field_lengths(self, leaf: int, reader, fieldname: str) -> list[int]:
         key = (leaf, fieldname)
         found = self._lengths.get(key)
         if found is None:
@@ -270,35 +270,33 @@ def _blocks(matcher):
     yield ids, weights
 
 
-def _length_bytes(reader, fieldname: str) -> bytes:
-    """A segment's field-length byte per document (0 where it has none), read whole."""
+def _length_bytes(reader, fieldname: str) -> list[int]:
+    """A segment's field-length byte per document (0 where it has none), read whole.
+
+    The W3 codec keeps them in a column of one byte per document, apart from the schema's.
+    """
     n = reader.doc_count_all()
-    try:
-        # The W3 codec keeps them as a column of one byte per document.
-        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        if column is not None:
-            raw = column._dbfile.get(column._basepos, column._count)
-            return raw[:n] + bytes(max(0, n - len(raw)))
-    except AttributeError:
-        pass
-    return bytes(length_to_byte(reader.doc_field_length(d, fieldname, 0) or 0)
-                 for d in range(n))
+    column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    return _whole(column, n) if column is not None else [0] * n
 
 
 def _column_values(reader, column: str) -> list:
-    """A segment's sort column, one value per document, read whole.
+    """A segment's sort column, one value per document, read whole."""
+    return _whole(reader.column_reader(column, translate=False), reader.doc_count_all())
 
-    Numeric columns are fixed-size big-endian values on disk, read in one go; anything
-    else goes through Whoosh's column reader a value at a time.
+
+def _whole(values, n: int) -> list:
+    """Every value of a column reader for a segment of n documents.
+
+    Numeric columns are fixed-size big-endian values on disk, read in one go (a short
+    column leaves the default to its last documents); any other goes through Whoosh's
+    reader a value at a time.
     """
-    n = reader.doc_count_all()
-    values = reader.column_reader(column, translate=False)
     if isinstance(values, NumericColumn.Reader) and values._typecode in "bBhHiIlLqQfd":
         width = values._fixedlen
-        raw = values._dbfile.get(values._basepos, values._count * width)
         numbers = array(values._typecode)
         if numbers.itemsize == width:
-            numbers.frombytes(raw)
+            numbers.frombytes(values._dbfile.get(values._basepos, values._count * width))
             if sys.byteorder == "little":
                 numbers.byteswap()
             out = numbers.tolist()
