@@ -86,6 +86,12 @@ def list_rows(app) -> list[str]:
     return [line.rstrip() for line in plain_lines(app.paper_list) if line.strip()]
 
 
+def filter_group(app, label: str):
+    """The filter pane's top-level node whose label starts with `label` (Tags, Digests...)."""
+    pane = app.query_one("#filters")
+    return next(n for n in pane.root.children if n.label.plain.startswith(label))
+
+
 def detail_text(app, width: int = 200) -> str:
     """The detail pane's body as plain text, unwrapped by a wide console."""
     from tui.widgets.detail import describe

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _app_library import list_rows
+from _app_library import filter_group, list_rows
 
 from tui.pilot import settle
 
@@ -91,7 +91,7 @@ async def test_filter_pane_views_filter_the_list(app):
         pane = app.query_one("#filters")
         labels = [n.label.plain for n in pane.root.children]
         assert labels[0].startswith("All") and labels[0].endswith("8")
-        digests = next(n for n in pane.root.children if n.label.plain.startswith("Digests"))
+        digests = filter_group(app, "Digests")
         newest = digests.children[0]
         assert "2025-12-10" in newest.label.plain
         pane.select_node(newest)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _app_library import list_rows, screen_text
+from _app_library import filter_group, list_rows, screen_text
 
 from index.userdata import UserData
 from tui.app import arxiv_search_url
@@ -78,7 +78,7 @@ async def test_tags_editor_completes_and_saves(app, app_home):
             assert ud.state(second.id).tags == ("group", "todo")
         # The tag appears in the filter pane with its count, and filters the list.
         pane = app.query_one("#filters")
-        tags = next(n for n in pane.root.children if n.label.plain.startswith("Tags"))
+        tags = filter_group(app, "Tags")
         assert [n.label.plain for n in tags.children] == ["#group  2", "#todo  1"]
         pane.select_node(tags.children[0])
         await settle(pilot)
@@ -95,7 +95,7 @@ async def test_save_search_appears_in_filter_pane(app, app_home):
         with UserData(app_home) as ud:
             assert [(s.name, s.query) for s in ud.saved_searches()] == [("diffusers", "diffusion")]
         pane = app.query_one("#filters")
-        saved = next(n for n in pane.root.children if n.label.plain.startswith("Saved"))
+        saved = filter_group(app, "Saved")
         assert [n.label.plain for n in saved.children] == ["diffusers  2"]
         await search(pilot, "")
         assert len(list_rows(app)) == 8
