@@ -138,3 +138,22 @@ async def test_similar_papers_follow_a_pause_and_open_on_enter(app):
         await settle(pilot)
         assert app.detail.paper.title == other
         assert other in detail_text(app)
+
+
+async def test_similar_papers_arriving_leave_the_detail_where_it_was_scrolled(app):
+    async with app.run_test(size=(100, 16)) as pilot:  # short: the detail pane scrolls
+        await settle(pilot)
+        await pilot.press("slash", *"diffusion", "escape")
+        for _ in range(100):  # the paper is shown; its similar papers wait for a pause
+            await pilot.pause(0.01)
+            if app.detail is not None and "Diffusion" in app.detail.paper.title:
+                break
+        assert not app.query_one("#similar").display
+        detail = app.query_one("#detail")
+        detail.scroll_end(animate=False)
+        await pilot.pause(0.05)
+        scrolled = detail.scroll_offset.y
+        assert scrolled > 0
+        await settle(pilot)
+        assert app.query_one("#similar").display
+        assert detail.scroll_offset.y >= scrolled

@@ -344,12 +344,17 @@ class PapersApp(App[str | None]):
                 return
         similar = tuple(p for p in found if p.id != paper_id)
         if similar:
-            self.call_from_thread(self._show_detail,
+            self.call_from_thread(self._show_similar,
                                   DetailData(paper, state, terms, similar))
 
     def _show_detail(self, data: DetailData) -> None:
         self.detail = data
         self.query_one(DetailPane).show(data)
+
+    def _show_similar(self, data: DetailData) -> None:
+        if self.detail is not None and self.detail.paper.id == data.paper.id:
+            self.detail = data
+            self.query_one(DetailPane).show_similar(data)
 
     def current_paper_id(self) -> str | None:
         """The paper the keys act on: the one in the detail pane when it has focus."""

@@ -95,21 +95,30 @@ class DetailPane(VerticalScroll, can_focus=True):
 
     def show(self, data: DetailData | None) -> None:
         body = self.query_one("#detail-body", Static)
-        similar = self.query_one("#similar", OptionList)
         self.data = data
         if data is None:
             body.update(Text("No paper selected.", style="dim"))
-            similar.clear_options()
-            similar.display = self.query_one("#similar-title").display = False
+            self._fill_similar(())
             return
         body.update(describe(data))
+        self._fill_similar(data.similar)
+        self.scroll_home(animate=False)
+
+    def show_similar(self, data: DetailData) -> None:
+        """Add the similar papers to the paper already shown, leaving where the reader has
+        scrolled to: they arrive after a pause, often while it is being read."""
+        if self.data is None or self.data.paper.id != data.paper.id:
+            return
+        self.data = data
+        self._fill_similar(data.similar)
+
+    def _fill_similar(self, papers: tuple[Paper, ...]) -> None:
+        similar = self.query_one("#similar", OptionList)
         similar.clear_options()
         similar.add_options(
             [Option(Text(clean(p.title), no_wrap=True, overflow="ellipsis"), id=p.id)
-             for p in data.similar])
-        shown = bool(data.similar)
-        similar.display = self.query_one("#similar-title").display = shown
-        self.scroll_home(animate=False)
+             for p in papers])
+        similar.display = self.query_one("#similar-title").display = bool(papers)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
