@@ -379,24 +379,25 @@ class Library:
         q = self.parse(text) if text else query.Every()
         if not text and sort == "relevance":
             sort = "date"
-        kwargs: dict = {"limit": limit}
-        key = ""
-        if sort != "relevance":
-            key = {"date": "sort_date", "upvotes": "sort_upvotes", "title": "sort_title"}[sort]
-            kwargs["sortedby"] = sorting.FieldFacet(key, reverse=sort != "title")
+        key = {"relevance": "", "date": "sort_date", "upvotes": "sort_upvotes",
+               "title": "sort_title"}[sort]
+        reverse = sort != "title"
         allow = self._docnums(s, include) if include is not None else None
         deny = self._docnums(s, exclude) if exclude else None
         total = None
         if not text or Ranker.handles(s, q):
             with _reading(self.path):
                 if text:
-                    docnums, scores, total = self._rank(s, q, key, sort != "title", limit,
-                                                        allow, deny, cancelled)
+                    docnums, scores, total = self._rank(s, q, key, reverse, limit, allow, deny,
+                                                        cancelled)
                 else:
-                    docnums, total = self._browse(s, key, sort != "title", limit, allow, deny)
+                    docnums, total = self._browse(s, key, reverse, limit, allow, deny)
                     scores = [None] * len(docnums)
             found = None
         else:
+            kwargs: dict = {"limit": limit}
+            if key:
+                kwargs["sortedby"] = sorting.FieldFacet(key, reverse=reverse)
             if allow is not None:
                 kwargs["filter"] = allow
             if deny:
