@@ -189,9 +189,11 @@ class UserData:
         db = self._db
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         # Reading the mode first avoids asking for the lock a mode change needs every time;
-        # an existing file is already in WAL and WAL is persistent.
+        # an existing file is already in WAL and WAL is persistent. Two processes creating the
+        # store at once both get here, and SQLite may refuse one of them at once instead of
+        # waiting (waiting could deadlock), so the change waits its turn and tries again.
         if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            db.execute("PRAGMA journal_mode = WAL")
+            self._patiently("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = FULL")  # a change the CLI reported must survive a crash
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
@@ -280,12 +282,16 @@ class UserData:
             marker.unlink(missing_ok=True)  # left by a process that died waiting
 
     def _begin_immediate(self) -> None:
-        """Take the write lock, waiting up to BUSY_TIMEOUT_S for other processes.
+        # IMMEDIATE takes the lock up front, so two writers queue instead of both reading and
+        # one then failing to upgrade.
+        self._patiently("BEGIN IMMEDIATE")
 
-        IMMEDIATE takes the lock up front, so two writers queue instead of both reading and
-        one then failing to upgrade. We poll for it ourselves: SQLite's own busy handler
-        sleeps up to 100 ms between tries, and a process writing in a loop releases the lock
-        for far less than that, so the other one could starve past the timeout.
+    def _patiently(self, statement: str) -> None:
+        """Run a statement that needs the write lock, waiting up to BUSY_TIMEOUT_S for it.
+
+        We poll for the lock ourselves: SQLite's own busy handler sleeps up to 100 ms between
+        tries, and a process writing in a loop releases the lock for far less than that, so
+        the other one could starve past the timeout.
         """
         db = self._db
         deadline = time.monotonic() + BUSY_TIMEOUT_S
@@ -294,7 +300,7 @@ class UserData:
         try:
             while True:
                 try:
-                    db.execute("BEGIN IMMEDIATE")
+                    db.execute(statement)
                     return
                 except sqlite3.OperationalError as e:
                     if "locked" not in str(e) or time.monotonic() > deadline:

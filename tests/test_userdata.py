@@ -253,16 +253,14 @@ def test_undo_log_keeps_only_the_recent_commands(
 # -- two processes at once --------------------------------------------------------------------
 
 
-def test_two_processes_writing_at_once_lose_nothing_and_neither_starves(tmp_path: Path) -> None:
-    home, go, n = tmp_path / "home", tmp_path / "go", 300
+WORKER = str(ROOT / "tests" / "_userdata_worker.py")
+
+
+def _run_pair(*args: object) -> list[subprocess.Popen[str]]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    # Each worker writes for about a second (more on a loaded machine). With a busy
-    # timeout of half the real one, a worker that could only get the lock once the other
-    # had finished would fail: waiting must be fair. (1 s proved flaky under a full run.)
-    worker = str(ROOT / "tests" / "_userdata_worker.py")
-    workers = [
+    return [
         subprocess.Popen(
-            [sys.executable, worker, str(home), str(w), str(n), str(go), "5.0"],
+            [sys.executable, WORKER, *(str(a) for a in args[:2]), str(w), *map(str, args[2:])],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -271,11 +269,23 @@ def test_two_processes_writing_at_once_lose_nothing_and_neither_starves(tmp_path
         )
         for w in (1, 2)
     ]
-    time.sleep(0.3)  # let both interpreters start and wait on the go file
-    go.touch()
+
+
+def _finish(workers: list[subprocess.Popen[str]]) -> None:
     for w in workers:
         _, err = w.communicate(timeout=60)
         assert w.returncode == 0, err
+
+
+def test_two_processes_writing_at_once_lose_nothing_and_neither_starves(tmp_path: Path) -> None:
+    home, go, n = tmp_path / "home", tmp_path / "go", 120
+    # Both create the store at once, then each holds the lock for 10 ms per change, as on a
+    # slow disk: 1.2 s of writing each. With a busy timeout of 1 s, a worker that could get
+    # the lock only once the other had finished would fail: waiting must be fair.
+    workers = _run_pair("write", home, n, go, 1.0, 0.01)
+    time.sleep(0.3)  # let both interpreters start and wait on the go file
+    go.touch()
+    _finish(workers)
     with UserData(home) as ud:
         for worker in (1, 2):
             ids = {f"{worker:02x}{i:010x}" for i in range(n // 2)}
@@ -284,6 +294,18 @@ def test_two_processes_writing_at_once_lose_nothing_and_neither_starves(tmp_path
         tags = dict(ud.tags())
         assert all(tags[f"n{i}"] == 2 for i in range(1, n, 2))
         assert len(ud.starred_ids()) == n
+
+
+def test_two_processes_creating_the_store_at_the_same_instant_both_succeed(
+    tmp_path: Path,
+) -> None:
+    # Two commands run at once on a new machine (a cron job and the reader) both create the
+    # store. SQLite may refuse one of them at once rather than wait; it must not show.
+    rounds = 30
+    _finish(_run_pair("create", tmp_path, rounds))
+    for r in range(rounds):
+        with UserData(tmp_path / str(r) / "home") as ud:
+            assert ud.starred_ids() == {f"{w:02x}{r:010x}" for w in (1, 2)}
 
 
 # -- damaged or unusable files ----------------------------------------------------------------
