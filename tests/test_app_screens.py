@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from _app_library import detail_text, list_rows, screen_text
 
-from tui.app import PapersApp
+from tui.app import SIMILAR_AFTER_TYPING, PapersApp
 from tui.launch import build_demo
 from tui.pilot import settle
 from tui.widgets.paper_list import plain_lines
@@ -141,10 +141,20 @@ async def test_similar_papers_follow_a_pause_and_open_on_enter(app):
 
 
 async def test_similar_papers_arriving_leave_the_detail_where_it_was_scrolled(app):
+    import threading
+
+    scrolled_down = threading.Event()
     async with app.run_test(size=(100, 16)) as pilot:  # short: the detail pane scrolls
         await settle(pilot)
+        similar = app.store.similar
+
+        def held(*args, **kwargs):  # similar papers are found only once the user scrolled
+            scrolled_down.wait(10)
+            return similar(*args, **kwargs)
+
+        app.store.similar = held
         await pilot.press("slash", *"diffusion", "escape")
-        for _ in range(100):  # the paper is shown; its similar papers wait for a pause
+        for _ in range(100):  # the paper is shown; its similar papers are still to come
             await pilot.pause(0.01)
             if app.detail is not None and "Diffusion" in app.detail.paper.title:
                 break
@@ -154,6 +164,56 @@ async def test_similar_papers_arriving_leave_the_detail_where_it_was_scrolled(ap
         await pilot.pause(0.05)
         scrolled = detail.scroll_offset.y
         assert scrolled > 0
+        scrolled_down.set()
         await settle(pilot)
         assert app.query_one("#similar").display
         assert detail.scroll_offset.y >= scrolled
+
+
+async def test_closing_while_similar_papers_are_found_is_clean(app):
+    # A worker that answers while the app closes must not touch widgets that are gone, or
+    # the user sees a traceback after quitting. Here the similar-papers lookup is held until
+    # the app is closing and the detail pane has been taken down, then answers.
+    import threading
+    import time
+
+    from tui.widgets.detail import DetailPane
+
+    closing = threading.Event()
+
+    def hook(message) -> None:
+        if not closing.is_set() and not app.is_running and not app.query(DetailPane):
+            closing.set()
+            time.sleep(0.2)  # the worker answers now
+
+    late: list[BaseException | None] = []
+    deliver = app.call_from_thread
+
+    def delivering(callback, *args, **kwargs):
+        answered_late = closing.is_set()
+        try:
+            result = deliver(callback, *args, **kwargs)
+        except BaseException as exc:
+            late.append(exc)
+            raise
+        if answered_late:
+            late.append(None)
+        return result
+
+    async with app.run_test(size=(160, 48), message_hook=hook) as pilot:
+        await settle(pilot)
+        similar = app.store.similar
+
+        def held(*args, **kwargs):
+            closing.wait(10)
+            return similar(*args, **kwargs)
+
+        app.store.similar = held
+        app.call_from_thread = delivering
+        await pilot.press("slash", *"diffusion", "escape")
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if app.detail is not None and "Diffusion" in app.detail.paper.title:
+                break
+        await pilot.pause(SIMILAR_AFTER_TYPING + 0.1)  # the lookup has begun and is held
+    assert late == [None]  # the late answer came, and was dropped without an error

@@ -12,7 +12,7 @@ import shlex
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
@@ -213,13 +213,26 @@ class PapersApp(App[str | None]):
                                          cancelled=typed_on)
             if not listing.error and (listing.partial or (query and not len(listing))):
                 if listing.partial:
-                    self.call_from_thread(self._show_listing, listing)
+                    self._deliver(self._show_listing, listing)
                 listing = self.store.listing(view, query, sort, cancelled=typed_on)
         except SearchCancelled:
             pass  # a newer query is waiting: _searched starts it
         except Exception as exc:  # never let a worker die silently with the flag set
             listing = Listing(view, query, sort, error=f"search failed: {exc}")
-        self.call_from_thread(self._searched, listing)
+        self._deliver(self._searched, listing)
+
+    def _deliver(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
+        """Hand a worker's answer to the UI thread, where widgets may be touched.
+
+        While the app closes, its widgets are taken down before its workers are stopped: an
+        answer that arrives then is dropped, or it would fail after the user quit.
+        """
+
+        def if_open() -> None:
+            if self.is_running:
+                callback(*args, **kwargs)
+
+        self.call_from_thread(if_open)
 
     def _searched(self, listing: Listing | None) -> None:
         """A search ended: show it (None: it was cancelled) and start the newest one."""
@@ -323,7 +336,7 @@ class PapersApp(App[str | None]):
         if get_current_worker().is_cancelled:
             return
         data = DetailData(paper, state, terms)
-        self.call_from_thread(self._show_detail, data)
+        self._deliver(self._show_detail, data)
         # Similar papers are a pass over the index that would compete with searches for
         # the one CPU Python gives us: they wait for the typing to pause, and give way to
         # the next key.
@@ -344,7 +357,7 @@ class PapersApp(App[str | None]):
                 return
         similar = tuple(p for p in found if p.id != paper_id)
         if similar:
-            self.call_from_thread(self._show_similar,
+            self._deliver(self._show_similar,
                                   DetailData(paper, state, terms, similar))
 
     def _show_detail(self, data: DetailData) -> None:
@@ -529,10 +542,10 @@ class PapersApp(App[str | None]):
             text = render(items, "markdown", query=self.query_for_view() or None)
             write_atomic(path, text)
         except (OSError, LibraryError, UserDataError, ValueError) as exc:
-            self.call_from_thread(self.notify, f"Export failed: {exc}", severity="error",
+            self._deliver(self.notify, f"Export failed: {exc}", severity="error",
                                   markup=False)
             return
-        self.call_from_thread(self.notify, f"Exported {len(items)} papers to {path}",
+        self._deliver(self.notify, f"Exported {len(items)} papers to {path}",
                               markup=False)
         self.last_export = path
 
@@ -565,7 +578,7 @@ class PapersApp(App[str | None]):
         except (LibraryError, UserDataError):
             return
         if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._show_counts, counts)
+            self._deliver(self._show_counts, counts)
 
     def _show_counts(self, counts: Counts) -> None:
         self.query_one(FilterPane).update_counts(counts)
@@ -576,7 +589,7 @@ class PapersApp(App[str | None]):
     def poll_changes(self) -> None:
         seen = (self.store.library_generation(), self.store.data_version())
         if seen != self._seen:
-            self.call_from_thread(self._changed_elsewhere, seen)
+            self._deliver(self._changed_elsewhere, seen)
 
     def _changed_elsewhere(self, seen: tuple[int, int]) -> None:
         library_changed = seen[0] != self._seen[0]
@@ -598,20 +611,20 @@ class PapersApp(App[str | None]):
             return
 
         def progress(stage: str, done: int, total: int) -> None:
-            self.call_from_thread(self._progress, stage, done, total)
+            self._deliver(self._progress, stage, done, total)
 
         try:
             report = ingest(self.home, sources, procs=1, lock_timeout=0.5, progress=progress)
         except LibraryBusy:
-            self.call_from_thread(self._ingest_busy)
+            self._deliver(self._ingest_busy)
             return
         except (LibraryError, OSError) as exc:
-            self.call_from_thread(self._progress_done, f"Re-scan failed: {exc}", True)
+            self._deliver(self._progress_done, f"Re-scan failed: {exc}", True)
             return
         message = report.summary() if report.changed else None
-        self.call_from_thread(self._progress_done, message, False)
+        self._deliver(self._progress_done, message, False)
         if report.changed:
-            self.call_from_thread(self._changed_elsewhere,
+            self._deliver(self._changed_elsewhere,
                                   (self.store.library_generation(), self.store.data_version()))
 
     def _progress(self, stage: str, done: int, total: int) -> None:
