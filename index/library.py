@@ -34,6 +34,7 @@ MANIFEST = "manifest.json"  # lives inside the index directory, so a rebuild swa
 
 SORTS = ("relevance", "date", "upvotes", "title")
 MAX_CORRECTABLE = 40  # characters in a word "did you mean" will try to correct
+MAX_WORD = 1000  # characters in one word of a query
 
 
 class LibraryError(Exception):
@@ -608,6 +609,10 @@ def _minus_to_not(text: str) -> str:
 
 def _syntax_problem(text: str) -> str | None:
     """Unbalanced quotes and brackets: Whoosh would silently guess, we say so instead."""
+    # Whoosh's parser takes time quadratic in a word's length: 2 s for 20,000 characters.
+    longest = max(map(len, text.split()), default=0)
+    if longest > MAX_WORD:
+        return f"a word of {longest:,} characters is too long to search for (at most {MAX_WORD:,})"
     if text.count('"') % 2:
         return "unbalanced quote (\") in query"
     depth = {"(": 0, "[": 0, "{": 0}
