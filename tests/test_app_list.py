@@ -58,6 +58,8 @@ async def test_cursor_moves_with_j_k_g_G_and_highlights_the_detail(app):
         assert plist.cursor == 1
         await pilot.press("G")
         assert plist.cursor == 7
+        await settle(pilot)  # the detail pane follows the cursor once it rests
+        assert app.detail is not None and app.detail.paper.id == plist.current.id
         await pilot.press("g")
         assert plist.cursor == 0
         await pilot.press("pagedown")

@@ -139,8 +139,9 @@ class PapersApp(App[str | None]):
 
     @property
     def busy(self) -> bool:
-        """A search is waiting or running (tests and the bench wait on this)."""
-        return self._searching
+        """A search is waiting or running, or the paper under the cursor is still to be
+        loaded (`tui.pilot.settle` waits on this, then on the workers)."""
+        return self._searching or self._detail_timer is not None
 
     @property
     def paper_list(self) -> PaperList:
@@ -298,7 +299,12 @@ class PapersApp(App[str | None]):
         if self._detail_timer is not None:
             self._detail_timer.stop()
         pid = event.paper_id
-        self._detail_timer = self.set_timer(DETAIL_DEBOUNCE, lambda: self._load_detail(pid))
+
+        def load() -> None:
+            self._detail_timer = None
+            self._load_detail(pid)
+
+        self._detail_timer = self.set_timer(DETAIL_DEBOUNCE, load)
 
     @on(PaperList.Opened)
     def _opened(self, event: PaperList.Opened) -> None:
