@@ -3,8 +3,9 @@
 usage: _userdata_worker.py write HOME WORKER N GO_FILE BUSY_TIMEOUT_S HOLD_S
        _userdata_worker.py create BASE WORKER ROUNDS
 
-write: wait for GO_FILE to exist so that both workers start at the same moment, then make
-N changes, each its own command (its own transaction), on papers only this worker touches.
+write: touch ready-WORKER beside GO_FILE, then wait for GO_FILE to exist so that
+both workers start at the same moment; then make N changes, each its own command (its own
+transaction), on papers only this worker touches.
 A short busy timeout shows starvation quickly: a writer that waits longer than it fails.
 HOLD_S keeps each transaction open that much longer, as a slow disk's fsync would.
 
@@ -48,6 +49,7 @@ def write(home: Path, worker: int, n: int, go: Path, busy_timeout: float, hold: 
             time.sleep(hold)
 
     UserData._transaction = slow  # type: ignore[method-assign]
+    go.with_name(f"ready-{worker}").touch()
     wait_for(go)
     with UserData(home) as ud:
         for i in range(n):

@@ -67,8 +67,11 @@ async def test_tags_editor_completes_and_saves(app, app_home):
         await settle(pilot)
         await pilot.press("j", "t")
         await pilot.press(*"gr")
-        await pilot.pause(0.1)
         tags_input = app.screen.query_one("#tags")
+        for _ in range(100):  # the suggestion is looked up in a worker
+            await pilot.pause(0.02)
+            if tags_input._suggestion:
+                break
         assert tags_input._suggestion == "group"
         await pilot.press("right", "space", *"todo", "enter")
         await settle(pilot)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from _app_library import detail_text, list_rows, screen_text
+from textual.command import CommandList
 
-from tui.app import SIMILAR_AFTER_TYPING, PapersApp
+from tui.app import PapersApp
 from tui.launch import build_demo
 from tui.pilot import settle
 from tui.widgets.paper_list import plain_lines
@@ -72,7 +73,12 @@ async def test_palette_runs_an_action(app):
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"unstar")
-        await pilot.pause(0.5)
+        options = app.screen.query_one(CommandList)
+        for _ in range(250):  # the palette searches in a worker of its own
+            await pilot.pause(0.02)
+            if options.option_count == 1:
+                break
+        assert "unstar" in str(options.get_option_at_index(0).prompt)
         await pilot.press("enter")
         await settle(pilot)
         assert list_rows(app)[0].startswith("★")
@@ -179,7 +185,7 @@ async def test_closing_while_similar_papers_are_found_is_clean(app):
 
     from tui.widgets.detail import DetailPane
 
-    closing = threading.Event()
+    looking, closing = threading.Event(), threading.Event()
 
     def hook(message) -> None:
         if not closing.is_set() and not app.is_running and not app.query(DetailPane):
@@ -205,6 +211,7 @@ async def test_closing_while_similar_papers_are_found_is_clean(app):
         similar = app.store.similar
 
         def held(*args, **kwargs):
+            looking.set()
             closing.wait(10)
             return similar(*args, **kwargs)
 
@@ -215,5 +222,9 @@ async def test_closing_while_similar_papers_are_found_is_clean(app):
             await pilot.pause(0.01)
             if app.detail is not None and "Diffusion" in app.detail.paper.title:
                 break
-        await pilot.pause(SIMILAR_AFTER_TYPING + 0.1)  # the lookup has begun and is held
+        for _ in range(250):  # until the lookup has begun, after the typing pause
+            await pilot.pause(0.02)
+            if looking.is_set():
+                break
+        assert looking.is_set()
     assert late == [None]  # the late answer came, and was dropped without an error

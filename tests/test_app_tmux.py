@@ -51,6 +51,15 @@ class Terminal:
             time.sleep(0.1)
         raise AssertionError(f"{text!r} never appeared; screen:\n{self.screen()}")
 
+    def wait_gone(self, text: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            shown = self.screen()
+            if text not in shown:
+                return shown
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never went away; screen:\n{self.screen()}")
+
     def alive(self) -> bool:
         return (
             subprocess.run(
@@ -69,13 +78,14 @@ def test_search_star_quit_then_find_sees_the_star(tmp_path):
     term = Terminal(tmp_path, f"env PAPERS_HOME={home} TERM=xterm-256color {PAPERS}")
     try:
         term.wait_for("8 papers")
+        # The footer shows where the keys go: letters typed before the search bar has focus
+        # would act on the list, and a key sent with a pending ESC would read as alt+key.
         term.keys("/")
-        time.sleep(0.3)
+        term.wait_for("Leave search")
         term.keys("transformers")
         term.wait_for("1 paper")
-        time.sleep(0.3)
         term.keys("Escape")
-        time.sleep(0.5)  # ESC then a key at once would read as alt+key
+        term.wait_gone("Leave search")
         term.keys("s")
         shown = term.wait_for("★ starred")
         assert "Diffusion Transformers at Scale" in shown

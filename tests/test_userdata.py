@@ -283,8 +283,11 @@ def test_two_processes_writing_at_once_lose_nothing_and_neither_starves(tmp_path
     # slow disk: 1.2 s of writing each. With a busy timeout of 1 s, a worker that could get
     # the lock only once the other had finished would fail: waiting must be fair.
     workers = _run_pair("write", home, n, go, 1.0, 0.01)
-    time.sleep(0.3)  # let both interpreters start and wait on the go file
-    go.touch()
+    deadline = time.monotonic() + 60
+    while not all((tmp_path / f"ready-{w}").exists() for w in (1, 2)):
+        assert time.monotonic() < deadline and all(w.poll() is None for w in workers)
+        time.sleep(0.01)
+    go.touch()  # both interpreters are up: they start writing at the same moment
     _finish(workers)
     with UserData(home) as ud:
         for worker in (1, 2):
