@@ -608,8 +608,9 @@ def _minus_to_not(text: str) -> str:
 
 
 def _syntax_problem(text: str) -> str | None:
-    """Unbalanced quotes and brackets: Whoosh would silently guess, we say so instead."""
-    # Whoosh's parser takes time quadratic in a word's length: 2 s for 20,000 characters.
+    """Unbalanced quotes and brackets: Whoosh would silently guess, we say so instead.
+    An over-long word: Whoosh's parser takes time quadratic in a word's length (2 s for
+    20,000 characters)."""
     longest = max(map(len, text.split()), default=0)
     if longest > MAX_WORD:
         return f"a word of {longest:,} characters is too long to search for (at most {MAX_WORD:,})"

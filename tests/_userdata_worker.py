@@ -61,22 +61,20 @@ def write(home: Path, worker: int, n: int, go: Path, busy_timeout: float, hold: 
 
 
 def create(base: Path, worker: int, rounds: int) -> None:
-    here: list[Path] = []
-
     class Connection(sqlite3.Connection):
         def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
             cursor = super().execute(sql, *args)
             if sql == "PRAGMA journal_mode":
-                (here[0] / f"read-{worker}").touch()
-                wait_for(here[0] / f"read-{3 - worker}")
+                (meeting / f"read-{worker}").touch()
+                wait_for(meeting / f"read-{3 - worker}")
             return cursor
 
     connect = sqlite3.connect
     userdata.sqlite3.connect = lambda *a, **k: connect(*a, factory=Connection, **k)  # type: ignore[attr-defined]
     for r in range(rounds):
-        here[:] = [base / str(r)]
-        here[0].mkdir(parents=True, exist_ok=True)
-        with UserData(here[0] / "home") as ud:
+        meeting = base / str(r)  # read by Connection.execute: this round's meeting place
+        meeting.mkdir(parents=True, exist_ok=True)
+        with UserData(meeting / "home") as ud:
             ud.star([paper_id(worker, r)])
 
 

@@ -256,11 +256,12 @@ def test_undo_log_keeps_only_the_recent_commands(
 WORKER = str(ROOT / "tests" / "_userdata_worker.py")
 
 
-def _run_pair(*args: object) -> list[subprocess.Popen[str]]:
+def _run_pair(mode: str, where: Path, *rest: object) -> list[subprocess.Popen[str]]:
+    """Workers 1 and 2 of _userdata_worker.py, started at once."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return [
         subprocess.Popen(
-            [sys.executable, WORKER, *(str(a) for a in args[:2]), str(w), *map(str, args[2:])],
+            [sys.executable, WORKER, mode, str(where), str(w), *map(str, rest)],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,

@@ -363,8 +363,7 @@ class PapersApp(App[str | None]):
                 return
         similar = tuple(p for p in found if p.id != paper_id)
         if similar:
-            self._deliver(self._show_similar,
-                                  DetailData(paper, state, terms, similar))
+            self._deliver(self._show_similar, DetailData(paper, state, terms, similar))
 
     def _show_detail(self, data: DetailData) -> None:
         self.detail = data
@@ -549,10 +548,9 @@ class PapersApp(App[str | None]):
             write_atomic(path, text)
         except (OSError, LibraryError, UserDataError, ValueError) as exc:
             self._deliver(self.notify, f"Export failed: {exc}", severity="error",
-                                  markup=False)
+                          markup=False)
             return
-        self._deliver(self.notify, f"Exported {len(items)} papers to {path}",
-                              markup=False)
+        self._deliver(self.notify, f"Exported {len(items)} papers to {path}", markup=False)
         self.last_export = path
 
     # -- filters, counts and sorting ----------------------------------------------------
@@ -631,7 +629,7 @@ class PapersApp(App[str | None]):
         self._deliver(self._progress_done, message, False)
         if report.changed:
             self._deliver(self._changed_elsewhere,
-                                  (self.store.library_generation(), self.store.data_version()))
+                          (self.store.library_generation(), self.store.data_version()))
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         bar = self.query_one("#progress", ProgressBar)
