@@ -146,6 +146,40 @@ async def test_similar_papers_follow_a_pause_and_open_on_enter(app):
         assert other in detail_text(app)
 
 
+async def test_an_opened_similar_paper_stays_when_another_process_changes_data(app, app_home):
+    from textual.widgets import OptionList
+
+    from index.userdata import UserData
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"diffusion", "escape")
+        await settle(pilot)
+        under_cursor = app.paper_list.current
+        similar = app.query_one("#similar", OptionList)
+        similar.focus()
+        similar.highlighted = 0
+        await pilot.press("enter")
+        await settle(pilot)
+        opened = app.detail.paper
+        assert opened.id != under_cursor.id
+        # A cron job or a second reader stars the paper under the list's cursor: the list
+        # is redrawn around the same paper, and the paper being read stays put.
+        with UserData(app_home) as ud:
+            ud.star([under_cursor.id])
+        app.poll_changes()
+        await settle(pilot)
+        assert list_rows(app)[0].startswith("★")
+        assert app.paper_list.current.id == under_cursor.id
+        assert app.detail.paper.id == opened.id
+        assert opened.title in detail_text(app)
+        # Moving the cursor still brings the detail pane back to the list.
+        app.paper_list.focus()
+        await pilot.press("j", "k")
+        await settle(pilot)
+        assert app.detail.paper.id == under_cursor.id
+
+
 async def test_similar_papers_arriving_leave_the_detail_where_it_was_scrolled(app):
     import threading
 
@@ -174,6 +208,38 @@ async def test_similar_papers_arriving_leave_the_detail_where_it_was_scrolled(ap
         await settle(pilot)
         assert app.query_one("#similar").display
         assert detail.scroll_offset.y >= scrolled
+
+
+async def test_the_detail_follows_the_cursor_when_loads_answer_out_of_order(app):
+    # A cancelled detail load that had passed its last check still answers; here it is
+    # held until the next paper is shown, as if its thread had lost the CPU just then.
+    import threading
+
+    first_waiting, second_shown = threading.Event(), threading.Event()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        first, second = (app.paper_list.listing.row(i) for i in (0, 1))
+        deliver = app._deliver
+
+        def late(callback, *args):
+            if callback == app._show_detail and args[-1].paper.id == first.id:
+                first_waiting.set()
+                second_shown.wait(10)
+            deliver(callback, *args)
+            if callback == app._show_detail and args[-1].paper.id == second.id:
+                second_shown.set()
+
+        app._deliver = late
+        await pilot.press("enter")
+        for _ in range(200):
+            if first_waiting.is_set():
+                break
+            await pilot.pause(0.01)
+        await pilot.press("j")
+        await settle(pilot)
+        assert second_shown.is_set()
+        assert app.detail.paper.id == second.id
+        assert second.title in detail_text(app)
 
 
 async def test_closing_while_similar_papers_are_found_is_clean(app):

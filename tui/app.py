@@ -120,6 +120,8 @@ class PapersApp(App[str | None]):
         self._searching = False
         self._typed_at = 0.0  # when the last search was asked for (monotonic)
         self._detail_timer: Timer | None = None
+        self._cursor_paper: str | None = None  # the list's paper when it last said Highlighted
+        self._detail_asked = 0  # counts detail loads: a worker answering an older one is stale
         self._seen: tuple[int, int] = (-2, -2)  # (index generation, user-data version)
         self.first_paint: float | None = None
 
@@ -299,6 +301,12 @@ class PapersApp(App[str | None]):
         if self._detail_timer is not None:
             self._detail_timer.stop()
         pid = event.paper_id
+        if pid is not None and pid == self._cursor_paper and self.detail is not None:
+            # The list was redrawn around the same paper (a new search, a change made
+            # elsewhere): reload what the detail pane shows, which may be a similar paper
+            # the reader opened, rather than pulling it back to the list's cursor.
+            pid = self.detail.paper.id
+        self._cursor_paper = event.paper_id
 
         def load() -> None:
             self._detail_timer = None
@@ -324,14 +332,15 @@ class PapersApp(App[str | None]):
         self._load_detail(paper_id)
 
     def _load_detail(self, paper_id: str | None) -> None:
+        self._detail_asked += 1
         if paper_id is None:
             self.detail = None
             self.query_one(DetailPane).show(None)
             return
-        self._detail_worker(paper_id, self.listing.terms)
+        self._detail_worker(self._detail_asked, paper_id, self.listing.terms)
 
     @work(thread=True, exclusive=True, group="detail")
-    def _detail_worker(self, paper_id: str, terms: frozenset[str]) -> None:
+    def _detail_worker(self, asked: int, paper_id: str, terms: frozenset[str]) -> None:
         paper = self.store.get(paper_id)
         if paper is None:
             return
@@ -342,7 +351,7 @@ class PapersApp(App[str | None]):
         if get_current_worker().is_cancelled:
             return
         data = DetailData(paper, state, terms)
-        self._deliver(self._show_detail, data)
+        self._deliver(self._show_detail, asked, data)
         # Similar papers are a pass over the index that would compete with searches for
         # the one CPU Python gives us: they wait for the typing to pause, and give way to
         # the next key.
@@ -363,14 +372,19 @@ class PapersApp(App[str | None]):
                 return
         similar = tuple(p for p in found if p.id != paper_id)
         if similar:
-            self._deliver(self._show_similar, DetailData(paper, state, terms, similar))
+            self._deliver(self._show_similar, asked, DetailData(paper, state, terms, similar))
 
-    def _show_detail(self, data: DetailData) -> None:
-        self.detail = data
-        self.query_one(DetailPane).show(data)
+    # Cancelling a worker only asks it to stop: one already past its last check still
+    # delivers, possibly after the newer load it was replaced by. Only the answer to the
+    # latest load is shown.
 
-    def _show_similar(self, data: DetailData) -> None:
-        if self.detail is not None and self.detail.paper.id == data.paper.id:
+    def _show_detail(self, asked: int, data: DetailData) -> None:
+        if asked == self._detail_asked:
+            self.detail = data
+            self.query_one(DetailPane).show(data)
+
+    def _show_similar(self, asked: int, data: DetailData) -> None:
+        if asked == self._detail_asked:
             self.detail = data
             self.query_one(DetailPane).show_similar(data)
 
@@ -596,6 +610,8 @@ class PapersApp(App[str | None]):
             self._deliver(self._changed_elsewhere, seen)
 
     def _changed_elsewhere(self, seen: tuple[int, int]) -> None:
+        if seen == self._seen:
+            return  # a change of our own, noticed by the poll before `_change` recorded it
         library_changed = seen[0] != self._seen[0]
         self._seen = seen
         if library_changed:
