@@ -151,3 +151,34 @@ async def test_changes_by_another_process_show_up(app, app_home):
         app.poll_changes()
         await settle(pilot)
         assert list_rows(app)[0].startswith("★")
+
+
+async def test_the_starred_count_is_the_latest_when_counts_answer_out_of_order(app):
+    # A cancelled count that had passed its last check still answers; here it is held
+    # until the newer count is shown, as if its thread had lost the CPU just then.
+    import threading
+
+    first_waiting, second_shown = threading.Event(), threading.Event()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        deliver = app._deliver
+
+        def late(callback, *args, **kwargs):
+            counted = args[0].starred if callback == app._show_counts else None
+            if counted == 1:
+                first_waiting.set()
+                second_shown.wait(10)
+            deliver(callback, *args, **kwargs)
+            if counted == 2:
+                second_shown.set()
+
+        app._deliver = late
+        await pilot.press("s")
+        for _ in range(200):
+            if first_waiting.is_set():
+                break
+            await pilot.pause(0.01)
+        await pilot.press("j", "s")
+        await settle(pilot)
+        assert second_shown.is_set()
+        assert filter_group(app, "Starred").label.plain == "Starred  2"

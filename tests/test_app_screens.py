@@ -180,6 +180,55 @@ async def test_an_opened_similar_paper_stays_when_another_process_changes_data(a
         assert app.detail.paper.id == under_cursor.id
 
 
+async def test_opening_a_similar_paper_while_a_poll_answers_late_keeps_it(app, app_home):
+    # The poll for other processes' changes reads the store, then answers. Here its answer
+    # arrives after the reader opened a similar paper (a change of its own: read), and
+    # before that paper was shown.
+    import threading
+
+    from textual.widgets import OptionList
+
+    from index.userdata import UserData
+
+    poll_waiting, opened, poll_done = threading.Event(), threading.Event(), threading.Event()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"diffusion", "escape")
+        await settle(pilot)
+        under_cursor = app.paper_list.current
+        similar = app.query_one("#similar", OptionList)
+        other = similar.get_option_at_index(0).id
+        deliver = app._deliver
+
+        def late(callback, *args, **kwargs):
+            if callback == app._changed_elsewhere:
+                poll_waiting.set()
+                opened.wait(10)
+                deliver(callback, *args, **kwargs)
+                poll_done.set()
+                return
+            if callback == app._show_detail and args[0].paper.id == other:
+                opened.set()
+                poll_done.wait(10)
+            deliver(callback, *args, **kwargs)
+
+        app._deliver = late
+        with UserData(app_home) as ud:
+            ud.star([under_cursor.id])
+        app.poll_changes()
+        for _ in range(200):
+            if poll_waiting.is_set():
+                break
+            await pilot.pause(0.01)
+        similar.focus()
+        similar.highlighted = 0
+        await pilot.press("enter")
+        await settle(pilot)
+        assert poll_done.is_set()
+        assert app.detail.paper.id == other
+        assert list_rows(app)[0].startswith("★")
+
+
 async def test_similar_papers_arriving_leave_the_detail_where_it_was_scrolled(app):
     import threading
 
@@ -221,12 +270,12 @@ async def test_the_detail_follows_the_cursor_when_loads_answer_out_of_order(app)
         first, second = (app.paper_list.listing.row(i) for i in (0, 1))
         deliver = app._deliver
 
-        def late(callback, *args):
-            if callback == app._show_detail and args[-1].paper.id == first.id:
+        def late(callback, *args, **kwargs):
+            if callback == app._show_detail and args[0].paper.id == first.id:
                 first_waiting.set()
                 second_shown.wait(10)
-            deliver(callback, *args)
-            if callback == app._show_detail and args[-1].paper.id == second.id:
+            deliver(callback, *args, **kwargs)
+            if callback == app._show_detail and args[0].paper.id == second.id:
                 second_shown.set()
 
         app._deliver = late
@@ -240,6 +289,33 @@ async def test_the_detail_follows_the_cursor_when_loads_answer_out_of_order(app)
         assert second_shown.is_set()
         assert app.detail.paper.id == second.id
         assert second.title in detail_text(app)
+
+
+async def test_starring_the_paper_being_read_keeps_its_place_and_similar_papers(app):
+    async with app.run_test(size=(100, 16)) as pilot:  # short: the detail pane scrolls
+        await settle(pilot)
+        await pilot.press("slash", *"diffusion", "escape")
+        await settle(pilot)
+        similar = app.query_one("#similar")
+        titles = [str(o.prompt) for o in similar.options]
+        assert similar.display and titles
+        detail = app.query_one("#detail")
+        detail.focus()
+        detail.scroll_end(animate=False)
+        await pilot.pause(0.05)
+        scrolled = detail.scroll_offset.y
+        assert scrolled > 0
+        await pilot.press("s")
+        for _ in range(200):  # the star shows; similar papers are not looked up again
+            await pilot.pause(0.01)
+            if app.detail.state.starred:
+                break
+        assert "★ starred" in detail_text(app)
+        assert similar.display
+        assert [str(o.prompt) for o in similar.options] == titles
+        await settle(pilot)
+        assert detail.scroll_offset.y == scrolled
+        assert [str(o.prompt) for o in similar.options] == titles
 
 
 async def test_closing_while_similar_papers_are_found_is_clean(app):

@@ -12,6 +12,7 @@ import shlex
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
@@ -30,6 +31,7 @@ from textual.worker import get_current_worker
 from index.export import render, write_atomic
 from index.ingest import ingest
 from index.library import LibraryBusy, LibraryError, SearchCancelled
+from index.models import Paper
 from index.sources import load_sources
 from index.userdata import EMPTY, UserDataError
 from tui.store import ALL, SORTS, Counts, Listing, Store, View
@@ -121,7 +123,8 @@ class PapersApp(App[str | None]):
         self._typed_at = 0.0  # when the last search was asked for (monotonic)
         self._detail_timer: Timer | None = None
         self._cursor_paper: str | None = None  # the list's paper when it last said Highlighted
-        self._detail_asked = 0  # counts detail loads: a worker answering an older one is stale
+        self._detail_paper: str | None = None  # the paper last asked for in the detail pane
+        self._asked: Counter[str] = Counter()  # requests made of each worker group
         self._seen: tuple[int, int] = (-2, -2)  # (index generation, user-data version)
         self.first_paint: float | None = None
 
@@ -224,18 +227,31 @@ class PapersApp(App[str | None]):
             listing = Listing(view, query, sort, error=f"search failed: {exc}")
         self._deliver(self._searched, listing)
 
-    def _deliver(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
+    def _ask(self, group: str) -> tuple[str, int]:
+        """Number a new request of a worker group, on the UI thread in the order made."""
+        self._asked[group] += 1
+        return group, self._asked[group]
+
+    def _deliver(self, callback: Callable[..., object], *args: object,
+                 answering: tuple[str, int] | None = None, **kwargs: object) -> None:
         """Hand a worker's answer to the UI thread, where widgets may be touched.
 
         While the app closes, its widgets are taken down before its workers are stopped: an
         answer that arrives then is dropped, or it would fail after the user quit.
+
+        Cancelling a worker only asks it to stop: one already past its last check still
+        answers, possibly after the worker that replaced it. An answer to the request
+        `answering` (from `_ask`) is dropped once a newer request has been made.
         """
 
-        def if_open() -> None:
-            if self.is_running:
-                callback(*args, **kwargs)
+        def if_current() -> None:
+            if not self.is_running:
+                return
+            if answering is not None and self._asked[answering[0]] != answering[1]:
+                return
+            callback(*args, **kwargs)
 
-        self.call_from_thread(if_open)
+        self.call_from_thread(if_current)
 
     def _searched(self, listing: Listing | None) -> None:
         """A search ended: show it (None: it was cancelled) and start the newest one."""
@@ -301,11 +317,11 @@ class PapersApp(App[str | None]):
         if self._detail_timer is not None:
             self._detail_timer.stop()
         pid = event.paper_id
-        if pid is not None and pid == self._cursor_paper and self.detail is not None:
+        if pid is not None and pid == self._cursor_paper and self._detail_paper is not None:
             # The list was redrawn around the same paper (a new search, a change made
             # elsewhere): reload what the detail pane shows, which may be a similar paper
             # the reader opened, rather than pulling it back to the list's cursor.
-            pid = self.detail.paper.id
+            pid = self._detail_paper
         self._cursor_paper = event.paper_id
 
         def load() -> None:
@@ -331,18 +347,27 @@ class PapersApp(App[str | None]):
             self._change(lambda ud: ud.mark_read([paper_id]), paper)
         self._load_detail(paper_id)
 
-    def _load_detail(self, paper_id: str | None) -> None:
-        self._detail_asked += 1
+    def _load_detail(self, paper_id: str | None, *, similar_again: bool = False) -> None:
+        """Show a paper in the detail pane, then its similar papers. Showing the same paper
+        again (new highlights, a star) keeps the similar papers it has, and looks them up
+        again only when asked to (the library changed)."""
+        asked = self._ask("detail")
+        self._detail_paper = paper_id
         if paper_id is None:
             self.detail = None
             self.query_one(DetailPane).show(None)
             return
-        self._detail_worker(self._detail_asked, paper_id, self.listing.terms)
+        same = self.detail is not None and self.detail.paper.id == paper_id
+        known = self.detail.similar if same else ()
+        self._detail_worker(asked, paper_id, self.listing.terms, known,
+                            similar_again or not known)
 
     @work(thread=True, exclusive=True, group="detail")
-    def _detail_worker(self, asked: int, paper_id: str, terms: frozenset[str]) -> None:
+    def _detail_worker(self, asked: tuple[str, int], paper_id: str, terms: frozenset[str],
+                       known: tuple[Paper, ...], look: bool) -> None:
         paper = self.store.get(paper_id)
         if paper is None:
+            self._deliver(self._detail_gone, paper_id, answering=asked)
             return
         try:
             state = self.store.userdata.state(paper_id)
@@ -350,8 +375,10 @@ class PapersApp(App[str | None]):
             state = EMPTY
         if get_current_worker().is_cancelled:
             return
-        data = DetailData(paper, state, terms)
-        self._deliver(self._show_detail, asked, data)
+        data = DetailData(paper, state, terms, known)
+        self._deliver(self._show_detail, data, answering=asked)
+        if not look:
+            return
         # Similar papers are a pass over the index that would compete with searches for
         # the one CPU Python gives us: they wait for the typing to pause, and give way to
         # the next key.
@@ -372,21 +399,22 @@ class PapersApp(App[str | None]):
                 return
         similar = tuple(p for p in found if p.id != paper_id)
         if similar:
-            self._deliver(self._show_similar, asked, DetailData(paper, state, terms, similar))
+            self._deliver(self._show_similar, DetailData(paper, state, terms, similar),
+                          answering=asked)
 
-    # Cancelling a worker only asks it to stop: one already past its last check still
-    # delivers, possibly after the newer load it was replaced by. Only the answer to the
-    # latest load is shown.
+    def _detail_gone(self, paper_id: str) -> None:
+        """The paper asked for left the library (a re-index elsewhere): show the list's."""
+        row = self.paper_list.current
+        if row is not None and row.id != paper_id:
+            self._load_detail(row.id)
 
-    def _show_detail(self, asked: int, data: DetailData) -> None:
-        if asked == self._detail_asked:
-            self.detail = data
-            self.query_one(DetailPane).show(data)
+    def _show_detail(self, data: DetailData) -> None:
+        self.detail = data
+        self.query_one(DetailPane).show(data)
 
-    def _show_similar(self, asked: int, data: DetailData) -> None:
-        if asked == self._detail_asked:
-            self.detail = data
-            self.query_one(DetailPane).show_similar(data)
+    def _show_similar(self, data: DetailData) -> None:
+        self.detail = data
+        self.query_one(DetailPane).show_similar(data)
 
     def current_paper_id(self) -> str | None:
         """The paper the keys act on: the one in the detail pane when it has focus."""
@@ -413,9 +441,10 @@ class PapersApp(App[str | None]):
             self.notify(str(exc), severity="error", markup=False)
             return False
         self._seen = (self._seen[0], self.store.data_version())
+        self._ask("poll")  # a poll that read the store before this change would undo _seen
         self.paper_list.set_marks(self._marks())
-        if self.detail is not None:
-            self._load_detail(self.detail.paper.id)
+        if self._detail_paper is not None:
+            self._load_detail(self._detail_paper)
         self.refresh_counts()
         return True
 
@@ -589,25 +618,31 @@ class PapersApp(App[str | None]):
 
         self.push_screen(HelpScreen(ACTIONS, MOVES))
 
-    @work(thread=True, exclusive=True, group="counts")
     def refresh_counts(self) -> None:
+        self._count(self._ask("counts"))
+
+    @work(thread=True, exclusive=True, group="counts")
+    def _count(self, asked: tuple[str, int]) -> None:
         try:
             counts = self.store.counts()
         except (LibraryError, UserDataError):
             return
         if not get_current_worker().is_cancelled:
-            self._deliver(self._show_counts, counts)
+            self._deliver(self._show_counts, counts, answering=asked)
 
     def _show_counts(self, counts: Counts) -> None:
         self.query_one(FilterPane).update_counts(counts)
 
     # -- other processes ----------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="poll")
     def poll_changes(self) -> None:
+        self._poll(self._ask("poll"))
+
+    @work(thread=True, exclusive=True, group="poll")
+    def _poll(self, asked: tuple[str, int]) -> None:
         seen = (self.store.library_generation(), self.store.data_version())
         if seen != self._seen:
-            self._deliver(self._changed_elsewhere, seen)
+            self._deliver(self._changed_elsewhere, seen, answering=asked)
 
     def _changed_elsewhere(self, seen: tuple[int, int]) -> None:
         if seen == self._seen:
@@ -620,8 +655,8 @@ class PapersApp(App[str | None]):
         self.paper_list.set_marks(self._marks())
         self.request_search()
         self.refresh_counts()
-        if self.detail is not None:
-            self._load_detail(self.detail.paper.id)
+        if self._detail_paper is not None:
+            self._load_detail(self._detail_paper, similar_again=library_changed)
 
     @work(thread=True, exclusive=True, group="ingest")
     def rescan_sources(self) -> None:

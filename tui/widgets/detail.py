@@ -84,6 +84,10 @@ class DetailPane(VerticalScroll, can_focus=True):
             super().__init__()
             self.paper_id = paper_id
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.data: DetailData | None = None
+
     def compose(self) -> ComposeResult:
         yield Static(Text("Select a paper to see its details.", style="dim"), id="detail-body")
         yield Label("Similar papers", id="similar-title")
@@ -94,7 +98,11 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.query_one("#similar").display = False
 
     def show(self, data: DetailData | None) -> None:
+        """Show a paper; the same paper shown again (a star, new highlights) stays where
+        the reader has scrolled to."""
         body = self.query_one("#detail-body", Static)
+        same = (data is not None and self.data is not None
+                and data.paper.id == self.data.paper.id)
         self.data = data
         if data is None:
             body.update(Text("No paper selected.", style="dim"))
@@ -102,7 +110,8 @@ class DetailPane(VerticalScroll, can_focus=True):
             return
         body.update(describe(data))
         self._fill_similar(data.similar)
-        self.scroll_home(animate=False)
+        if not same:
+            self.scroll_home(animate=False)
 
     def show_similar(self, data: DetailData) -> None:
         """Add the similar papers to the paper already shown, leaving where the reader has
@@ -114,6 +123,8 @@ class DetailPane(VerticalScroll, can_focus=True):
 
     def _fill_similar(self, papers: tuple[Paper, ...]) -> None:
         similar = self.query_one("#similar", OptionList)
+        if [p.id for p in papers] == [o.id for o in similar.options]:
+            return  # unchanged: keep the reader's place in it
         similar.clear_options()
         similar.add_options(
             [Option(Text(clean(p.title), no_wrap=True, overflow="ellipsis"), id=p.id)
