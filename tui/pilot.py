@@ -17,10 +17,16 @@ async def workers_done(app) -> None:
 
 
 async def settle(pilot, rounds: int = 200, after: float = 0.0) -> None:
-    """Wait until no search is pending or running and every worker has finished."""
+    """Wait until no search is pending or running, every worker has finished, and what
+    their answers set going has started: a new listing announces the paper under its
+    cursor in a message, and only its handler starts the detail pane's load."""
     app = pilot.app
     for _ in range(rounds):
         await pilot.pause(0.02)
+        if app.busy:
+            continue
+        await workers_done(app)
+        await pilot.pause()
         if not app.busy:
             break
     await workers_done(app)
