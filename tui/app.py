@@ -317,10 +317,11 @@ class PapersApp(App[str | None]):
         if self._detail_timer is not None:
             self._detail_timer.stop()
         pid = event.paper_id
-        if pid is not None and pid == self._cursor_paper and self._detail_paper is not None:
-            # The list was redrawn around the same paper (a new search, a change made
-            # elsewhere): reload what the detail pane shows, which may be a similar paper
-            # the reader opened, rather than pulling it back to the list's cursor.
+        if (event.relisted and pid is not None and pid == self._cursor_paper
+                and self._detail_paper is not None):
+            # A new listing (a search, a change made elsewhere) kept the cursor where it
+            # was: reload what the detail pane shows, which may be a similar paper the
+            # reader opened, rather than pulling it back to the list's cursor.
             pid = self._detail_paper
         self._cursor_paper = event.paper_id
 

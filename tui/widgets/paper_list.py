@@ -62,12 +62,14 @@ class PaperList(ScrollView, can_focus=True):
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
 
     class Highlighted(Message):
-        """The cursor moved to another paper (None: the list is empty)."""
+        """The cursor moved to a paper (None: the list is empty). `relisted`: not moved by
+        the user, but placed by a new listing (a search, a refresh)."""
 
-        def __init__(self, index: int, paper_id: str | None) -> None:
+        def __init__(self, index: int, paper_id: str | None, relisted: bool = False) -> None:
             super().__init__()
             self.index = index
             self.paper_id = paper_id
+            self.relisted = relisted
 
     class Opened(Message):
         """The user opened the paper under the cursor (enter or double click)."""
@@ -84,6 +86,7 @@ class PaperList(ScrollView, can_focus=True):
         self.marks = Marks()
         self.empty_message = "No papers."
         self.drawn_generation = -1  # the listing generation last painted (for the bench)
+        self._relisting = False
 
     # -- data ---------------------------------------------------------------------------
 
@@ -95,7 +98,11 @@ class PaperList(ScrollView, can_focus=True):
         index = listing.index_of(keep, near=old) if keep and len(listing) else None
         if index is None:
             self.scroll_to(y=0, animate=False, immediate=True)
-        self.cursor = index if index is not None else 0
+        self._relisting = True
+        try:
+            self.cursor = index if index is not None else 0
+        finally:
+            self._relisting = False
         self.refresh()
 
     def set_marks(self, marks: Marks) -> None:
@@ -125,7 +132,7 @@ class PaperList(ScrollView, can_focus=True):
         self.scroll_to_region(Region(0, new, 1, 1), animate=False, immediate=True,
                               x_axis=False)
         row = self.current
-        self.post_message(self.Highlighted(new, row.id if row else None))
+        self.post_message(self.Highlighted(new, row.id if row else None, self._relisting))
 
     def action_cursor(self, delta: int) -> None:
         self.cursor += delta
