@@ -4,6 +4,7 @@ ways to wait for the app and read what it shows."""
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 from rich.console import Console
@@ -99,3 +100,41 @@ def detail_text(app, width: int = 200) -> str:
     console = Console(width=width, file=io.StringIO(), record=True)
     console.print(describe(app.detail))
     return console.export_text()
+
+
+async def searched(pilot, query: str) -> None:
+    """Type `query` in the search bar, leave it, and wait for the reader to settle."""
+    from tui.pilot import settle
+
+    await settle(pilot)
+    await pilot.press("slash", *query, "escape")
+    await settle(pilot)
+
+
+async def until(pilot, check, seconds: float = 5.0) -> bool:
+    """Let the app run until `check()` holds, for at most `seconds`; say whether it does."""
+    for _ in range(int(seconds / 0.01)):
+        if check():
+            return True
+        await pilot.pause(0.01)
+    return check()
+
+
+def hold_answer(app, held, until) -> tuple[threading.Event, threading.Event]:
+    """Hold the worker answer that `held(callback, *args)` picks, once its worker is past
+    its last check, until the answer `until(callback, *args)` picks has been delivered: as
+    if the first worker's thread had lost the CPU just then. Returns two events, set when
+    the held answer waits and when the other one has been delivered."""
+    waiting, delivered = threading.Event(), threading.Event()
+    deliver = app._deliver
+
+    def late(callback, *args, **kwargs):
+        if held(callback, *args):
+            waiting.set()
+            delivered.wait(10)
+        deliver(callback, *args, **kwargs)
+        if until(callback, *args):
+            delivered.set()
+
+    app._deliver = late
+    return waiting, delivered

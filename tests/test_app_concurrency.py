@@ -7,19 +7,11 @@ import os
 import subprocess
 import sys
 
-from _app_library import list_rows
+from _app_library import list_rows, until
 from conftest import REPO, digest, entry, write
 
 from index.identity import paper_id
 from tui.pilot import settle
-
-
-async def until(pilot, check, seconds: float = 15.0) -> bool:
-    for _ in range(int(seconds / 0.1)):
-        if check():
-            return True
-        await pilot.pause(0.1)
-    return check()
 
 
 async def run_papers(home, *args: str) -> subprocess.CompletedProcess:
@@ -38,7 +30,8 @@ async def test_reader_shows_papers_indexed_and_stars_made_by_other_processes(
               digest("Dec 11, 2025", entry("Cron Job Paper", "Indexed while the reader ran.")))
         added = await run_papers(app_home, "add", str(tmp_path / "new"))
         assert added.returncode == 0, added.stderr
-        assert await until(pilot, lambda: any("Cron Job Paper" in r for r in list_rows(app)))
+        assert await until(pilot, lambda: any("Cron Job Paper" in r for r in list_rows(app)),
+                           seconds=15)
         assert len(list_rows(app)) == before + 1
 
         starred = await run_papers(app_home, "star", paper_id("Cron Job Paper"))

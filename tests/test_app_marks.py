@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _app_library import filter_group, list_rows, screen_text
+from _app_library import filter_group, hold_answer, list_rows, screen_text, until
 
 from index.userdata import UserData
 from tui.app import arxiv_search_url
@@ -68,10 +68,7 @@ async def test_tags_editor_completes_and_saves(app, app_home):
         await pilot.press("j", "t")
         await pilot.press(*"gr")
         tags_input = app.screen.query_one("#tags")
-        for _ in range(100):  # the suggestion is looked up in a worker
-            await pilot.pause(0.02)
-            if tags_input._suggestion:
-                break
+        await until(pilot, lambda: tags_input._suggestion)  # looked up in a worker
         assert tags_input._suggestion == "group"
         await pilot.press("right", "space", *"todo", "enter")
         await settle(pilot)
@@ -155,29 +152,17 @@ async def test_changes_by_another_process_show_up(app, app_home):
 
 async def test_the_starred_count_is_the_latest_when_counts_answer_out_of_order(app):
     # A cancelled count that had passed its last check still answers; here it is held
-    # until the newer count is shown, as if its thread had lost the CPU just then.
-    import threading
-
-    first_waiting, second_shown = threading.Event(), threading.Event()
+    # until the newer count is shown.
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
-        deliver = app._deliver
 
-        def late(callback, *args, **kwargs):
-            counted = args[0].starred if callback == app._show_counts else None
-            if counted == 1:
-                first_waiting.set()
-                second_shown.wait(10)
-            deliver(callback, *args, **kwargs)
-            if counted == 2:
-                second_shown.set()
+        def counting(starred):
+            return lambda callback, *args: (callback == app._show_counts
+                                            and args[0].starred == starred)
 
-        app._deliver = late
+        first_waiting, second_shown = hold_answer(app, counting(1), counting(2))
         await pilot.press("s")
-        for _ in range(200):
-            if first_waiting.is_set():
-                break
-            await pilot.pause(0.01)
+        await until(pilot, first_waiting.is_set)
         await pilot.press("j", "s")
         await settle(pilot)
         assert second_shown.is_set()

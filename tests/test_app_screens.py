@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _app_library import detail_text, list_rows, screen_text
+from _app_library import detail_text, hold_answer, list_rows, screen_text, searched, until
 from textual.command import CommandList
 
 from tui.app import PapersApp
@@ -74,10 +74,7 @@ async def test_palette_runs_an_action(app):
         await pilot.pause()
         await pilot.press(*"unstar")
         options = app.screen.query_one(CommandList)
-        for _ in range(250):  # the palette searches in a worker of its own
-            await pilot.pause(0.02)
-            if options.option_count == 1:
-                break
+        await until(pilot, lambda: options.option_count == 1)  # a worker of its own searches
         assert "unstar" in str(options.get_option_at_index(0).prompt)
         await pilot.press("enter")
         await settle(pilot)
@@ -127,9 +124,7 @@ async def test_similar_papers_follow_a_pause_and_open_on_enter(app):
     from textual.widgets import OptionList
 
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await pilot.press("slash", *"diffusion", "escape")
-        await settle(pilot)
+        await searched(pilot, "diffusion")
         shown = app.detail.paper.title
         assert "Diffusion" in shown
         similar = app.query_one("#similar", OptionList)
@@ -152,9 +147,7 @@ async def test_an_opened_similar_paper_stays_when_another_process_changes_data(a
     from index.userdata import UserData
 
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await pilot.press("slash", *"diffusion", "escape")
-        await settle(pilot)
+        await searched(pilot, "diffusion")
         under_cursor = app.paper_list.current
         similar = app.query_one("#similar", OptionList)
         similar.focus()
@@ -194,9 +187,7 @@ async def test_opening_a_similar_paper_while_a_poll_answers_late_keeps_it(app, a
 
     poll_waiting, opened, poll_done = threading.Event(), threading.Event(), threading.Event()
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await pilot.press("slash", *"diffusion", "escape")
-        await settle(pilot)
+        await searched(pilot, "diffusion")
         under_cursor = app.paper_list.current
         similar = app.query_one("#similar", OptionList)
         other = similar.get_option_at_index(0).id
@@ -218,10 +209,7 @@ async def test_opening_a_similar_paper_while_a_poll_answers_late_keeps_it(app, a
         with UserData(app_home) as ud:
             ud.star([under_cursor.id])
         app.poll_changes()
-        for _ in range(200):
-            if poll_waiting.is_set():
-                break
-            await pilot.pause(0.01)
+        await until(pilot, poll_waiting.is_set)
         similar.focus()
         similar.highlighted = 0
         await pilot.press("enter")
@@ -245,10 +233,8 @@ async def test_similar_papers_arriving_leave_the_detail_where_it_was_scrolled(ap
 
         app.store.similar = held
         await pilot.press("slash", *"diffusion", "escape")
-        for _ in range(100):  # the paper is shown; its similar papers are still to come
-            await pilot.pause(0.01)
-            if app.detail is not None and "Diffusion" in app.detail.paper.title:
-                break
+        # The paper is shown; its similar papers are still to come.
+        await until(pilot, lambda: app.detail is not None and "Diffusion" in app.detail.paper.title)
         assert not app.query_one("#similar").display
         detail = app.query_one("#detail")
         detail.scroll_end(animate=False)
@@ -263,29 +249,18 @@ async def test_similar_papers_arriving_leave_the_detail_where_it_was_scrolled(ap
 
 async def test_the_detail_follows_the_cursor_when_loads_answer_out_of_order(app):
     # A cancelled detail load that had passed its last check still answers; here it is
-    # held until the next paper is shown, as if its thread had lost the CPU just then.
-    import threading
-
-    first_waiting, second_shown = threading.Event(), threading.Event()
+    # held until the next paper is shown.
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         first, second = (app.paper_list.listing.row(i) for i in (0, 1))
-        deliver = app._deliver
 
-        def late(callback, *args, **kwargs):
-            if callback == app._show_detail and args[0].paper.id == first.id:
-                first_waiting.set()
-                second_shown.wait(10)
-            deliver(callback, *args, **kwargs)
-            if callback == app._show_detail and args[0].paper.id == second.id:
-                second_shown.set()
+        def showing(paper):
+            return lambda callback, *args: (callback == app._show_detail
+                                            and args[0].paper.id == paper.id)
 
-        app._deliver = late
+        first_waiting, second_shown = hold_answer(app, showing(first), showing(second))
         await pilot.press("enter")
-        for _ in range(200):
-            if first_waiting.is_set():
-                break
-            await pilot.pause(0.01)
+        await until(pilot, first_waiting.is_set)
         await pilot.press("j")
         await settle(pilot)
         assert second_shown.is_set()
@@ -295,9 +270,7 @@ async def test_the_detail_follows_the_cursor_when_loads_answer_out_of_order(app)
 
 async def test_starring_the_paper_being_read_keeps_its_place_and_similar_papers(app):
     async with app.run_test(size=(100, 16)) as pilot:  # short: the detail pane scrolls
-        await settle(pilot)
-        await pilot.press("slash", *"diffusion", "escape")
-        await settle(pilot)
+        await searched(pilot, "diffusion")
         similar = app.query_one("#similar")
         titles = [str(o.prompt) for o in similar.options]
         assert similar.display and titles
@@ -308,10 +281,8 @@ async def test_starring_the_paper_being_read_keeps_its_place_and_similar_papers(
         scrolled = detail.scroll_offset.y
         assert scrolled > 0
         await pilot.press("s")
-        for _ in range(200):  # the star shows; similar papers are not looked up again
-            await pilot.pause(0.01)
-            if app.detail.state.starred:
-                break
+        # The star shows at once, and the similar papers stay while it does.
+        await until(pilot, lambda: app.detail.state.starred)
         assert "★ starred" in detail_text(app)
         assert similar.display
         assert [str(o.prompt) for o in similar.options] == titles
@@ -362,13 +333,7 @@ async def test_closing_while_similar_papers_are_found_is_clean(app):
         app.store.similar = held
         app.call_from_thread = delivering
         await pilot.press("slash", *"diffusion", "escape")
-        for _ in range(100):
-            await pilot.pause(0.01)
-            if app.detail is not None and "Diffusion" in app.detail.paper.title:
-                break
-        for _ in range(250):  # until the lookup has begun, after the typing pause
-            await pilot.pause(0.02)
-            if looking.is_set():
-                break
+        await until(pilot, lambda: app.detail is not None and "Diffusion" in app.detail.paper.title)
+        await until(pilot, looking.is_set)  # the lookup begins after the typing pause
         assert looking.is_set()
     assert late == [None]  # the late answer came, and was dropped without an error
