@@ -647,7 +647,7 @@ class PapersApp(App[str | None]):
 
     def _changed_elsewhere(self, seen: tuple[int, int]) -> None:
         if seen == self._seen:
-            return  # a change of our own, noticed by the poll before `_change` recorded it
+            return  # already shown: the poll noticed the re-scan's change first
         library_changed = seen[0] != self._seen[0]
         self._seen = seen
         if library_changed:
