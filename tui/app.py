@@ -122,7 +122,6 @@ class PapersApp(App[str | None]):
         self._searching = False
         self._typed_at = 0.0  # when the last search was asked for (monotonic)
         self._detail_timer: Timer | None = None
-        self._cursor_paper: str | None = None  # the list's paper when it last said Highlighted
         self._detail_paper: str | None = None  # the paper last asked for in the detail pane
         self._asked: Counter[str] = Counter()  # requests made of each worker group
         self._seen: tuple[int, int] = (-2, -2)  # (index generation, user-data version)
@@ -317,13 +316,11 @@ class PapersApp(App[str | None]):
         if self._detail_timer is not None:
             self._detail_timer.stop()
         pid = event.paper_id
-        if (event.relisted and pid is not None and pid == self._cursor_paper
-                and self._detail_paper is not None):
-            # A new listing (a search, a change made elsewhere) kept the cursor where it
-            # was: reload what the detail pane shows, which may be a similar paper the
+        if event.kept and self._detail_paper is not None:
+            # A new listing (a search, a change made elsewhere) left the cursor on its
+            # paper: reload what the detail pane shows, which may be a similar paper the
             # reader opened, rather than pulling it back to the list's cursor.
             pid = self._detail_paper
-        self._cursor_paper = event.paper_id
 
         def load() -> None:
             self._detail_timer = None

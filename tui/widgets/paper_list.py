@@ -62,14 +62,14 @@ class PaperList(ScrollView, can_focus=True):
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
 
     class Highlighted(Message):
-        """The cursor moved to a paper (None: the list is empty). `relisted`: not moved by
-        the user, but placed by a new listing (a search, a refresh)."""
+        """The cursor moved to a paper (None: the list is empty). `kept`: it did not move
+        at all; a new listing (a search, a refresh) left it on the paper it was on."""
 
-        def __init__(self, index: int, paper_id: str | None, relisted: bool = False) -> None:
+        def __init__(self, index: int, paper_id: str | None, kept: bool = False) -> None:
             super().__init__()
             self.index = index
             self.paper_id = paper_id
-            self.relisted = relisted
+            self.kept = kept
 
     class Opened(Message):
         """The user opened the paper under the cursor (enter or double click)."""
@@ -86,23 +86,23 @@ class PaperList(ScrollView, can_focus=True):
         self.marks = Marks()
         self.empty_message = "No papers."
         self.drawn_generation = -1  # the listing generation last painted (for the bench)
-        self._relisting = False
+        self._kept: str | None = None  # while a new listing places the cursor: its paper
 
     # -- data ---------------------------------------------------------------------------
 
     def show_listing(self, listing: Listing, keep: str | None = None) -> None:
         """Show a new listing; keep the cursor on paper `keep` when it is still there."""
-        old = self.cursor
+        old, was = self.cursor, self.current
         self.listing = listing
         self.virtual_size = Size(self.scrollable_content_region.width, len(listing))
         index = listing.index_of(keep, near=old) if keep and len(listing) else None
         if index is None:
             self.scroll_to(y=0, animate=False, immediate=True)
-        self._relisting = True
+        self._kept = was.id if was else None
         try:
             self.cursor = index if index is not None else 0
         finally:
-            self._relisting = False
+            self._kept = None
         self.refresh()
 
     def set_marks(self, marks: Marks) -> None:
@@ -132,7 +132,9 @@ class PaperList(ScrollView, can_focus=True):
         self.scroll_to_region(Region(0, new, 1, 1), animate=False, immediate=True,
                               x_axis=False)
         row = self.current
-        self.post_message(self.Highlighted(new, row.id if row else None, self._relisting))
+        paper_id = row.id if row else None
+        self.post_message(self.Highlighted(new, paper_id,
+                                           paper_id is not None and paper_id == self._kept))
 
     def action_cursor(self, delta: int) -> None:
         self.cursor += delta
