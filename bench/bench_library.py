@@ -50,7 +50,7 @@ def spread(samples: list[float]) -> dict:
 def papers_cmd(*args: str) -> list[str]:
     """The `papers` command as a user runs it: the installed script when there is one."""
     script = Path(sys.executable).with_name("papers")
-    return [str(script), *args] if script.exists() else [sys.executable, "-m", "tui", *args]
+    return [str(script), *args] if script.exists() else [sys.executable, "-m", "papers.tui", *args]
 
 
 def run(n: int, runs: int, keep: Path | None, reader: bool = False) -> dict:

@@ -53,7 +53,7 @@ def build(work: Path, n: int) -> Path:
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "from pathlib import Path; from bench.corpus import write_corpus;"
-        "from index.ingest import ingest; from index.sources import add_sources;"
+        "from papers.index.ingest import ingest; from papers.index.sources import add_sources;"
         "w = Path(sys.argv[2]); info = write_corpus(w / 'digests', int(sys.argv[3]),"
         " real=Path(sys.argv[1]).parent / 'shared/corpus/hf-daily-papers.jsonl', repeats=0.1);"
         "print(info, flush=True);"
@@ -87,9 +87,9 @@ def stats(samples: list[float]) -> dict:
 
 
 async def measure(home: Path, keys: int) -> dict:
-    from tui.app import PapersApp
-    from tui.pilot import workers_done
-    from tui.widgets.paper_list import PaperList
+    from papers.tui.app import PapersApp
+    from papers.tui.pilot import workers_done
+    from papers.tui.widgets.paper_list import PaperList
 
     # (time, generation, cursor row drawn or -1, query) for every line drawn
     draws: list[tuple[float, int, int, str]] = []

@@ -1,4 +1,4 @@
-"""Import Whoosh without the two heavy modules it imports and never uses here.
+"""Importing this module imports Whoosh without two heavy modules it never uses here.
 
 `whoosh.compat` imports `urllib.request` (with ssl, http, email: ~22 ms) for a Python 2
 alias, and whoosh-reloaded's `cached_property` dependency imports `asyncio` (~13 ms) to
@@ -7,6 +7,8 @@ a `papers find`. Both are loaded here with stand-ins bound in their place: a
 `urlretrieve` that imports the real one when called, and an `iscoroutinefunction` from
 `inspect`. The stand-ins leave `sys.modules` at once, so anything importing `urllib.request`
 or `asyncio` later (the reader's Textual) gets the real modules.
+
+Every module that imports Whoosh imports this one first (after an `isort: split`).
 """
 
 from __future__ import annotations
@@ -46,3 +48,6 @@ def _with_stand_in(name: str, attributes: dict, module: str) -> None:
 def load() -> None:
     _with_stand_in("urllib.request", {"urlretrieve": _urlretrieve}, "whoosh.compat")
     _with_stand_in("asyncio", {"iscoroutinefunction": _iscoroutinefunction}, "cached_property")
+
+
+load()

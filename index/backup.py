@@ -13,7 +13,8 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from index.userdata import FILENAME, UserData, UserDataError
+from papers.index.errors import UserDataError
+from papers.index.userdata import FILENAME, UserData
 
 BACKUP_DIR = "backups"
 KEEP = 10

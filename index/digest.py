@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from index.models import Problem
+from papers.index.models import Problem
 
 HEADER_LINES = frozenset(
     {

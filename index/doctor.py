@@ -8,7 +8,6 @@ integrity check is put in its place.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections import Counter, deque
@@ -16,10 +15,12 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from index.backup import backup_userdata, integrity_problem, list_backups
-from index.library import INDEX_DIR, MANIFEST, SCHEMA_VERSION
-from index.sources import load_sources
-from index.userdata import FILENAME, UserData, UserDataError
+from papers.index import manifest as manifest_file
+from papers.index.backup import backup_userdata, integrity_problem, list_backups
+from papers.index.errors import UserDataError
+from papers.index.library import INDEX_DIR, SCHEMA_VERSION
+from papers.index.sources import load_sources
+from papers.index.userdata import FILENAME, UserData
 
 OK, WARN, ERROR = "ok", "warn", "error"
 
@@ -164,23 +165,23 @@ def _describe(exc: Exception) -> str:
 
 
 def _check_manifest(home: Path, ids: Counter | None, findings: list[Finding]) -> None:
-    path = home / INDEX_DIR / MANIFEST
+    path = home / INDEX_DIR / manifest_file.MANIFEST
     if ids is None:
         return  # no readable index to compare it with
     try:
-        manifest = json.loads(path.read_text("utf-8"))
-        files = manifest["files"]
-        listed = {pid for rec in files.values() for pid in rec["papers"]}
+        manifest = manifest_file.read(path.parent)
+        files = manifest.files
+        listed = manifest.paper_ids()
     except FileNotFoundError:
         findings.append(Finding(WARN, "manifest", f"{path} is missing",
                                 "`papers index` reads every digest again and writes it"))
         return
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (OSError, manifest_file.ManifestUnreadable) as exc:
         findings.append(Finding(WARN, "manifest", f"{path} is unreadable ({_describe(exc)})",
                                 "`papers index` reads every digest again and rewrites it"))
         return
-    if manifest.get("schema") != SCHEMA_VERSION:
-        findings.append(Finding(WARN, "manifest", f"library format {manifest.get('schema')}, "
+    if manifest.schema != SCHEMA_VERSION:
+        findings.append(Finding(WARN, "manifest", f"library format {manifest.schema}, "
                                 f"this papers writes {SCHEMA_VERSION}",
                                 "`papers index` rebuilds the index"))
     missing = listed - set(ids)
@@ -251,7 +252,7 @@ def _check_backups(home: Path, findings: list[Finding]) -> None:
 
 def repair(home: Path) -> list[str]:
     """Fix what `check` finds; return what was done, one sentence each."""
-    from index.ingest import ingest
+    from papers.index.ingest import ingest
 
     home = Path(home)
     done: list[str] = []

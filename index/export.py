@@ -32,9 +32,9 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote_plus
 
-from index import jsontext
-from index.models import Paper
-from index.userdata import EMPTY, PaperState
+from papers.index import jsontext
+from papers.index.models import Paper
+from papers.index.userdata import EMPTY, PaperState
 
 FORMATS = ("markdown", "json", "csv", "bibtex")
 GROUPINGS = ("none", "tag", "digest", "month")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import shutil
 import time
@@ -21,24 +20,26 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from papers.index import _lean_imports  # noqa: F401  (before Whoosh: see there)
+
+# isort: split
 from whoosh import index as whoosh_index
 from whoosh.reading import SegmentReader
 
-from index.backup import backup_userdata, daily_backup
-from index.digest import Digest, Entry, parse_digest
-from index.identity import paper_id
-from index.library import (
+from papers.index import manifest as manifest_file
+from papers.index.backup import backup_userdata, daily_backup
+from papers.index.digest import Digest, Entry, parse_digest
+from papers.index.errors import LibraryBusy, LibraryError, UserDataError
+from papers.index.identity import paper_id
+from papers.index.library import (
     INDEX_DIR,
-    MANIFEST,
     SCHEMA_VERSION,
-    LibraryBusy,
-    LibraryError,
     make_schema,
     paper_to_document,
 )
-from index.models import Paper, Problem, Sighting
-from index.sources import digest_files
-from index.userdata import UserDataError
+from papers.index.manifest import DigestRecord, Manifest
+from papers.index.models import Paper, Problem, Sighting
+from papers.index.sources import digest_files
 
 # Below this many documents one writer is faster than starting sub-processes.
 BULK_DOCS = 2000
@@ -133,11 +134,11 @@ def ingest(
     with ingest_lock(home, lock_timeout):
         _recover_interrupted_rebuild(home)
         index_dir = home / INDEX_DIR
-        manifest = _load_manifest(index_dir)
+        manifest = manifest_file.load(index_dir, current=SCHEMA_VERSION)
         reason = None
         if not rebuild and whoosh_index.exists_in(str(index_dir)):
-            if manifest and manifest.get("schema") != SCHEMA_VERSION:
-                reason = (f"the library format changed (version {manifest.get('schema')} -> "
+            if manifest.schema is not None and manifest.schema != SCHEMA_VERSION:
+                reason = (f"the library format changed (version {manifest.schema} -> "
                           f"{SCHEMA_VERSION}); rebuilding the index from your digests")
                 rebuild = True
         elif not rebuild and index_dir.exists() and any(index_dir.iterdir()):
@@ -176,8 +177,8 @@ def _rebuild(home: Path, sources: list[Path], procs: int, progress: Progress | N
     shutil.rmtree(new_dir, ignore_errors=True)
     new_dir.mkdir(parents=True)
     whoosh_index.create_in(str(new_dir), make_schema())
-    manifest = {"schema": SCHEMA_VERSION, "files": {}}
-    report = _update(home, new_dir, manifest, sources, procs, False, progress, fresh=True)
+    report = _update(home, new_dir, Manifest(SCHEMA_VERSION), sources, procs, False, progress,
+                     fresh=True)
     report.rebuilt = True
     old_dir = home / (INDEX_DIR + ".old")
     index_dir = home / INDEX_DIR
@@ -197,21 +198,20 @@ def _recover_interrupted_rebuild(home: Path) -> None:
     shutil.rmtree(old_dir, ignore_errors=True)
 
 
-def _update(home, index_dir: Path, manifest: dict, sources, procs, optimize, progress,
+def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize, progress,
             fresh: bool = False) -> IngestReport:
     report = IngestReport()
     if not whoosh_index.exists_in(str(index_dir)):
         index_dir.mkdir(parents=True, exist_ok=True)
         whoosh_index.create_in(str(index_dir), make_schema())
-        manifest = {"schema": SCHEMA_VERSION, "files": {}}
+        manifest = Manifest(SCHEMA_VERSION)
         fresh = True
-    manifest.setdefault("files", {})
-    manifest["schema"] = SCHEMA_VERSION
+    manifest.schema = SCHEMA_VERSION
     files, problems = digest_files(sources)
     report.problems.extend(problems)
     report.files_scanned = len(files)
 
-    old_files: dict[str, dict] = manifest["files"]
+    old_files = manifest.files
     changed: list[tuple[str, bytes, os.stat_result]] = []
     touched_only = False
     for path in files:
@@ -222,7 +222,7 @@ def _update(home, index_dir: Path, manifest: dict, sources, procs, optimize, pro
             report.problems.append(Problem(key, 0, f"cannot read: {exc.strerror}"))
             continue
         rec = old_files.get(key)
-        if rec and rec["size"] == st.st_size and rec["mtime_ns"] == st.st_mtime_ns:
+        if rec and rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns:
             continue
         try:
             data = path.read_bytes()
@@ -241,8 +241,8 @@ def _update(home, index_dir: Path, manifest: dict, sources, procs, optimize, pro
                                                    "it will be read again next time"))
             continue
         digest_hash = hashlib.sha1(data).hexdigest()
-        if rec and rec["sha1"] == digest_hash:
-            rec["mtime_ns"] = st.st_mtime_ns  # touched, not changed: remember, don't re-read
+        if rec and rec.sha1 == digest_hash:
+            rec.mtime_ns = st.st_mtime_ns  # touched, not changed: remember, don't re-read
             touched_only = True
             continue
         changed.append((key, data, st))
@@ -251,14 +251,14 @@ def _update(home, index_dir: Path, manifest: dict, sources, procs, optimize, pro
 
     if not changed and not removed:
         if touched_only:
-            _save_manifest(index_dir, manifest)
+            manifest_file.save(index_dir, manifest)
         if optimize:
             _optimize(index_dir)
         return report
 
     # Parse every changed file: contributions[paper id][file] = (entry, digest date)
     contributions: dict[str, dict[str, tuple[Entry, date | None]]] = {}
-    new_file_records: dict[str, dict] = {}
+    new_file_records: dict[str, DigestRecord] = {}
     for n, (key, data, st) in enumerate(changed, 1):
         digest = _parse(key, data, st)
         report.problems.extend(digest.problems)
@@ -269,19 +269,16 @@ def _update(home, index_dir: Path, manifest: dict, sources, procs, optimize, pro
             if key not in per_file:  # a paper listed twice on one page counts once
                 per_file[key] = (entry, digest.date)
                 ids.append(pid)
-        new_file_records[key] = {
-            "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-            "sha1": hashlib.sha1(data).hexdigest(),
-            "date": digest.date.isoformat() if digest.date else None,
-            "papers": ids,
-        }
+        new_file_records[key] = DigestRecord(
+            st.st_size, st.st_mtime_ns, hashlib.sha1(data).hexdigest(),
+            digest.date.isoformat() if digest.date else None, ids)
         if progress:
             progress("reading", n, len(changed))
 
     dropped_files = set(removed) | {key for key, _, _ in changed if key in old_files}
     affected = set(contributions)
     for key in dropped_files:
-        affected.update(old_files[key]["papers"])
+        affected.update(old_files[key].papers)
 
     ix = whoosh_index.open_dir(str(index_dir))
     with ix.searcher() as searcher:
@@ -324,7 +321,7 @@ def _update(home, index_dir: Path, manifest: dict, sources, procs, optimize, pro
     old_files.update(new_file_records)
     report.files_changed = len(changed)
     report.files_removed = len(removed)
-    _save_manifest(index_dir, manifest)
+    manifest_file.save(index_dir, manifest)
     return report
 
 
@@ -413,28 +410,6 @@ def merge_paper(pid: str, old: dict | None, new: dict[str, tuple[Entry, date | N
         links=tuple(links),
     )
     return paper, {"sightings": rows, "text_date": text_date}
-
-
-# -- the manifest -----------------------------------------------------------------------
-
-
-def _load_manifest(index_dir: Path) -> dict:
-    try:
-        return json.loads((index_dir / MANIFEST).read_text("utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError):
-        # A damaged manifest only costs a re-read: updates by id are idempotent.
-        return {"schema": SCHEMA_VERSION, "files": {}}
-
-
-def _save_manifest(index_dir: Path, manifest: dict) -> None:
-    tmp = index_dir / (MANIFEST + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(manifest, fh, separators=(",", ":"))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, index_dir / MANIFEST)
 
 
 __all__ = ["IngestReport", "LibraryBusy", "LibraryError", "ingest", "merge_paper"]

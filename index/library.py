@@ -7,7 +7,6 @@ digest file. Writing happens in `index.ingest`; this module only reads.
 from __future__ import annotations
 
 import heapq
-import json
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -17,6 +16,9 @@ from functools import cached_property
 from operator import neg
 from pathlib import Path
 
+from papers.index import _lean_imports  # noqa: F401  (before Whoosh: see there)
+
+# isort: split
 from whoosh import collectors, qparser, query, sorting
 from whoosh import index as whoosh_index
 from whoosh.analysis import StemmingAnalyzer
@@ -24,36 +26,32 @@ from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.levenshtein import damerau_levenshtein
 
-from index.models import Hit, Paper, Sighting
-from index.ranker import BUDGET as RANKER_BUDGET
-from index.ranker import Ranker, SearchCancelled
+from papers.index import manifest as manifest_file
+from papers.index.errors import (
+    LibraryDamaged,
+    LibraryError,
+    LibraryMissing,
+    QueryError,
+)
+from papers.index.manifest import Manifest
+from papers.index.models import Hit, Paper, Sighting
+from papers.index.ranker import BUDGET as RANKER_BUDGET
+from papers.index.ranker import Ranker, SearchCancelled
 
 SCHEMA_VERSION = 3
 INDEX_DIR = "index"
-MANIFEST = "manifest.json"  # lives inside the index directory, so a rebuild swaps both
 
-SORTS = ("relevance", "date", "upvotes", "title")
+_SORT_KEYS = {"relevance": "", "newest": "sort_date", "date": "sort_date",
+              "upvotes": "sort_upvotes", "title": "sort_title"}
 MAX_CORRECTABLE = 40  # characters in a word "did you mean" will try to correct
 MAX_WORD = 1000  # characters in one word of a query
 
 
-class LibraryError(Exception):
-    """A problem with the library the user can act on; the message says what to do."""
-
-
-class QueryError(LibraryError):
-    """A query that cannot be parsed."""
-
-
-class LibraryBusy(LibraryError):
-    """Another process is writing the library."""
-
-
-def damaged(path: Path, cause) -> LibraryError:
+def damaged(path: Path, cause) -> LibraryDamaged:
     """The one message for an index Whoosh cannot read, whatever failed inside it."""
     if isinstance(cause, Exception):
         cause = f"{cause.__class__.__name__}: {cause}"
-    return LibraryError(f"the index at {path} is damaged ({cause}); `papers doctor --repair` "
+    return LibraryDamaged(f"the index at {path} is damaged ({cause}); `papers doctor --repair` "
                         "rebuilds it from your digests, keeping your stars, tags and notes")
 
 
@@ -270,8 +268,8 @@ class Library:
         """The index was written by another schema version and must be rebuilt."""
         # No manifest is not another format: an ingest killed before writing it is
         # completed by the next one.
-        manifest = self.manifest()
-        return self.exists and bool(manifest) and manifest.get("schema") != SCHEMA_VERSION
+        schema = self.manifest().schema
+        return self.exists and schema is not None and schema != SCHEMA_VERSION
 
     @property
     def ix(self):
@@ -279,7 +277,7 @@ class Library:
             if not whoosh_index.exists_in(str(self.path)):
                 if self._has_segments():
                     raise damaged(self.path, "its table of contents (_MAIN_*.toc) is missing")
-                raise LibraryError(
+                raise LibraryMissing(
                     f"no library at {self.home} yet: add digests with `papers add PATH`"
                 )
             if self.outdated:
@@ -322,11 +320,9 @@ class Library:
         self._ix = None
         self._ranker = None  # its caches belong to the closed searcher
 
-    def manifest(self) -> dict:
-        try:
-            return json.loads((self.path / MANIFEST).read_text("utf-8"))
-        except (OSError, ValueError):
-            return {}
+    def manifest(self) -> Manifest:
+        """What the index was built from (empty when there is no readable manifest)."""
+        return manifest_file.load(self.path, current=SCHEMA_VERSION)
 
     # -- queries ------------------------------------------------------------------------
 
@@ -373,15 +369,15 @@ class Library:
         "did you mean" pass when nothing matches. `cancelled` is polled while matching: when
         it turns true the search stops with SearchCancelled (the reader's user typed on).
         """
-        if sort not in SORTS:
-            raise QueryError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
+        if sort not in _SORT_KEYS:
+            raise QueryError(f"unknown sort {sort!r}; choose one of "
+                             f"{', '.join(k for k in _SORT_KEYS if k != 'date')}")
         s = self.searcher()
         text = text.strip()
         q = self.parse(text) if text else query.Every()
         if not text and sort == "relevance":
-            sort = "date"
-        key = {"relevance": "", "date": "sort_date", "upvotes": "sort_upvotes",
-               "title": "sort_title"}[sort]
+            sort = "newest"
+        key = _SORT_KEYS[sort]
         reverse = sort != "title"
         allow = self._docnums(s, include) if include is not None else None
         deny = self._docnums(s, exclude) if exclude else None

@@ -1,23 +1,33 @@
-"""User-data filters inside the query language: `is:starred`, `is:unread`, `tag:NAME`.
+"""The filters of the query language that Whoosh does not answer: `is:`, `tag:`, `digest:`
+and `month:`.
 
-Stars, tags and read marks live in SQLite, not in Whoosh, so these terms are taken out
-of the query text and become sets of paper ids that the search keeps or drops.
+Stars, tags and read marks live in SQLite and a digest's papers in the manifest, not in
+Whoosh, so these terms are taken out of the query text and become sets of paper ids that
+the search keeps or drops. A leading `-` or `NOT` drops instead of keeping. Like the
+filter options they replace, they narrow the whole query wherever they stand in it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from index.userdata import EMPTY, UserData
+from papers.index.errors import QueryError
+from papers.index.manifest import Manifest
+from papers.index.userdata import UserData
 
-_FILTER = re.compile(r'(?<![^\s(])(?P<neg>-|NOT\s+)?(?P<key>is|tag):(?P<val>"[^"]*"|[^\s()]+)',
-                     re.IGNORECASE)
+_FILTER = re.compile(
+    r'(?<![^\s(])(?P<neg>-|NOT\s+)?(?P<key>is|tag|digest|month):(?P<val>"[^"]*"|[^\s()]+)',
+    re.IGNORECASE)
+# What taking a filter out can leave behind: an empty group, an operator with nothing on
+# one side.
+_EMPTY_GROUP = re.compile(r"\(\s*\)")
+_DANGLING = re.compile(r"^\s*(?:AND|OR)\b|\b(?:AND|OR|NOT)\s*$|\b(?:AND|OR)\s+(?=(?:AND|OR)\b)"
+                       r"|(?<=\()\s*(?:AND|OR)\b|\b(?:AND|OR|NOT)\s*(?=\))")
+_MONTH = re.compile(r"\d{4}-\d{2}")
 IS_VALUES = ("starred", "unstarred", "read", "unread")
-
-
-class FilterError(ValueError):
-    """A user-data filter the query language does not know."""
+KEYS = ("is", "tag", "digest", "month")
 
 
 @dataclass
@@ -32,94 +42,58 @@ class Plan:
         self.include = set(ids) if self.include is None else self.include & ids
 
 
-def plan_query(text: str, userdata: UserData | None, *, starred: bool = False,
-               unread: bool = False, tags: tuple[str, ...] = ()) -> Plan:
-    """Split user-data filters out of `text`; options add the same filters."""
+def plan_query(text: str, userdata: UserData | None,
+               manifest: Callable[[], Manifest] | None = None) -> Plan:
+    """Split the filters out of `text`. `manifest` is asked for the digest records only
+    when a `digest:` or `month:` filter needs them."""
     terms: list[tuple[bool, str, str]] = []
 
     def take(m: re.Match) -> str:
         terms.append((bool(m["neg"]), m["key"].lower(), m["val"].strip('"')))
         return " "
 
-    rest = _FILTER.sub(take, text)
-    rest = re.sub(r"^\s*(AND|OR)\b|\b(AND|OR|NOT)\s*$", "", " ".join(rest.split())).strip()
-    terms += [(False, "is", "starred")] * starred + [(False, "is", "unread")] * unread
-    terms += [(False, "tag", t) for t in tags]
-    plan = Plan(rest)
-    if not terms:
-        return plan
-    if userdata is None:
-        raise FilterError("filters on stars, tags and read marks need the user data store")
+    plan = Plan(_tidy(_FILTER.sub(take, text)))
+    records: Manifest | None = None
     for negated, key, value in terms:
-        if key == "tag":
-            ids, positive = userdata.tagged_ids(value), not negated
+        if key in ("digest", "month"):
+            if manifest is None:
+                raise QueryError(f"{key}: needs the library")
+            records = records or manifest()
+            ids = _digest_ids(records, key, value)
+        elif userdata is None:
+            raise QueryError("filters on stars, tags and read marks need the user data store")
+        elif key == "tag":
+            ids = userdata.tagged_ids(value)
         else:
             value = value.lower()
             if value not in IS_VALUES:
-                raise FilterError(f"unknown filter is:{value}; use one of "
-                                  + ", ".join(f"is:{v}" for v in IS_VALUES))
+                raise QueryError(f"unknown filter is:{value}; use one of "
+                                 + ", ".join(f"is:{v}" for v in IS_VALUES))
             base = value.removeprefix("un")
             ids = userdata.starred_ids() if base == "starred" else userdata.read_ids()
-            positive = (value == base) != negated
-        if positive:
-            plan.keep(ids)
-        else:
+            negated = negated != (value != base)
+        if negated:
             plan.exclude |= ids
+        else:
+            plan.keep(ids)
     return plan
 
 
-@dataclass
-class Selection:
-    """Papers a query selected, with what the user said about each, in order."""
-
-    items: list  # list[ExportItem]
-    scores: list[float | None]
-    suggestion: str | None
-    terms: frozenset[str]
-    query: str
-    _results: object = field(repr=False, default=None)
-    _gone: int = 0
-
-    @property
-    def total(self) -> int:
-        """Every match, beyond a limit too (counting them costs a pass: only when asked)."""
-        return (self._results.total if self._results is not None else 0) + self._gone
+def _digest_ids(manifest: Manifest, key: str, value: str) -> set[str]:
+    if key == "month":
+        if not _MONTH.fullmatch(value):
+            raise QueryError(f"month:{value} is not a month; write it as month:2025-03")
+        records = manifest.in_month(value)
+    else:
+        records = manifest.matching(value)
+    return {pid for rec in records.values() for pid in rec.papers}
 
 
-def select(lib, userdata: UserData, text: str = "", *, sort: str = "relevance",
-           limit: int | None = None, starred: bool = False, unread: bool = False,
-           tags: tuple[str, ...] = (), saved: str | None = None) -> Selection:
-    """Run a query with its user-data filters and attach each paper's state.
-
-    A paper the user starred, tagged or annotated stays selectable after it disappears
-    from every digest (from the snapshot the store remembered), flagged `gone`.
-    """
-    from index.export import ExportItem
-    from index.userdata import paper_from_json
-
-    if saved:
-        search = userdata.saved(saved)
-        if search is None:
-            raise FilterError(f"no saved search named {saved!r}; `papers saved` lists them")
-        text = f"({search.query}) {text}".strip() if text.strip() else search.query
-    plan = plan_query(text, userdata, starred=starred, unread=unread, tags=tags)
-    results = lib.search(plan.text, sort=sort, limit=limit, include=plan.include,
-                         exclude=plan.exclude) if lib.exists else None
-    n = len(results) if results is not None else 0
-    papers = [results.paper(i) for i in range(n)]
-    scores = list(results.scores[:n]) if results is not None else []
-    gone = []
-    if plan.include is not None and not plan.text:
-        for pid in sorted(plan.include - plan.exclude):
-            snapshot = userdata.remembered(pid)
-            if snapshot and not (lib.exists and lib.get(pid) is not None):
-                gone.append(paper_from_json(snapshot))
-    states = userdata.states([p.id for p in papers] + [p.id for p in gone])
-    items = [ExportItem(p, states.get(p.id, EMPTY)) for p in papers]
-    items += [ExportItem(p, states.get(p.id, EMPTY), gone=True) for p in gone]
-    scores += [None] * len(gone)
-    if limit is not None:
-        items, scores = items[:limit], scores[:limit]
-    return Selection(items, scores, results.suggestion if results is not None else None,
-                     results.terms if results is not None else frozenset(), text, results,
-                     len(gone))
+def _tidy(text: str) -> str:
+    text = " ".join(text.split())
+    while True:
+        tidier = _DANGLING.sub(" ", _EMPTY_GROUP.sub(" ", text))
+        tidier = " ".join(tidier.split())
+        if tidier == text:
+            return text
+        text = tidier

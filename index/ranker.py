@@ -23,6 +23,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from itertools import accumulate
 
+from papers.index import _lean_imports  # noqa: F401  (before Whoosh: see there)
+
+# isort: split
 from whoosh import query
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.columns import NumericColumn

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from index.models import Problem
+from papers.index.models import Problem
 
 SOURCES_FILE = "sources.json"
 DIGEST_SUFFIXES = (".txt", ".md")

@@ -33,7 +33,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Self
 
-from index.models import Paper, Sighting
+from papers.index.errors import InputError, UserDataError
+from papers.index.models import Paper, Sighting
 
 FILENAME = "userdata.sqlite"
 SCHEMA_VERSION = 1
@@ -77,10 +78,6 @@ CREATE TABLE IF NOT EXISTS undo (
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta (name, value) VALUES ('version', 0);
 """
-
-
-class UserDataError(Exception):
-    """The user-data file cannot be used; the message says why, in words a user can act on."""
 
 
 @dataclass(frozen=True)
@@ -131,9 +128,9 @@ def normalise_tag(tag: str) -> str:
     """The tag as stored, or ValueError saying what is wrong with it."""
     t = tag.strip()
     if not t:
-        raise ValueError("a tag cannot be empty")
+        raise InputError("a tag cannot be empty")
     if _BAD_TAG_CHAR.search(t):
-        raise ValueError(
+        raise InputError(
             f"tag {t!r} contains a space, ',' or ';': give several tags as separate words"
         )
     return t
@@ -315,9 +312,13 @@ class UserData:
             db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, remember: Iterable[Paper] = ()) -> Iterator[sqlite3.Connection]:
+        """One transaction of changes; the papers in `remember` are snapshotted in it, so
+        a mark and the title it needs to be shown later are written together or not at
+        all."""
         with self._lock, self._guard(), self._transaction() as db:
             yield db
+            self._snapshot(db, remember)
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -374,24 +375,30 @@ class UserData:
 
     # -- stars and read marks ---------------------------------------------------------------
 
-    def star(self, ids: str | Iterable[str]) -> Change:
-        return self._flag("stars", _ids(ids), on=True, verb="star", revert="unstarred {}")
+    # Every change takes `remember`: papers to snapshot in the same transaction (see
+    # `remember`).
 
-    def unstar(self, ids: str | Iterable[str]) -> Change:
-        return self._flag("stars", _ids(ids), on=False, verb="unstar", revert="starred {} again")
+    def star(self, ids: str | Iterable[str], remember: Iterable[Paper] = ()) -> Change:
+        return self._flag("stars", _ids(ids), remember, on=True, verb="star",
+                          revert="unstarred {}")
 
-    def mark_read(self, ids: str | Iterable[str]) -> Change:
-        return self._flag("reads", _ids(ids), on=True, verb="mark read", revert="marked {} unread")
+    def unstar(self, ids: str | Iterable[str], remember: Iterable[Paper] = ()) -> Change:
+        return self._flag("stars", _ids(ids), remember, on=False, verb="unstar",
+                          revert="starred {} again")
 
-    def mark_unread(self, ids: str | Iterable[str]) -> Change:
-        return self._flag(
-            "reads", _ids(ids), on=False, verb="mark unread", revert="marked {} read again"
-        )
+    def mark_read(self, ids: str | Iterable[str], remember: Iterable[Paper] = ()) -> Change:
+        return self._flag("reads", _ids(ids), remember, on=True, verb="mark read",
+                          revert="marked {} unread")
 
-    def _flag(self, table: str, ids: list[str], *, on: bool, verb: str, revert: str) -> Change:
+    def mark_unread(self, ids: str | Iterable[str], remember: Iterable[Paper] = ()) -> Change:
+        return self._flag("reads", _ids(ids), remember, on=False, verb="mark unread",
+                          revert="marked {} read again")
+
+    def _flag(self, table: str, ids: list[str], remember: Iterable[Paper], *, on: bool,
+              verb: str, revert: str) -> Change:
         changed, unchanged, rows = [], [], []
         now = _now()
-        with self._write() as db:
+        with self._write(remember) as db:
             present = _present(db, table, ids)
             for pid in ids:
                 if (pid in present) == on:
@@ -413,34 +420,34 @@ class UserData:
 
     # -- tags -------------------------------------------------------------------------------
 
-    def add_tags(self, id: str, tags: Iterable[str]) -> Change:
+    def add_tags(self, id: str, tags: Iterable[str], remember: Iterable[Paper] = ()) -> Change:
         """Tag one paper; `changed` holds the tags it did not have before, as stored."""
         pid, wanted, now = _id(id), _tags(tags), _now()
         changed, unchanged, rows = [], [], []
-        with self._write() as db:
+        with self._write(remember) as db:
             for tag in wanted:
                 added = self._add_tag(db, rows, pid, tag, now)
                 (changed if added else unchanged).append(added or tag)
             self._log(db, f"tag {pid}", f"removed {_list('tag', changed)} from {pid}", rows)
         return Change(tuple(changed), tuple(unchanged))
 
-    def remove_tags(self, id: str, tags: Iterable[str]) -> Change:
+    def remove_tags(self, id: str, tags: Iterable[str], remember: Iterable[Paper] = ()) -> Change:
         """Untag one paper; `changed` holds the tags it had, `unchanged` the ones it did not."""
         pid, unwanted = _id(id), _tags(tags)
         changed, unchanged, rows = [], [], []
-        with self._write() as db:
+        with self._write(remember) as db:
             for tag in unwanted:
                 removed = self._remove_tag(db, rows, pid, tag.casefold())
                 (changed if removed else unchanged).append(removed or tag)
             self._log(db, f"untag {pid}", f"put back {_list('tag', changed)} on {pid}", rows)
         return Change(tuple(changed), tuple(unchanged))
 
-    def set_tags(self, id: str, tags: Iterable[str]) -> Change:
+    def set_tags(self, id: str, tags: Iterable[str], remember: Iterable[Paper] = ()) -> Change:
         """Give one paper exactly these tags, as one command (one undo step), e.g. after
         editing its tag list. `changed`: tags added or removed; `unchanged`: tags kept."""
         pid, wanted, now = _id(id), _tags(tags), _now()
         changed, unchanged, rows = [], [], []
-        with self._write() as db:
+        with self._write(remember) as db:
             keys = {t.casefold() for t in wanted}
             for key, tag in db.execute("SELECT key, tag FROM tags WHERE id = ?", (pid,)).fetchall():
                 if key in keys:
@@ -478,12 +485,12 @@ class UserData:
 
     # -- notes ------------------------------------------------------------------------------
 
-    def set_note(self, id: str, text: str) -> Change:
+    def set_note(self, id: str, text: str, remember: Iterable[Paper] = ()) -> Change:
         """Set the note of a paper; blank text deletes it. Surrounding whitespace is dropped
         (editors add a final newline)."""
         pid = _id(id)
         text = text.strip()
-        with self._write() as db:
+        with self._write(remember) as db:
             row = db.execute("SELECT text FROM notes WHERE id = ?", (pid,)).fetchone()
             old = row[0] if row else None
             rows: list = []
@@ -556,17 +563,17 @@ class UserData:
     def remember(self, *papers: Paper) -> None:
         """Keep a snapshot of papers the user acts on, so one that later leaves every digest
         can still be shown by title. Not part of undo: it records facts, not user choices."""
-        if not papers:
-            return
+        if papers:
+            with self._lock, self._guard(), self._transaction() as db:
+                self._snapshot(db, papers)
+
+    def _snapshot(self, db: sqlite3.Connection, papers: Iterable[Paper]) -> None:
         now = _now()
-        with self._write() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO papers (id, title, snapshot, at) VALUES (?, ?, ?, ?)",
-                [
-                    (_id(p.id), p.title, json.dumps(p.to_json(), ensure_ascii=False), now)
-                    for p in papers
-                ],
-            )
+        db.executemany(
+            "INSERT OR REPLACE INTO papers (id, title, snapshot, at) VALUES (?, ?, ?, ?)",
+            [(_id(p.id), p.title, json.dumps(p.to_json(), ensure_ascii=False), now)
+             for p in papers],
+        )
 
     def remembered(self, id: str) -> dict | None:
         """The last snapshot of a paper (`Paper.to_json()`), or None if never remembered.
@@ -689,7 +696,7 @@ def _time(s: str | None) -> datetime | None:
 
 def _id(pid: str) -> str:
     if not isinstance(pid, str) or not _ID.fullmatch(pid):
-        raise ValueError(f"not a paper id (12 lowercase hex digits): {pid!r}")
+        raise InputError(f"not a paper id (12 lowercase hex digits): {pid!r}")
     return pid
 
 
@@ -711,7 +718,7 @@ def _tags(tags: Iterable[str]) -> list[str]:
 def _name(name: str) -> str:
     name = name.strip()
     if not name:
-        raise ValueError("a saved search needs a name")
+        raise InputError("a saved search needs a name")
     return name
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tui.app import PapersApp  # noqa: E402
-from tui.launch import build_demo  # noqa: E402
-from tui.pilot import settle  # noqa: E402
+from papers.tui.app import PapersApp  # noqa: E402
+from papers.tui.launch import build_demo  # noqa: E402
+from papers.tui.pilot import settle  # noqa: E402
 
 SIZE = (150, 40)
 

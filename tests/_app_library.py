@@ -9,8 +9,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from index.ingest import ingest
-from index.sources import add_sources
+from papers.index.ingest import ingest
+from papers.index.sources import add_sources
 
 HEADER = (
     "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\n"
@@ -82,7 +82,7 @@ def screen_text(app) -> str:
 
 
 def list_rows(app) -> list[str]:
-    from tui.widgets.paper_list import plain_lines
+    from papers.tui.widgets.paper_list import plain_lines
 
     return [line.rstrip() for line in plain_lines(app.paper_list) if line.strip()]
 
@@ -95,7 +95,7 @@ def filter_group(app, label: str):
 
 def detail_text(app, width: int = 200) -> str:
     """The detail pane's body as plain text, unwrapped by a wide console."""
-    from tui.widgets.detail import describe
+    from papers.tui.widgets.detail import describe
 
     console = Console(width=width, file=io.StringIO(), record=True)
     console.print(describe(app.detail))
@@ -104,7 +104,7 @@ def detail_text(app, width: int = 200) -> str:
 
 async def searched(pilot, query: str) -> None:
     """Type `query` in the search bar, leave it, and wait for the reader to settle."""
-    from tui.pilot import settle
+    from papers.tui.pilot import settle
 
     await settle(pilot)
     await pilot.press("slash", *query, "escape")

@@ -16,7 +16,7 @@ from datetime import date
 import atheris
 
 with atheris.instrument_imports():
-    from index.digest import parse_digest
+    from papers.index.digest import parse_digest
 
 
 def one_input(data: bytes) -> None:

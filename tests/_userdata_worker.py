@@ -22,8 +22,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from index import userdata
-from index.userdata import UserData
+from papers.index import userdata
+from papers.index.userdata import UserData
 
 
 def paper_id(worker: int, i: int) -> str:

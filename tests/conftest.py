@@ -87,7 +87,7 @@ def app_home(app_library, tmp_path) -> Path:
 
 @pytest.fixture
 def app(app_home, tmp_path):
-    from tui.app import PapersApp
+    from papers.tui.app import PapersApp
 
     return PapersApp(app_home, export_dir=tmp_path, rescan=False)
 
@@ -105,7 +105,7 @@ def runner():
 @pytest.fixture
 def samples(home, tmp_path, runner) -> Path:
     """The sample digests, added to the library at `home` with `papers add`; their folder."""
-    from tui.cli import cli
+    from papers.tui.cli import cli
 
     folder = tmp_path / "digests"
     for f in FIXTURES.glob("sample-*.txt"):

@@ -10,14 +10,14 @@ import sys
 from _app_library import list_rows, until
 from conftest import REPO, digest, entry, write
 
-from index.identity import paper_id
-from tui.pilot import settle
+from papers.index.identity import paper_id
+from papers.tui.pilot import settle
 
 
 async def run_papers(home, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PAPERS_HOME": str(home)}
     return await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "tui", *args], env=env, cwd=REPO,
+        subprocess.run, [sys.executable, "-m", "papers.tui", *args], env=env, cwd=REPO,
         capture_output=True, text=True, timeout=120)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from _app_library import filter_group, list_rows
 
-from tui.pilot import settle
+from papers.tui.pilot import settle
 
 
 async def test_opens_on_every_paper_newest_first(app):
@@ -78,7 +78,7 @@ async def test_sort_cycles_through_upvotes_and_title(app):
         assert app.sort == "newest"
         await pilot.press("o")
         await settle(pilot)
-        assert app.sort == "most upvoted"
+        assert app.sort == "upvotes"
         assert "Diffusion Models for Video Generation" in list_rows(app)[0]
         await pilot.press("o")
         await settle(pilot)

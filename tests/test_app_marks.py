@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from _app_library import filter_group, hold_answer, list_rows, screen_text, until
 
-from index.userdata import UserData
-from tui.app import arxiv_search_url
-from tui.pilot import settle
+from papers.index.userdata import UserData
+from papers.tui.app import arxiv_search_url
+from papers.tui.pilot import settle
 
 
 async def search(pilot, text: str) -> None:

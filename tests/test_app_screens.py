@@ -5,10 +5,10 @@ from __future__ import annotations
 from _app_library import detail_text, hold_answer, list_rows, screen_text, searched, until
 from textual.command import CommandList
 
-from tui.app import PapersApp
-from tui.launch import build_demo
-from tui.pilot import settle
-from tui.widgets.paper_list import plain_lines
+from papers.tui.app import PapersApp
+from papers.tui.launch import build_demo
+from papers.tui.pilot import settle
+from papers.tui.widgets.paper_list import plain_lines
 
 
 async def test_titles_render_literally_in_list_and_detail(app):
@@ -144,7 +144,7 @@ async def test_similar_papers_follow_a_pause_and_open_on_enter(app):
 async def test_an_opened_similar_paper_stays_when_another_process_changes_data(app, app_home):
     from textual.widgets import OptionList
 
-    from index.userdata import UserData
+    from papers.index.userdata import UserData
 
     async with app.run_test(size=(160, 48)) as pilot:
         await searched(pilot, "diffusion")
@@ -183,7 +183,7 @@ async def test_opening_a_similar_paper_while_a_poll_answers_late_keeps_it(app, a
 
     from textual.widgets import OptionList
 
-    from index.userdata import UserData
+    from papers.index.userdata import UserData
 
     poll_waiting, opened, poll_done = threading.Event(), threading.Event(), threading.Event()
     async with app.run_test(size=(160, 48)) as pilot:
@@ -300,7 +300,7 @@ async def test_closing_while_similar_papers_are_found_is_clean(app):
     import threading
     import time
 
-    from tui.widgets.detail import DetailPane
+    from papers.tui.widgets.detail import DetailPane
 
     looking, closing = threading.Event(), threading.Event()
 

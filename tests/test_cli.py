@@ -10,7 +10,7 @@ import sys
 import pytest
 from conftest import FIXTURES, REPO, digest, entry, write
 
-from tui.cli import cli
+from papers.tui.cli import cli
 
 PAPER_KEYS = {"id", "title", "abstract", "authors", "organization", "published", "upvotes",
               "digests", "first_seen", "last_seen", "links", "score",
@@ -152,9 +152,9 @@ def test_terminal_table_never_interprets_markup_or_escapes(home, tmp_path):
                                                   "Text.")))
     env = {**os.environ, "FORCE_COLOR": "1", "COLUMNS": "200", "TTY_COMPATIBLE": "1"}
     env.pop("NO_COLOR", None)
-    subprocess.run([sys.executable, "-m", "tui", "add", str(folder)], env=env, check=True,
+    subprocess.run([sys.executable, "-m", "papers.tui", "add", str(folder)], env=env, check=True,
                    capture_output=True, cwd=REPO)
-    out = subprocess.run([sys.executable, "-m", "tui", "find", "gpt"], env=env,
+    out = subprocess.run([sys.executable, "-m", "papers.tui", "find", "gpt"], env=env,
                          capture_output=True, cwd=REPO).stdout.decode()
     assert "GPT-[n] and o-[n] [/x] \\x1b]52;c;aGk=\\x07" in _strip_sgr(out)
     assert "\x1b]52" not in out and "\x07" not in out
@@ -196,7 +196,7 @@ def test_find_in_a_pipe_loads_nothing_it_does_not_need(home, samples, args):
         f"atexit.register(lambda: print(sorted(m for m in {heavy!r} if m in sys.modules),"
         " file=sys.stderr))\n"
         f"sys.argv = ['papers', *{args!r}]\n"
-        "from tui.cli import main\n"
+        "from papers.tui.cli import main\n"
         "main()\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

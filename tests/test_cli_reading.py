@@ -8,7 +8,7 @@ import shutil
 import pytest
 from markdown_it import MarkdownIt
 
-from tui.cli import cli
+from papers.tui.cli import cli
 
 
 def run(runner, *args, ok=True):

@@ -14,22 +14,22 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO, digest, entry, write
 
-import index.ingest as ingest_mod
+import papers.index.ingest as ingest_mod
 from bench.corpus import write_corpus
-from index.digest import read_digest
-from index.identity import paper_id
-from index.ingest import LOCK_FILE, ingest
-from index.library import Library
-from index.sources import add_sources
-from index.userdata import UserData
-from tui.cli import cli
+from papers.index.digest import read_digest
+from papers.index.identity import paper_id
+from papers.index.ingest import LOCK_FILE, ingest
+from papers.index.library import Library
+from papers.index.sources import add_sources
+from papers.index.userdata import UserData
+from papers.tui.cli import cli
 
 # Enough papers that an ingest lasts a few seconds and uses the forking bulk writer.
 PAPERS = 2_000  # BULK_DOCS: the least that makes ingest fork sub-writers
 
 
 def papers(home: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tui", *args], cwd=REPO,
+    return subprocess.Popen([sys.executable, "-m", "papers.tui", *args], cwd=REPO,
                             env={**os.environ, "PAPERS_HOME": str(home), "NO_COLOR": "1"},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -20,12 +20,13 @@ import pytest
 from conftest import REPO
 
 from bench.corpus import write_corpus
-from index.digest import read_digest
-from index.doctor import ERROR, check, healthy
-from index.identity import paper_id
-from index.library import INDEX_DIR, MANIFEST, Library
-from index.sources import add_sources
-from index.userdata import UserData
+from papers.index.digest import read_digest
+from papers.index.doctor import ERROR, check, healthy
+from papers.index.identity import paper_id
+from papers.index.library import INDEX_DIR, Library
+from papers.index.manifest import MANIFEST
+from papers.index.sources import add_sources
+from papers.index.userdata import UserData
 
 LONG = os.environ.get("PAPERS_LONG") == "1"
 PAPERS = 10_000 if LONG else 3_000
@@ -33,7 +34,7 @@ KILLS = 50 if LONG else 5
 
 
 def papers_cmd(home: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "tui", *args]
+    return [sys.executable, "-m", "papers.tui", *args]
 
 
 def env_for(home: Path) -> dict:
@@ -171,7 +172,8 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path):
 
 def test_library_opens_after_a_first_ingest_killed_before_its_manifest(home, tmp_path,
                                                                       monkeypatch):
-    import index.ingest as ingest_mod
+    import papers.index.ingest as ingest_mod
+    from papers.index import manifest as manifest_file
 
     folder = tmp_path / "d"
     write_corpus(folder, 10)
@@ -179,7 +181,7 @@ def test_library_opens_after_a_first_ingest_killed_before_its_manifest(home, tmp
     def killed(*args):
         raise KeyboardInterrupt  # stands in for SIGKILL between index commit and manifest
 
-    monkeypatch.setattr(ingest_mod, "_save_manifest", killed)
+    monkeypatch.setattr(manifest_file, "save", killed)
     with pytest.raises(KeyboardInterrupt):
         ingest_mod.ingest(home, [folder])
     assert Library(home).count() == 10

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from conftest import FIXTURES, digest, entry
 
-from index.digest import parse_digest, read_digest
+from papers.index.digest import parse_digest, read_digest
 
 AUTHORS4 = "  • 4 authors\n·\nNov 30, 2025"
 

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from bench.corpus import write_corpus
-from index import backup as backup_mod
-from index.backup import KEEP, backup_userdata, daily_backup, list_backups
-from index.doctor import ERROR, check, healthy, repair
-from index.ingest import ingest
-from index.library import INDEX_DIR, Library, LibraryError
-from index.sources import add_sources
-from index.userdata import FILENAME, UserData
+from papers.index import backup as backup_mod
+from papers.index.backup import KEEP, backup_userdata, daily_backup, list_backups
+from papers.index.doctor import ERROR, check, healthy, repair
+from papers.index.errors import LibraryError
+from papers.index.ingest import ingest
+from papers.index.library import INDEX_DIR, Library
+from papers.index.sources import add_sources
+from papers.index.userdata import FILENAME, UserData
 
 N = 80
 
@@ -182,7 +183,7 @@ def test_only_the_newest_backups_are_kept(library, starred, monkeypatch):
 
     for f in list_backups(library):
         f.unlink()
-    monkeypatch.setattr("index.userdata.datetime", Clock)
+    monkeypatch.setattr("papers.index.userdata.datetime", Clock)
     made = [backup_userdata(library, f"n{i}") for i in range(KEEP + 5)]
     assert list_backups(library) == made[::-1][:KEEP]
 
@@ -236,7 +237,7 @@ def _damage(home: Path, what: str, keep: float = 0.5) -> None:
 def test_find_on_a_damaged_index_says_so_without_a_traceback(library, what, keep):
     from click.testing import CliRunner
 
-    from tui.cli import cli
+    from papers.tui.cli import cli
 
     _damage(library, what, keep)
     said = []
@@ -255,7 +256,7 @@ def test_other_commands_on_an_index_without_its_toc_say_it_is_damaged(library, c
     """Not 'no library yet', and not a paper shown as gone from every digest."""
     from click.testing import CliRunner
 
-    from tui.cli import cli
+    from papers.tui.cli import cli
 
     pid = Library(library).search("").hits(1)[0].paper.id
     _damage(library, "toc")

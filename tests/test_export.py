@@ -18,10 +18,10 @@ from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from index import export
-from index.export import CSV_FIELDS, ExportItem, bibtex_key, render, write_atomic
-from index.models import Paper, Sighting
-from index.userdata import PaperState, paper_from_json
+from papers.index import export
+from papers.index.export import CSV_FIELDS, ExportItem, bibtex_key, render, write_atomic
+from papers.index.models import Paper, Sighting
+from papers.index.userdata import PaperState, paper_from_json
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 TODAY = date(2026, 11, 22)

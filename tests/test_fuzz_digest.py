@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.digest import parse_digest
+from papers.index.digest import parse_digest
 
 settings.register_profile(
     "ci", max_examples=150, deadline=None,

@@ -15,11 +15,12 @@ from conftest import REPO, digest, entry, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.identity import paper_id
-from index.ingest import ingest
-from index.library import Library, QueryError
-from index.sources import MAX_DIGEST_BYTES
-from tui.cli import cli
+from papers.index.errors import QueryError
+from papers.index.identity import paper_id
+from papers.index.ingest import ingest
+from papers.index.library import Library
+from papers.index.sources import MAX_DIGEST_BYTES
+from papers.tui.cli import cli
 
 QUERIES = [
     '"unclosed',
@@ -378,7 +379,8 @@ def papers_out(home: Path, *args: str, terminal: bool) -> str:
     if terminal:
         env.update(FORCE_COLOR="1", TTY_COMPATIBLE="1", TERM="xterm-256color")
     proc = subprocess.run(
-        [sys.executable, "-m", "tui", *args], env=env, cwd=REPO, capture_output=True, timeout=60
+        [sys.executable, "-m", "papers.tui", *args], env=env, cwd=REPO, capture_output=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
     return proc.stdout.decode("utf-8")

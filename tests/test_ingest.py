@@ -10,10 +10,13 @@ from datetime import date
 import pytest
 from conftest import FIXTURES, digest, entry, write
 
-import index.ingest as ingest_mod
-from index.identity import paper_id
-from index.ingest import ingest, ingest_lock
-from index.library import INDEX_DIR, MANIFEST, Library, LibraryBusy
+import papers.index.ingest as ingest_mod
+from papers.index import manifest as manifest_file
+from papers.index.errors import LibraryBusy
+from papers.index.identity import paper_id
+from papers.index.ingest import ingest, ingest_lock
+from papers.index.library import INDEX_DIR, Library
+from papers.index.manifest import MANIFEST
 
 
 @pytest.fixture
@@ -100,7 +103,7 @@ def test_crash_between_commit_and_manifest_never_duplicates(home, folder, monkey
     def crash(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ingest_mod, "_save_manifest", crash)
+    monkeypatch.setattr(manifest_file, "save", crash)
     with pytest.raises(KeyboardInterrupt):
         ingest(home, [folder])
     monkeypatch.undo()

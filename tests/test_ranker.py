@@ -12,9 +12,9 @@ import pytest
 from whoosh import sorting
 
 from bench.corpus import write_corpus
-from index.ingest import ingest
-from index.library import Library, SearchCancelled
-from index.ranker import Ranker
+from papers.index.ingest import ingest
+from papers.index.library import Library, SearchCancelled
+from papers.index.ranker import Ranker
 
 QUERIES = [
     "diffusion", "language models", "video generation with diffusion", "reasoning agents",

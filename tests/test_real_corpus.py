@@ -6,9 +6,9 @@ import pytest
 from conftest import SHARED
 
 from bench.corpus import load_corpus, normalise_abstract, normalise_title, write_corpus
-from index.identity import paper_id
-from index.ingest import ingest
-from index.library import Library
+from papers.index.identity import paper_id
+from papers.index.ingest import ingest
+from papers.index.library import Library
 
 CORPUS = SHARED / "corpus" / "hf-daily-papers.jsonl"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from index.digest import read_digest
-from index.identity import paper_id
-from index.ingest import ingest
-from index.library import Library
+from papers.index.digest import read_digest
+from papers.index.identity import paper_id
+from papers.index.ingest import ingest
+from papers.index.library import Library
 
 
 def test_counts_entries_and_distinct_papers(shared_digests, tmp_path):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import FIXTURES, digest, entry, write
 
-from index.ingest import ingest
-from index.library import Library, QueryError, SearchCancelled
+from papers.index.errors import QueryError
+from papers.index.ingest import ingest
+from papers.index.library import Library, SearchCancelled
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from index import userdata as userdata_module
-from index.models import Paper, Sighting
-from index.userdata import FILENAME, UserData, UserDataError, normalise_tag, paper_from_json
+from papers.index import userdata as userdata_module
+from papers.index.errors import UserDataError
+from papers.index.models import Paper, Sighting
+from papers.index.userdata import FILENAME, UserData, normalise_tag, paper_from_json
 
 ROOT = Path(__file__).resolve().parent.parent
 A, B, C = "a1" * 6, "b2" * 6, "c3" * 6

@@ -1,3 +1,3 @@
-from tui.cli import main
+from papers.tui.cli import main
 
 main()

@@ -28,17 +28,19 @@ from textual.timer import Timer
 from textual.widgets import Footer, Label, ProgressBar
 from textual.worker import get_current_worker
 
-from index.export import render, write_atomic
-from index.ingest import ingest
-from index.library import LibraryBusy, LibraryError, SearchCancelled
-from index.models import Paper
-from index.sources import load_sources
-from index.userdata import EMPTY, UserDataError
-from tui.store import ALL, SORTS, Counts, Listing, Store, View
-from tui.widgets.detail import DetailData, DetailPane
-from tui.widgets.filter_pane import FilterPane
-from tui.widgets.paper_list import Marks, PaperList
-from tui.widgets.search_bar import SearchBar
+from papers.index.errors import LibraryBusy, LibraryError, UserDataError
+from papers.index.export import render, write_atomic
+from papers.index.ingest import ingest
+from papers.index.library import SearchCancelled
+from papers.index.models import Paper
+from papers.index.scope import ALL, SORTS, Scope, View
+from papers.index.sources import load_sources
+from papers.index.userdata import EMPTY
+from papers.tui.store import Counts, Listing, Store
+from papers.tui.widgets.detail import DetailData, DetailPane
+from papers.tui.widgets.filter_pane import FilterPane
+from papers.tui.widgets.paper_list import Marks, PaperList
+from papers.tui.widgets.search_bar import SearchBar
 
 SIMILAR_AFTER_TYPING = 0.4  # seconds of no typing before similar papers are looked up
 FIRST_PAGE = 60  # papers drawn by the quick first pass of a search: a tall screen
@@ -52,7 +54,7 @@ NARROW_FILTERS = 100  # below this many columns the filter pane starts hidden
 ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("focus_search", "/", "Search: focus the search bar (Esc leaves it)"),
     ("toggle_filters", "\\", "Show or hide the filter pane"),
-    ("cycle_sort", "o", "Sort by relevance, newest, most upvoted, title"),
+    ("cycle_sort", "o", "Sort by relevance, newest, upvotes, title"),
     ("open", "enter", "Open the paper (marks it read)"),
     ("star", "s", "Star or unstar the paper"),
     ("toggle_read", "r", "Mark the paper read or unread"),
@@ -165,7 +167,7 @@ class PapersApp(App[str | None]):
         self._seen = (self.store.library_generation(), self.store.data_version())
         sources = load_sources(self.home)
         if not self.store.library.exists and not sources:
-            from tui.screens.welcome import WelcomeScreen
+            from papers.tui.screens.welcome import WelcomeScreen
 
             self.push_screen(WelcomeScreen())
             return
@@ -492,7 +494,7 @@ class PapersApp(App[str | None]):
         paper = self._target()
         if paper is None:
             return
-        from tui.screens.tags import TagsScreen
+        from papers.tui.screens.tags import TagsScreen
 
         current = list(self.store.userdata.state(paper.id).tags)
         known = [t for t, _ in self.store.userdata.tags()]
@@ -555,7 +557,7 @@ class PapersApp(App[str | None]):
             self.notify("Type a search or pick a view first: there is nothing to save.",
                         severity="warning")
             return
-        from tui.screens.save_search import SaveSearchScreen
+        from papers.tui.screens.save_search import SaveSearchScreen
 
         def done(name: str | None) -> None:
             if name and self._change(lambda ud: ud.save_search(name, query)):
@@ -565,10 +567,7 @@ class PapersApp(App[str | None]):
 
     def query_for_view(self) -> str:
         """The current view and query in the query language, as far as it can say it."""
-        extra = {"unread": "is:unread", "starred": "is:starred",
-                 "tag": f'tag:"{self.view.value}"', "saved": f"({self.view.value})"}
-        parts = [extra.get(self.view.kind, ""), self.query_text.strip()]
-        return " ".join(p for p in parts if p)
+        return Scope(self.view, self.query_text).query
 
     # -- export -------------------------------------------------------------------------
 
@@ -612,7 +611,7 @@ class PapersApp(App[str | None]):
         self.search_bar.input.focus()
 
     def action_help(self) -> None:
-        from tui.screens.help import HelpScreen
+        from papers.tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen(ACTIONS, MOVES))
 
@@ -714,7 +713,7 @@ class PapersApp(App[str | None]):
 
 
 def _short(title: str, n: int = 60) -> str:
-    from tui.text import clean
+    from papers.tui.text import clean
 
     title = clean(title)
     return title if len(title) <= n else title[: n - 1] + "…"

@@ -11,7 +11,7 @@ DEMO_DIGEST = "demo-digest.txt"
 
 
 def run_reader(home: Path) -> None:
-    from tui.app import PapersApp
+    from papers.tui.app import PapersApp
 
     if PapersApp(home=home).run() == "demo":  # the welcome screen offered the demo
         run_demo()
@@ -19,12 +19,12 @@ def run_reader(home: Path) -> None:
 
 def build_demo(root: Path) -> Path:
     """A library built from the shipped demo digest under `root`; returns its home."""
-    from index.ingest import ingest
-    from index.sources import add_sources
+    from papers.index.ingest import ingest
+    from papers.index.sources import add_sources
 
     digests = root / "digests"
     digests.mkdir(parents=True, exist_ok=True)
-    source = resources.files("tui") / "data" / DEMO_DIGEST
+    source = resources.files("papers.tui") / "data" / DEMO_DIGEST
     target = digests / "2025-03-14.txt"  # the date in the name pins the digest's year
     target.write_bytes(source.read_bytes())
     home = root / "home"
@@ -34,7 +34,7 @@ def build_demo(root: Path) -> Path:
 
 def run_demo() -> None:
     """Open the reader on a temporary demo library; the user's own data is never touched."""
-    from tui.app import PapersApp
+    from papers.tui.app import PapersApp
 
     root = Path(tempfile.mkdtemp(prefix="papers-demo-"))
     try:

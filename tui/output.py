@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 
-from tui.text import clean
+from papers.tui.text import clean
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -81,8 +81,8 @@ def results_table(selection, total: int) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from index.library import highlight_spans
-    from tui.text import highlighted
+    from papers.index.library import highlight_spans
+    from papers.tui.text import highlighted
 
     table = Table(show_edge=False, pad_edge=False, expand=False)
     table.add_column("id", style="cyan", no_wrap=True)

@@ -10,12 +10,13 @@ from datetime import date
 
 import click
 
-from index import jsontext
-from tui.cli import Context, _open_library, pass_ctx, resolve_id
+from papers.index import jsontext
+from papers.tui.cli import Context, _open_library, pass_ctx, resolve_id
 
 
 def _store(ctx: Context):
-    from index.userdata import UserData, UserDataError
+    from papers.index.errors import UserDataError
+    from papers.index.userdata import UserData
 
     try:
         return UserData(ctx.home)
@@ -139,16 +140,16 @@ def note(ctx: Context, paper_id: str, text: str | None) -> None:
 @pass_ctx
 def save(ctx: Context, name: str, query: tuple[str, ...]) -> None:
     """Save a search under NAME (use it with `find --saved NAME`)."""
-    from index.library import QueryError
-    from index.query import FilterError, plan_query
+    from papers.index.errors import QueryError
+    from papers.index.query import plan_query
 
     text = " ".join(query)
     store = _store(ctx)
     try:
-        plan = plan_query(text, store)
+        plan = plan_query(text, store, ctx.library().manifest)
         if plan.text:
             ctx.library().parse(plan.text)
-    except (QueryError, FilterError) as exc:
+    except QueryError as exc:
         raise click.BadParameter(str(exc), param_hint="QUERY") from None
     store.save_search(name, text)
     click.echo(f"saved search {name!r}: {text}")
@@ -201,8 +202,8 @@ def undo(ctx: Context) -> None:
               default="none", show_default=True)
 @click.option("--abstracts/--no-abstracts", default=True, show_default=True,
               help="Fold each abstract into the Markdown list.")
-@click.option("--sort", type=click.Choice(["relevance", "date", "upvotes", "title"]),
-              default="date", show_default=True)
+@click.option("--sort", type=click.Choice(["relevance", "newest", "date", "upvotes", "title"]),
+              default="newest", show_default=True)
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False),
               help="Write to FILE (atomically) instead of standard output.")
 @pass_ctx
@@ -216,21 +217,21 @@ def export(ctx: Context, query, starred, unread, tags, saved, fmt, group_by, abs
       papers export --tag to-read --group-by month -o ~/notes/to-read.md
       papers export 'diffusion is:unread' --format bibtex
     """
-    from index.export import render, write_atomic
-    from index.library import LibraryError
-    from index.query import FilterError, select
+    from papers.index.errors import PapersError
+    from papers.index.export import render, write_atomic
+    from papers.index.scope import select
+    from papers.tui.cli import option_scope
 
     text = " ".join(query)
     if not (text or unread or tags or saved):
         starred = True
     try:
-        selection = select(_open_library(ctx), _store(ctx), text, sort=sort, starred=starred,
-                           unread=unread, tags=tuple(tags), saved=saved)
-    except (LibraryError, FilterError) as exc:
+        store = _store(ctx)
+        scope = option_scope(store, text, starred, unread, tags, saved, sort)
+        selection = select(_open_library(ctx), store, scope)
+    except PapersError as exc:
         raise click.ClickException(str(exc)) from None
-    label = selection.query or ("is:starred" if starred else "")
-    if starred and selection.query:
-        label += " is:starred"
+    label = selection.query
     fmt = {"md": "markdown"}.get(fmt, fmt)
     body = render(selection.items, fmt, query=label.strip() or None, group_by=group_by,
                   abstracts=abstracts, today=date.today())

@@ -11,36 +11,26 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from index.export import ExportItem
-from index.library import Library, LibraryError, Results, SearchCancelled
-from index.models import Paper
-from index.query import FilterError, Plan, plan_query
-from index.userdata import UserData, UserDataError
-
-# UI sort names, in the order `o` cycles them, and the library's name for each.
-SORTS: dict[str, str] = {
-    "relevance": "relevance",
-    "newest": "date",
-    "most upvoted": "upvotes",
-    "title": "title",
-}
-
-
-@dataclass(frozen=True)
-class View:
-    """A library view from the filter pane; `value` is the tag, query, digest or month."""
-
-    kind: str  # all | unread | starred | tag | saved | digest | month
-    label: str
-    value: str = ""
-
-
-ALL = View("all", "All")
+from papers.index.errors import LibraryError, QueryError, UserDataError
+from papers.index.export import ExportItem
+from papers.index.library import Library, Results, SearchCancelled
+from papers.index.models import Paper
+from papers.index.scope import (
+    ALL,
+    Scope,
+    View,
+    digest_view,
+    month_view,
+    saved_view,
+    tag_view,
+)
+from papers.index.scope import search as scope_search
+from papers.index.userdata import UserData
 
 
 @dataclass(frozen=True)
@@ -59,7 +49,7 @@ class Listing:
 
     view: View = ALL
     query: str = ""
-    sort: str = "newest"
+    sort: str = "relevance"
     results: Results | None = None
     error: str | None = None
     elapsed: float = 0.0
@@ -114,10 +104,10 @@ class Counts:
     total: int
     unread: int
     starred: int
-    tags: list[tuple[str, int]]
-    saved: list[tuple[str, str, int]]  # name, query, count
-    digests: list[tuple[str, str, int]]  # path, label, count
-    months: list[tuple[str, int]]  # "YYYY-MM", count
+    tags: list[tuple[View, int]]
+    saved: list[tuple[View, int]]
+    digests: list[tuple[View, int]]  # newest first
+    months: list[tuple[View, int]]  # newest first
 
 
 class Store:
@@ -183,52 +173,18 @@ class Store:
         self._generation += 1
         out = Listing(view, query, sort, generation=self._generation, _lock=self._lock)
         try:
-            plan = self.plan(view, query)
             with self._lock:
                 if not self.library.exists:
                     out.error = "no library yet"
                     return out
-                out.results = self.library.search(
-                    plan.text, sort=SORTS[sort], limit=first,
-                    include=plan.include, exclude=plan.exclude, suggest=first is None,
-                    cancelled=cancelled,
-                )
+                out.results = scope_search(self.library, self.userdata,
+                                           Scope(view, query, sort), limit=first,
+                                           suggest=first is None, cancelled=cancelled)
                 out.partial = first is not None and len(out.results) >= first
-        except (LibraryError, FilterError, UserDataError, ValueError) as exc:
+        except (LibraryError, QueryError, UserDataError, ValueError) as exc:
             out.error = str(exc)
         out.elapsed = time.perf_counter() - started
         return out
-
-    def plan(self, view: View, query: str) -> Plan:
-        plans = [plan_query(query, self.userdata)]
-        if view.kind == "saved":
-            plans.append(plan_query(view.value, self.userdata))
-        plan = Plan(" ".join(f"({p.text})" for p in plans if p.text.strip()))
-        if len(plans) == 1:
-            plan.text = plans[0].text
-        for p in plans:
-            if p.include is not None:
-                plan.keep(p.include)
-            plan.exclude |= p.exclude
-        if view.kind == "unread":
-            plan.exclude |= self.read
-        elif view.kind == "starred":
-            plan.keep(set(self.starred))
-        elif view.kind == "tag":
-            plan.keep(self.userdata.tagged_ids(view.value))
-        elif view.kind == "digest":
-            entry = self.manifest_files().get(view.value, {})
-            plan.keep(set(entry.get("papers", ())))
-        elif view.kind == "month":
-            ids: set[str] = set()
-            for entry in self.manifest_files().values():
-                if (entry.get("date") or "").startswith(view.value):
-                    ids.update(entry.get("papers", ()))
-            plan.keep(ids)
-        return plan
-
-    def manifest_files(self) -> dict:
-        return self.library.manifest().get("files", {})
 
     # -- single papers ------------------------------------------------------------------
 
@@ -262,29 +218,29 @@ class Store:
     def counts(self) -> Counts:
         with self._lock:
             total = self.library.count() if self.library.exists else 0
-            files = self.manifest_files()
+            files = self.library.manifest().files
         present: set[str] = set()
         digests = []
         months: dict[str, set[str]] = {}
-        for path, entry in files.items():
-            ids = entry.get("papers", ())
-            present.update(ids)
-            day = entry.get("date") or ""
-            digests.append((path, f"{day or '????-??-??'}  {Path(path).name}", len(ids), day))
-            if day:
-                months.setdefault(day[:7], set()).update(ids)
-        digests.sort(key=lambda d: d[3], reverse=True)
+        days = Counter(rec.date for rec in files.values())
+        for path, rec in files.items():
+            present.update(rec.papers)
+            digests.append((digest_view(path, rec.date, days[rec.date]), len(rec.papers),
+                            rec.date or ""))
+            if rec.date:
+                months.setdefault(rec.date[:7], set()).update(rec.papers)
+        digests.sort(key=lambda d: d[2], reverse=True)
         saved = []
         for s in self.userdata.saved_searches():
-            found = self.listing(View("saved", s.name, s.query), "", "newest")
-            saved.append((s.name, s.query, len(found)))
+            view = saved_view(s.name, s.query)
+            saved.append((view, len(self.listing(view, "", "newest"))))
         read_here = len(self.read & present) if present else len(self.read)
         return Counts(
             total=total,
             unread=max(0, total - read_here),
             starred=len(self.starred & present) if present else len(self.starred),
-            tags=self.userdata.tags(),
+            tags=[(tag_view(t), n) for t, n in self.userdata.tags()],
             saved=saved,
-            digests=[(p, label, n) for p, label, n, _ in digests],
-            months=sorted(((m, len(ids)) for m, ids in months.items()), reverse=True),
+            digests=[(view, n) for view, n, _ in digests],
+            months=[(month_view(m), len(months[m])) for m in sorted(months, reverse=True)],
         )

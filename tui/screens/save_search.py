@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from tui.text import clean
+from papers.tui.text import clean
 
 
 class SaveSearchScreen(ModalScreen[str | None]):

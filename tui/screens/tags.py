@@ -12,8 +12,8 @@ from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Label, Static
 
-from index.userdata import normalise_tag
-from tui.text import clean
+from papers.index.userdata import normalise_tag
+from papers.tui.text import clean
 
 
 class TagSuggester(Suggester):

@@ -13,10 +13,10 @@ from textual.message import Message
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from index.library import highlight_spans
-from index.models import Paper
-from index.userdata import EMPTY, PaperState
-from tui.text import clean, highlighted
+from papers.index.library import highlight_spans
+from papers.index.models import Paper
+from papers.index.userdata import EMPTY, PaperState
+from papers.tui.text import clean, highlighted
 
 HIGHLIGHT = "bold reverse"
 

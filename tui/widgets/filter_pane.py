@@ -7,8 +7,9 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from tui.store import ALL, Counts, View
-from tui.text import clean
+from papers.index.scope import ALL, STARRED, UNREAD, View
+from papers.tui.store import Counts
+from papers.tui.text import clean
 
 GROUPS = ("Tags", "Saved searches", "Digests", "Months")
 
@@ -51,14 +52,10 @@ class FilterPane(Tree[View | None]):
                 keep = node
 
         leaf(root, ALL, counts.total)
-        leaf(root, View("unread", "Unread"), counts.unread)
-        leaf(root, View("starred", "Starred"), counts.starred)
-        groups = {
-            "Tags": [(View("tag", "#" + t, t), n) for t, n in counts.tags],
-            "Saved searches": [(View("saved", name, q), n) for name, q, n in counts.saved],
-            "Digests": [(View("digest", label, path), n) for path, label, n in counts.digests],
-            "Months": [(View("month", m, m), n) for m, n in counts.months],
-        }
+        leaf(root, UNREAD, counts.unread)
+        leaf(root, STARRED, counts.starred)
+        groups = {"Tags": counts.tags, "Saved searches": counts.saved,
+                  "Digests": counts.digests, "Months": counts.months}
         for name in GROUPS:
             items = groups[name]
             group = root.add(_label(name, len(items)), data=None,

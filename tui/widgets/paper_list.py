@@ -19,9 +19,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from index.library import highlight_spans
-from tui.store import Listing, Row
-from tui.text import highlighted
+from papers.index.library import highlight_spans
+from papers.tui.store import Listing, Row
+from papers.tui.text import highlighted
 
 STAR, UNREAD = "★", "●"
 

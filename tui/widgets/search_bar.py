@@ -11,7 +11,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label
 
-from tui.text import clean
+from papers.tui.text import clean
 
 
 class SearchInput(Input):

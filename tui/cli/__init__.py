@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from index import jsontext
+from papers.index import jsontext
 
 EXIT_NO_RESULTS = 1
 EXIT_USAGE = 2
@@ -22,12 +22,12 @@ class Context:
     """What every command shares: where the library lives."""
 
     def __init__(self, home: str | None):
-        from index.paths import data_home
+        from papers.index.paths import data_home
 
         self.home = data_home(home)
 
     def library(self):
-        from index.library import Library
+        from papers.index.library import Library
 
         return Library(self.home)
 
@@ -49,7 +49,7 @@ def cli(ctx: click.Context, home: str | None) -> None:
     """
     ctx.obj = Context(home)
     if ctx.invoked_subcommand is None:
-        from tui.launch import run_reader
+        from papers.tui.launch import run_reader
 
         run_reader(ctx.obj.home)
 
@@ -57,7 +57,7 @@ def cli(ctx: click.Context, home: str | None) -> None:
 @cli.command()
 def demo() -> None:
     """Open the reader on a demo library (your own library is not touched)."""
-    from tui.launch import run_demo
+    from papers.tui.launch import run_demo
 
     run_demo()
 
@@ -71,7 +71,7 @@ def demo() -> None:
 @pass_ctx
 def add(ctx: Context, paths: tuple[str, ...], as_json: bool) -> None:
     """Register digest files or folders (searched for *.txt and *.md) and ingest them."""
-    from index.sources import add_sources
+    from papers.index.sources import add_sources
 
     sources = add_sources(ctx.home, [Path(p) for p in paths])
     _run_ingest(ctx, sources, as_json=as_json)
@@ -84,7 +84,7 @@ def add(ctx: Context, paths: tuple[str, ...], as_json: bool) -> None:
 @pass_ctx
 def index_cmd(ctx: Context, rebuild: bool, optimize: bool, as_json: bool) -> None:
     """Re-scan the registered sources: read only new or changed digest files."""
-    from index.sources import load_sources
+    from papers.index.sources import load_sources
 
     sources = load_sources(ctx.home)
     if not sources:
@@ -94,9 +94,9 @@ def index_cmd(ctx: Context, rebuild: bool, optimize: bool, as_json: bool) -> Non
 
 def _run_ingest(ctx: Context, sources, *, rebuild=False, optimize=False, as_json=False,
                 quiet=False) -> None:
-    from index.ingest import ingest
-    from index.library import LibraryError
-    from tui import output
+    from papers.index.errors import LibraryError
+    from papers.index.ingest import ingest
+    from papers.tui import output
 
     with output.ingest_progress(enabled=not as_json) as progress:
         try:
@@ -126,7 +126,7 @@ def _run_ingest(ctx: Context, sources, *, rebuild=False, optimize=False, as_json
 @click.argument("query", nargs=-1)
 @click.option("-n", "--limit", default=20, show_default=True,
               help="How many results to show (0 for all).")
-@click.option("--sort", type=click.Choice(["relevance", "date", "upvotes", "title"]),
+@click.option("--sort", type=click.Choice(["relevance", "newest", "date", "upvotes", "title"]),
               default="relevance", show_default=True)
 @click.option("--starred", is_flag=True, help="Only starred papers (same as is:starred).")
 @click.option("--unread", is_flag=True, help="Only unread papers (same as is:unread).")
@@ -147,16 +147,16 @@ def find(ctx: Context, query: tuple[str, ...], limit: int, sort: str, starred: b
       papers find 'agents is:starred tag:to-read'
     With no query: every paper, newest first.
     """
-    from index.library import LibraryError
-    from index.query import FilterError, select
-    from index.userdata import UserData, UserDataError
+    from papers.index.errors import PapersError
+    from papers.index.scope import select
+    from papers.index.userdata import UserData
 
-    text = " ".join(query)
     lib = _open_library(ctx)
     try:
-        selection = select(lib, UserData(ctx.home), text, sort=sort, limit=limit or None,
-                           starred=starred, unread=unread, tags=tags, saved=saved)
-    except (LibraryError, FilterError, UserDataError) as exc:
+        store = UserData(ctx.home)
+        scope = option_scope(store, " ".join(query), starred, unread, tags, saved, sort)
+        selection = select(lib, store, scope, limit=limit or None)
+    except PapersError as exc:
         _fail(str(exc), as_json, EXIT_USAGE)
     if not selection.items:
         message = "no papers match" + (f" {selection.query!r}" if selection.query else "")
@@ -166,7 +166,7 @@ def find(ctx: Context, query: tuple[str, ...], limit: int, sort: str, starred: b
             click.echo(jsontext.dumps(obj), err=True)
             click.echo("[]")
         else:
-            from tui import output
+            from papers.tui import output
 
             output.err(message + (f"; did you mean: {suggestion}" if suggestion else ""))
         sys.exit(EXIT_NO_RESULTS)
@@ -175,7 +175,7 @@ def find(ctx: Context, query: tuple[str, ...], limit: int, sort: str, starred: b
                 for item, score in zip(selection.items, selection.scores, strict=True)]
         click.echo(jsontext.dumps(rows, indent=2))
     else:
-        from tui import output
+        from papers.tui import output
 
         output.results_table(selection, total=selection.total)
 
@@ -186,9 +186,9 @@ def find(ctx: Context, query: tuple[str, ...], limit: int, sort: str, starred: b
 @pass_ctx
 def show(ctx: Context, paper_id: str, as_json: bool) -> None:
     """Show one paper in full. ID may be any unique prefix of 4+ characters."""
-    from index.export import ExportItem
-    from index.userdata import UserData, paper_from_json
-    from tui import output
+    from papers.index.export import ExportItem
+    from papers.index.userdata import UserData, paper_from_json
+    from papers.tui import output
 
     lib = _open_library(ctx, required=False)
     store = UserData(ctx.home)
@@ -205,12 +205,22 @@ def show(ctx: Context, paper_id: str, as_json: bool) -> None:
         output.paper_detail(item)
 
 
+def option_scope(store, text: str, starred: bool, unread: bool, tags, saved: str | None,
+                 sort: str):
+    """The scope the filter options and QUERY describe."""
+    from papers.index.scope import ALL, Scope, combine, saved_scope, tag_view
+
+    extra = ["is:starred"] * starred + ["is:unread"] * unread + [tag_view(t).query for t in tags]
+    text = combine(*extra, text)
+    return saved_scope(store, saved, text, sort) if saved else Scope(ALL, text, sort)
+
+
 def resolve_id(lib, prefix: str, extra: set[str] = frozenset()) -> str:
     """A full paper id from a unique prefix, or a clear error.
 
     `extra` are ids known elsewhere (user data of papers no longer in any digest).
     """
-    from tui import output
+    from papers.tui import output
 
     prefix = prefix.strip().lower()
     if len(prefix) < 4 or any(c not in "0123456789abcdef" for c in prefix):
@@ -233,14 +243,14 @@ def resolve_id(lib, prefix: str, extra: set[str] = frozenset()) -> str:
 @pass_ctx
 def stats(ctx: Context, as_json: bool) -> None:
     """How large the library is and where it lives."""
-    from index.sources import load_sources
-    from tui import output
+    from papers.index.sources import load_sources
+    from papers.tui import output
 
     lib = _open_library(ctx, required=False)
     exists = lib.exists
     data = {
         "papers": lib.count() if exists else 0,
-        "digests": len(lib.manifest().get("files", {})) if exists else 0,
+        "digests": len(lib.manifest().files) if exists else 0,
         "sources": len(load_sources(ctx.home)),
         "index_bytes": lib.size_bytes() if exists else 0,
         "home": str(ctx.home),
@@ -259,8 +269,8 @@ def stats(ctx: Context, as_json: bool) -> None:
 @pass_ctx
 def doctor(ctx: Context, repair: bool, as_json: bool) -> None:
     """Check the index, its manifest, user data, sources and backups."""
-    from index.doctor import check, healthy
-    from index.doctor import repair as run_repair
+    from papers.index.doctor import check, healthy
+    from papers.index.doctor import repair as run_repair
 
     findings = check(ctx.home)
     actions: list[str] = []
@@ -289,14 +299,14 @@ def _open_library(ctx: Context, *, required: bool = True):
 
     `required=False`: no library yet is fine (user data alone), a damaged one is not.
     """
-    from index.library import LibraryError
-    from index.sources import load_sources
+    from papers.index.errors import LibraryError
+    from papers.index.sources import load_sources
 
     lib = ctx.library()
     if not required and not lib.exists:
         return lib
     if lib.outdated and load_sources(ctx.home):
-        from tui import output
+        from papers.tui import output
 
         output.err("the library format changed in this version; rebuilding the index from "
                    "your digests (stars, tags and notes are kept)")
@@ -310,7 +320,7 @@ def _open_library(ctx: Context, *, required: bool = True):
 
 
 def _fail(message: str, as_json: bool, code: int):
-    from tui import output
+    from papers.tui import output
 
     if as_json:
         click.echo(jsontext.dumps({"error": message}), err=True)
@@ -324,7 +334,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from tui.reading_cli import COMMANDS
+    from papers.tui.reading_cli import COMMANDS
 
     for command in COMMANDS:
         cli.add_command(command)

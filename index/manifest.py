@@ -1,0 +1,94 @@
+"""The manifest: what the index was built from, one record per digest file.
+
+It lives inside the index directory (a rebuild swaps both at once) as `manifest.json`, and
+this module is the only one that reads or writes it. Each record keeps the file's size,
+mtime and content hash, so a re-scan reads only what changed, and the ids of the papers
+the file contributed, so a vanished file takes away exactly its own papers and a digest
+view knows its papers without a search.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+
+
+class ManifestUnreadable(ValueError):
+    """The manifest is there but is not a manifest (cut short, edited, another format)."""
+
+
+@dataclass
+class DigestRecord:
+    """One digest file as it was when it was last read."""
+
+    size: int
+    mtime_ns: int
+    sha1: str
+    date: str | None  # the digest's day, ISO; None when the file did not say
+    papers: list[str]  # ids of the papers it contributed, in page order
+
+    def to_json(self) -> dict:
+        return {"size": self.size, "mtime_ns": self.mtime_ns, "sha1": self.sha1,
+                "date": self.date, "papers": self.papers}
+
+
+@dataclass
+class Manifest:
+    """Every digest file the index holds papers from, by absolute path."""
+
+    schema: int | None = None  # the index format it was written with; None: no manifest
+    files: dict[str, DigestRecord] = field(default_factory=dict)
+
+    def paper_ids(self) -> set[str]:
+        return {pid for rec in self.files.values() for pid in rec.papers}
+
+    def matching(self, digest: str) -> dict[str, DigestRecord]:
+        """The digests `digest` names: by day (`2025-03-18`), file name or full path."""
+        return {path: rec for path, rec in self.files.items()
+                if digest in (rec.date, Path(path).name, path)}
+
+    def in_month(self, month: str) -> dict[str, DigestRecord]:
+        """The digests of a month, `YYYY-MM`."""
+        return {path: rec for path, rec in self.files.items()
+                if (rec.date or "").startswith(month + "-")}
+
+
+def read(index_dir: Path) -> Manifest:
+    """The manifest in `index_dir`; FileNotFoundError when there is none, ManifestUnreadable
+    when it is not one, OSError when it cannot be read."""
+    text = (Path(index_dir) / MANIFEST).read_text("utf-8")
+    try:
+        data = json.loads(text)
+        return Manifest(data.get("schema"),
+                        {path: DigestRecord(**rec) for path, rec in data["files"].items()})
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ManifestUnreadable(f"{exc.__class__.__name__}: {exc}") from None
+
+
+def load(index_dir: Path, *, current: int) -> Manifest:
+    """The manifest, forgiving: none yet is an empty one (`schema` None), an unreadable one
+    is an empty one of the `current` format. Either only costs reading every digest again:
+    updates by paper id are idempotent."""
+    try:
+        return read(index_dir)
+    except FileNotFoundError:
+        return Manifest()
+    except (OSError, ManifestUnreadable):
+        return Manifest(current)
+
+
+def save(index_dir: Path, manifest: Manifest) -> None:
+    """Write the manifest whole or not at all: a temporary file, fsync, rename."""
+    path = Path(index_dir) / MANIFEST
+    tmp = path.with_name(MANIFEST + ".tmp")
+    data = {"schema": manifest.schema,
+            "files": {key: rec.to_json() for key, rec in manifest.files.items()}}
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, separators=(",", ":"))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
