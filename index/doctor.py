@@ -12,13 +12,20 @@ import os
 import shutil
 from collections import Counter, deque
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from papers.index import manifest as manifest_file
 from papers.index.backup import backup_userdata, integrity_problem, list_backups
 from papers.index.errors import UserDataError
-from papers.index.library import INDEX_DIR, SCHEMA_VERSION
+from papers.index.library import outdated
+from papers.index.schema import (
+    INDEX_DIR,
+    SCHEMA_VERSION,
+    document_to_paper,
+    open_index,
+    sort_values,
+)
 from papers.index.sources import load_sources
 from papers.index.userdata import FILENAME, UserData
 
@@ -68,8 +75,6 @@ class IndexDamage(Exception):
 
 def _check_index(home: Path, findings: list[Finding]) -> Counter | None:
     """Open the index and read all of it; return how often each paper id occurs."""
-    from whoosh import index as whoosh_index
-
     path = home / INDEX_DIR
     for leftover in ("index.new", "index.old"):
         if (home / leftover).exists():
@@ -83,8 +88,12 @@ def _check_index(home: Path, findings: list[Finding]) -> Counter | None:
         findings.append(Finding(ERROR, "index", f"{path} has no table of contents "
                                 "(_MAIN_*.toc is missing)", REBUILD))
         return None
+    why = outdated(path)
+    if why:
+        findings.append(Finding(WARN, "index", f"written by an older papers: {why}",
+                                "`papers index` rebuilds it from your digests"))
     try:
-        ix = whoosh_index.open_dir(str(path))
+        ix = open_index(path)
         with ix.reader() as reader:
             ids = _read_everything(reader)
             count = reader.doc_count()
@@ -113,17 +122,16 @@ def _read_everything(reader) -> Counter:
         dates, votes = _column(seg, "sort_date"), _column(seg, "sort_upvotes")
         for docnum, stored in seg.iter_docs():
             ids[stored["id"]] += 1
-            rec = stored.get("rec") or {}
-            title = stored.get("title", "")
-            if titles is not None and titles[docnum] != title.casefold()[:200].encode():
-                raise IndexDamage(f"sort column of {stored['id']} does not match its title")
-            if votes is not None and votes[docnum] != (rec.get("upvotes") or 0):
-                raise IndexDamage(f"upvote column of {stored['id']} does not match")
-            when = rec.get("published") or rec.get("first_seen") or rec.get("last_seen")
-            if dates is not None and dates[docnum] != (_day_of(when) if when else 0):
-                raise IndexDamage(f"date column of {stored['id']} does not match")
-            texts = (("title", title), ("abstract", stored.get("abstract", "")),
-                     ("org", rec.get("org") or ""))
+            paper = document_to_paper(stored)
+            want = sort_values(paper)
+            if titles is not None and titles[docnum] != want["sort_title"]:
+                raise IndexDamage(f"sort column of {paper.id} does not match its title")
+            if votes is not None and votes[docnum] != want["sort_upvotes"]:
+                raise IndexDamage(f"upvote column of {paper.id} does not match")
+            if dates is not None and dates[docnum] != want["sort_date"]:
+                raise IndexDamage(f"date column of {paper.id} does not match")
+            texts = (("title", paper.title), ("abstract", paper.abstract),
+                     ("org", paper.organization or ""))
             for field, text in texts:
                 # A truncated length column reads as 0 or None past its end.
                 if not seg.doc_field_length(docnum, field) and _has_tokens(text):
@@ -137,10 +145,6 @@ def _read_everything(reader) -> Counter:
 
 def _column(seg, name: str):
     return seg.column_reader(name) if seg.has_column(name) else None
-
-
-def _day_of(iso: str) -> int:
-    return (date.fromisoformat(iso) - date(1970, 1, 1)).days  # as library.paper_to_document
 
 
 def _has_tokens(text: str) -> bool:

@@ -31,14 +31,20 @@ from papers.index.backup import backup_userdata, daily_backup
 from papers.index.digest import Digest, Entry, parse_digest
 from papers.index.errors import LibraryBusy, LibraryError, UserDataError
 from papers.index.identity import paper_id
-from papers.index.library import (
-    INDEX_DIR,
-    SCHEMA_VERSION,
-    make_schema,
-    paper_to_document,
-)
+from papers.index.library import outdated
 from papers.index.manifest import DigestRecord, Manifest
 from papers.index.models import Paper, Problem, Sighting
+from papers.index.schema import (
+    INDEX_DIR,
+    SCHEMA_VERSION,
+    SightingRow,
+    create_index,
+    index_exists,
+    open_index,
+    paper_to_document,
+    sightings_of,
+    text_date_of,
+)
 from papers.index.sources import digest_files
 
 # Below this many documents one writer is faster than starting sub-processes.
@@ -136,10 +142,11 @@ def ingest(
         index_dir = home / INDEX_DIR
         manifest = manifest_file.load(index_dir, current=SCHEMA_VERSION)
         reason = None
-        if not rebuild and whoosh_index.exists_in(str(index_dir)):
-            if manifest.schema is not None and manifest.schema != SCHEMA_VERSION:
-                reason = (f"the library format changed (version {manifest.schema} -> "
-                          f"{SCHEMA_VERSION}); rebuilding the index from your digests")
+        if not rebuild and index_exists(index_dir):
+            why = outdated(index_dir)
+            if why:
+                reason = (f"the library format changed ({why}); rebuilding the index from "
+                          "your digests")
                 rebuild = True
         elif not rebuild and index_dir.exists() and any(index_dir.iterdir()):
             reason = "the index was missing or unreadable; rebuilding it from your digests"
@@ -176,7 +183,7 @@ def _rebuild(home: Path, sources: list[Path], procs: int, progress: Progress | N
     new_dir = home / (INDEX_DIR + ".new")
     shutil.rmtree(new_dir, ignore_errors=True)
     new_dir.mkdir(parents=True)
-    whoosh_index.create_in(str(new_dir), make_schema())
+    create_index(new_dir)
     report = _update(home, new_dir, Manifest(SCHEMA_VERSION), sources, procs, False, progress,
                      fresh=True)
     report.rebuilt = True
@@ -201,9 +208,9 @@ def _recover_interrupted_rebuild(home: Path) -> None:
 def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize, progress,
             fresh: bool = False) -> IngestReport:
     report = IngestReport()
-    if not whoosh_index.exists_in(str(index_dir)):
+    if not index_exists(index_dir):
         index_dir.mkdir(parents=True, exist_ok=True)
-        whoosh_index.create_in(str(index_dir), make_schema())
+        create_index(index_dir)
         manifest = Manifest(SCHEMA_VERSION)
         fresh = True
     manifest.schema = SCHEMA_VERSION
@@ -280,7 +287,7 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
     for key in dropped_files:
         affected.update(old_files[key].papers)
 
-    ix = whoosh_index.open_dir(str(index_dir))
+    ix = open_index(index_dir)
     with ix.searcher() as searcher:
         existing = {} if fresh else {
             pid: stored for pid in affected
@@ -296,8 +303,7 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
                     writer.delete_by_term("id", pid)
                     report.papers_removed += 1
             else:
-                paper, extra = merged
-                doc = paper_to_document(paper, extra)
+                doc = paper_to_document(*merged)
                 if old is None:
                     writer.add_document(**doc)
                     report.papers_added += 1
@@ -357,7 +363,7 @@ def _merge_small_segments(writer, segments):
 
 
 def _optimize(index_dir: Path) -> None:
-    ix = whoosh_index.open_dir(str(index_dir))
+    ix = open_index(index_dir)
     _writer(ix, 1).commit(optimize=True)
 
 
@@ -365,51 +371,50 @@ def _optimize(index_dir: Path) -> None:
 
 
 def merge_paper(pid: str, old: dict | None, new: dict[str, tuple[Entry, date | None]],
-                dropped: set[str]) -> tuple[Paper, dict] | None:
-    """Fold a paper's stored record with new sightings, minus the files that went away.
+                dropped: set[str]) -> tuple[Paper, list[SightingRow], str] | None:
+    """Fold a paper's stored document with new sightings, minus the files that went away:
+    the paper, its sightings and the day of the digest its text came from (what
+    `schema.paper_to_document` takes), or None when no sighting is left.
 
     Each sighting keeps its own metadata, so removing a digest restores the metadata of
     the newest one left. Text comes from the newest digest that showed it.
     """
-    rec = (old or {}).get("rec") or {}
-    sightings: dict[str, list] = {}
-    for row in rec.get("sightings", ()):
-        if row[0] not in dropped:
-            sightings[row[0]] = list(row)
+    sightings = {s.file: s for s in sightings_of(old or {}) if s.file not in dropped}
     title, abstract = (old or {}).get("title"), (old or {}).get("abstract")
-    text_date = rec.get("text_date") or ""
-    links = [link for link in rec.get("links", ()) if link]
+    text_date = text_date_of(old or {})
+    links = [link for link in ((old or {}).get("rec") or {}).get("links", ()) if link]
     for key, (entry, digest_date) in sorted(new.items()):
         when = digest_date.isoformat() if digest_date else ""
-        sightings[key] = [key, when, entry.authors, entry.organization,
-                          entry.published.isoformat() if entry.published else None,
-                          entry.upvotes]
+        sightings[key] = SightingRow(key, when, entry.authors, entry.organization,
+                                     entry.published.isoformat() if entry.published else None,
+                                     entry.upvotes)
         if title is None or when >= text_date:
             title, abstract, text_date = entry.title, entry.abstract, when
         links.extend(link for link in entry.links if link not in links)
     if not sightings:
         return None
-    rows = sorted(sightings.values(), key=lambda r: (r[1] or "", r[0]))
+    rows = sorted(sightings.values(), key=lambda r: (r.date, r.file))
 
-    def newest(i: int):
-        return next((r[i] for r in reversed(rows) if r[i] is not None), None)
+    def newest(field: str):
+        return next((v for r in reversed(rows) if (v := getattr(r, field)) is not None), None)
 
-    dates = [date.fromisoformat(r[1]) for r in rows if r[1]]
-    published = newest(4)
+    dates = [date.fromisoformat(r.date) for r in rows if r.date]
+    published = newest("published")
     paper = Paper(
         id=pid,
         title=title or "",
         abstract=abstract or "",
-        authors=newest(2),
-        organization=newest(3),
+        authors=newest("authors"),
+        organization=newest("organization"),
         published=date.fromisoformat(published) if published else None,
-        upvotes=newest(5),
-        digests=tuple(Sighting(r[0], date.fromisoformat(r[1]) if r[1] else None) for r in rows),
+        upvotes=newest("upvotes"),
+        digests=tuple(Sighting(r.file, date.fromisoformat(r.date) if r.date else None)
+                      for r in rows),
         first_seen=min(dates) if dates else None,
         last_seen=max(dates) if dates else None,
         links=tuple(links),
     )
-    return paper, {"sightings": rows, "text_date": text_date}
+    return paper, rows, text_date
 
 
 __all__ = ["IngestReport", "LibraryBusy", "LibraryError", "ingest", "merge_paper"]

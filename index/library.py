@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from functools import cached_property
 from operator import neg
 from pathlib import Path
@@ -20,10 +19,7 @@ from papers.index import _lean_imports  # noqa: F401  (before Whoosh: see there)
 
 # isort: split
 from whoosh import collectors, qparser, query, sorting
-from whoosh import index as whoosh_index
 from whoosh.analysis import StemmingAnalyzer
-from whoosh.columns import NumericColumn, VarBytesColumn
-from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from papers.index import manifest as manifest_file
@@ -34,12 +30,19 @@ from papers.index.errors import (
     QueryError,
 )
 from papers.index.manifest import Manifest
-from papers.index.models import Hit, Paper, Sighting
+from papers.index.models import Hit, Paper
 from papers.index.ranker import BUDGET as RANKER_BUDGET
 from papers.index.ranker import Ranker, SearchCancelled
-
-SCHEMA_VERSION = 3
-INDEX_DIR = "index"
+from papers.index.schema import (
+    INDEX_DIR,
+    SCHEMA_VERSION,
+    DayPlugin,
+    document_to_paper,
+    index_exists,
+    make_schema,
+    open_index,
+    stored_schema_problem,
+)
 
 _SORT_KEYS = {"relevance": "", "newest": "sort_date", "date": "sort_date",
               "upvotes": "sort_upvotes", "title": "sort_title"}
@@ -96,107 +99,6 @@ class _Cancellable(collectors.WrappingCollector):
             raise SearchCancelled
         self.seen += 1
         return self.child.collect(sub_docnum)
-
-
-class DayField(NUMERIC):
-    """A calendar day, indexed as one small integer term (days since 1970).
-
-    Whoosh's DATETIME indexes eight tiered terms per value at microsecond precision;
-    papers only need days, and a single term per value halves the cost of indexing.
-    Queries take `2024`, `2024-06`, `2024-06-01` (or without dashes), as a day or a range.
-    """
-
-    def __init__(self):
-        super().__init__(int, bits=32, signed=False, shift_step=0)
-
-    def parse_query(self, fieldname, qstring, boost=1.0):
-        first, last = _day_span(qstring)
-        return query.NumericRange(fieldname, first, last, boost=boost)
-
-    def parse_range(self, fieldname, start, end, startexcl, endexcl, boost=1.0):
-        if start is None and end is None:
-            return query.Every(fieldname, boost=boost)
-        # `>2024` is after all of 2024, `<2024-06` before all of June.
-        low = _day_span(start)[1 if startexcl else 0] if start is not None else None
-        high = _day_span(end)[0 if endexcl else 1] if end is not None else None
-        return query.NumericRange(fieldname, low, high, startexcl, endexcl, boost=boost)
-
-
-def make_schema() -> Schema:
-    # One analyzer instance: its stemming cache is shared by title and abstract.
-    text = StemmingAnalyzer(cachesize=-1)
-    return Schema(
-        id=ID(unique=True, stored=True),
-        title=TEXT(analyzer=text, stored=True, field_boost=2.0, spelling=True),
-        abstract=TEXT(analyzer=text, stored=True),
-        org=TEXT(stored=False),
-        authors=NUMERIC(int, bits=32, signed=False, shift_step=0),
-        upvotes=NUMERIC(int, bits=32, signed=False, shift_step=0),
-        published=DayField(),
-        seen=DayField(),  # every digest date, so `seen:[...]` finds any sighting
-        # Sort keys are columns only: no postings to write for them.
-        sort_date=COLUMN(NumericColumn("i")),
-        sort_upvotes=COLUMN(NumericColumn("i")),
-        sort_title=COLUMN(VarBytesColumn()),
-        rec=STORED(),
-    )
-
-
-def paper_to_document(paper: Paper, extra: dict) -> dict:
-    """The Whoosh document for a paper.
-
-    `extra` holds what merging needs (index.ingest.merge_paper): one row of metadata per
-    digest the paper was seen in, from which the paper's digests are read back.
-    """
-    when = paper.published or paper.first_seen or paper.last_seen
-    doc = {
-        "id": paper.id,
-        "title": paper.title,
-        "abstract": paper.abstract,
-        "sort_title": paper.title.casefold()[:200].encode("utf-8"),
-        "sort_date": _day(when) if when else 0,
-        "sort_upvotes": paper.upvotes or 0,
-        "rec": {
-            "authors": paper.authors,
-            "org": paper.organization,
-            "published": _iso(paper.published),
-            "upvotes": paper.upvotes,
-            "first_seen": _iso(paper.first_seen),
-            "last_seen": _iso(paper.last_seen),
-            "links": list(paper.links),
-            **extra,
-        },
-    }
-    if paper.organization:
-        doc["org"] = paper.organization
-    if paper.authors is not None:
-        doc["authors"] = paper.authors
-    if paper.upvotes is not None:
-        doc["upvotes"] = paper.upvotes
-    if paper.published is not None:
-        doc["published"] = _day(paper.published)
-    seen = sorted({_day(s.date) for s in paper.digests if s.date})
-    if seen:
-        doc["seen"] = seen
-    return doc
-
-
-def document_to_paper(stored: dict) -> Paper:
-    rec = stored.get("rec") or {}
-    return Paper(
-        id=stored["id"],
-        title=stored.get("title", ""),
-        abstract=stored.get("abstract", ""),
-        authors=rec.get("authors"),
-        organization=rec.get("org"),
-        published=_date(rec.get("published")),
-        upvotes=rec.get("upvotes"),
-        # Each sighting row starts with the file and digest date (index.ingest.merge_paper).
-        digests=tuple(Sighting(row[0], _date(row[1])) for row in rec.get("sightings", ())),
-        first_seen=_date(rec.get("first_seen")),
-        last_seen=_date(rec.get("last_seen")),
-        links=tuple(rec.get("links", ())),
-    )
 
 
 @dataclass
@@ -258,23 +160,21 @@ class Library:
     def exists(self) -> bool:
         """An index is here, readable or not: opening a damaged one says it is damaged,
         instead of the library looking empty."""
-        return whoosh_index.exists_in(str(self.path)) or self._has_segments()
+        return index_exists(self.path) or self._has_segments()
 
     def _has_segments(self) -> bool:
         return any(self.path.glob("*.trm")) or any(self.path.glob("*_stored.col"))
 
     @property
-    def outdated(self) -> bool:
-        """The index was written by another schema version and must be rebuilt."""
-        # No manifest is not another format: an ingest killed before writing it is
-        # completed by the next one.
-        schema = self.manifest().schema
-        return self.exists and schema is not None and schema != SCHEMA_VERSION
+    def outdated(self) -> str | None:
+        """Why the index must be rebuilt for this version of papers, or None: another
+        format in the manifest, or a schema Whoosh cannot load or that differs from ours."""
+        return outdated(self.path)
 
     @property
     def ix(self):
         if self._ix is None:
-            if not whoosh_index.exists_in(str(self.path)):
+            if not index_exists(self.path):
                 if self._has_segments():
                     raise damaged(self.path, "its table of contents (_MAIN_*.toc) is missing")
                 raise LibraryMissing(
@@ -288,7 +188,7 @@ class Library:
                 )
             try:
                 self._dir_id = _dir_id(self.path)
-                self._ix = whoosh_index.open_dir(str(self.path))
+                self._ix = open_index(self.path)
             except Exception as exc:  # whoosh raises many kinds on a damaged index
                 raise damaged(self.path, exc) from exc
         return self._ix
@@ -334,6 +234,7 @@ class Library:
         parser.add_plugin(qparser.GtLtPlugin())
         parser.add_plugin(qparser.FieldAliasPlugin({"org": ["organization"],
                                                     "published": ["pub"]}))
+        parser.add_plugin(DayPlugin())
         return parser
 
     def parse(self, text: str) -> query.Query:
@@ -546,6 +447,22 @@ class Library:
         return sum(p.stat().st_size for p in self.path.glob("*") if p.is_file())
 
 
+def outdated(index_dir: Path) -> str | None:
+    """Why the index at `index_dir` must be rebuilt for this version, or None (also when
+    there is no index, or it is damaged: opening it says so)."""
+    if not index_exists(index_dir):
+        return None
+    # No manifest is not another format: an ingest killed before writing it is completed
+    # by the next one.
+    schema = manifest_file.load(index_dir, current=SCHEMA_VERSION).schema
+    if schema is not None and schema != SCHEMA_VERSION:
+        return f"it was written in format {schema}, this version writes {SCHEMA_VERSION}"
+    try:
+        return stored_schema_problem(index_dir)
+    except Exception:  # damage, which opening the index reports
+        return None
+
+
 def _collector(s, kwargs: dict, cancelled: Callable[[], bool] | None):
     """Whoosh's collector for `kwargs`, made cancellable when asked.
 
@@ -633,40 +550,3 @@ def _syntax_problem(text: str) -> str | None:
     if stripped.endswith(":"):
         return f"field {stripped.split()[-1]!r} has nothing after it"
     return None
-
-
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
-
-
-def _date(s: str | None) -> date | None:
-    return date.fromisoformat(s) if s else None
-
-
-_EPOCH = date(1970, 1, 1)
-_DAY_TEXT = re.compile(r"^(\d{4})(?:[-/.]?(\d{1,2})(?:[-/.]?(\d{1,2}))?)?$")
-
-
-def _day(d: date) -> int:
-    return (d - _EPOCH).days
-
-
-def _day_span(text: str) -> tuple[int, int]:
-    """`2024` -> first and last day of 2024; `2024-06` -> of June; `2024-06-01` -> that day."""
-    from whoosh.qparser.common import QueryParserError
-
-    m = _DAY_TEXT.match(text.strip().strip("'\""))
-    if not m:
-        raise QueryParserError(f"{text!r} is not a date (use 2024, 2024-06 or 2024-06-01)")
-    year, month, day = int(m[1]), m[2] and int(m[2]), m[3] and int(m[3])
-    try:
-        if day:
-            first = last = date(year, month, day)
-        elif month:
-            first = date(year, month, 1)
-            last = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
-        else:
-            first, last = date(year, 1, 1), date(year, 12, 31)
-    except ValueError:
-        raise QueryParserError(f"{text!r} is not a valid date") from None
-    return _day(first), _day(last)

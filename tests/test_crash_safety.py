@@ -23,8 +23,9 @@ from bench.corpus import write_corpus
 from papers.index.digest import read_digest
 from papers.index.doctor import ERROR, check, healthy
 from papers.index.identity import paper_id
-from papers.index.library import INDEX_DIR, Library
+from papers.index.library import Library
 from papers.index.manifest import MANIFEST
+from papers.index.schema import INDEX_DIR
 from papers.index.sources import add_sources
 from papers.index.userdata import UserData
 

@@ -14,7 +14,8 @@ from papers.index.backup import KEEP, backup_userdata, daily_backup, list_backup
 from papers.index.doctor import ERROR, check, healthy, repair
 from papers.index.errors import LibraryError
 from papers.index.ingest import ingest
-from papers.index.library import INDEX_DIR, Library
+from papers.index.library import Library
+from papers.index.schema import INDEX_DIR
 from papers.index.sources import add_sources
 from papers.index.userdata import FILENAME, UserData
 

@@ -15,8 +15,9 @@ from papers.index import manifest as manifest_file
 from papers.index.errors import LibraryBusy
 from papers.index.identity import paper_id
 from papers.index.ingest import ingest, ingest_lock
-from papers.index.library import INDEX_DIR, Library
+from papers.index.library import Library
 from papers.index.manifest import MANIFEST
+from papers.index.schema import INDEX_DIR
 
 
 @pytest.fixture
