@@ -51,7 +51,9 @@ def test_saved_searches(samples, runner):
     bad = run(runner, "save", "broken", "title:(", ok=False)
     assert bad.exit_code == 2 and "unclosed" in bad.output
     run(runner, "unsave", "sparse")
-    assert run(runner, "find", "--saved", "sparse", ok=False).exit_code == 2
+    gone = run(runner, "find", "--saved", "sparse", ok=False)
+    # A saved search that is not there is "not found" (1), like an id that is not there.
+    assert gone.exit_code == 1 and "no saved search named 'sparse'" in gone.stderr
 
 
 @pytest.mark.parametrize(

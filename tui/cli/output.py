@@ -1,6 +1,6 @@
 """How the CLI prints: Rich tables on a terminal, plain lines in a pipe, JSON on request.
 
-Everything from a digest goes through `tui.text` first: no markup, no control sequences.
+Everything from a digest goes through `papers.tui.text` first: no markup, no control sequences.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 
+import click
+
+from papers.index import jsontext
 from papers.tui.text import clean
 
 MAX_PROBLEMS_SHOWN = 20
@@ -49,7 +52,13 @@ def _to_terminal(stream) -> bool:
 
 
 def err(message: str) -> None:
-    _err().print(_Text("papers: " + clean(message, newlines=True)))
+    """One line on standard error; plain, since Rich would wrap a long path onto a second line."""
+    click.echo("papers: " + clean(message), err=True)
+
+
+def err_json(obj: dict) -> None:
+    """An error as one JSON object on standard error (for commands given --json)."""
+    click.echo(jsontext.dumps(obj), err=True)
 
 
 def problems(items) -> None:

@@ -1,0 +1,107 @@
+"""Building and checking the library: add, index, stats, doctor, and the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from papers.index import jsontext
+from papers.tui.cli.common import (
+    Context,
+    json_option,
+    pass_ctx,
+    registered_sources,
+    run_ingest,
+)
+
+
+@click.command()
+def demo() -> None:
+    """Open the reader on a demo library (your own library is not touched)."""
+    from papers.tui.launch import run_demo
+
+    run_demo()
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@json_option("Print the summary as one JSON object.")
+@pass_ctx
+def add(ctx: Context, paths: tuple[str, ...], as_json: bool) -> None:
+    """Register digest files or folders (searched for *.txt and *.md) and ingest them."""
+    from papers.index.sources import add_sources
+
+    sources = add_sources(ctx.home, [Path(p) for p in paths])
+    run_ingest(ctx, sources, as_json=as_json)
+
+
+@click.command("index")
+@click.option("--rebuild", is_flag=True, help="Build the index afresh from the same files.")
+@click.option("--optimize", is_flag=True, help="Merge the index into one segment afterwards.")
+@json_option("Print the summary as one JSON object.")
+@pass_ctx
+def index_cmd(ctx: Context, rebuild: bool, optimize: bool, as_json: bool) -> None:
+    """Re-scan the registered sources: read only new or changed digest files."""
+    run_ingest(ctx, registered_sources(ctx), rebuild=rebuild, optimize=optimize,
+               as_json=as_json)
+
+
+@click.command()
+@json_option("Print the numbers as a JSON object.")
+@pass_ctx
+def stats(ctx: Context, as_json: bool) -> None:
+    """How large the library is and where it lives."""
+    from papers.index.sources import load_sources
+    from papers.tui.cli import output
+
+    lib = ctx.open_library(required=False)
+    exists = lib.exists
+    data = {
+        "papers": lib.count() if exists else 0,
+        "digests": len(lib.manifest().files) if exists else 0,
+        "sources": len(load_sources(ctx.home)),
+        "index_bytes": lib.size_bytes() if exists else 0,
+        "home": str(ctx.home),
+    }
+    if as_json:
+        click.echo(jsontext.dumps(data))
+    else:
+        output.stats_table(data)
+
+
+@click.command()
+@click.option("--repair", is_flag=True,
+              help="Rebuild a damaged index from the digests and restore damaged user data "
+                   "from the newest backup (damaged files are kept aside, never deleted).")
+@json_option("Print the findings as JSON.")
+@pass_ctx
+def doctor(ctx: Context, repair: bool, as_json: bool) -> None:
+    """Check the index, its manifest, user data, sources and backups.
+
+    Exit 1 when it finds problems (after --repair: problems it could not fix).
+    """
+    from papers.index.doctor import check, healthy
+    from papers.index.doctor import repair as run_repair
+
+    home = ctx.home
+    findings = check(home)
+    actions: list[str] = []
+    if repair and not healthy(findings):
+        actions = run_repair(home)
+        findings = check(home)
+    if as_json:
+        click.echo(jsontext.dumps({"healthy": healthy(findings), "repaired": actions,
+                                   "findings": [f.to_json() for f in findings]}, indent=2))
+    else:
+        for action in actions:
+            click.echo(f"repaired: {action}")
+        for finding in findings:
+            click.echo(str(finding))
+        click.echo("the library is healthy" if healthy(findings) else
+                   "problems found" + ("" if repair else "; `papers doctor --repair` fixes them"))
+    if not healthy(findings):
+        raise click.exceptions.Exit(1)
+
+
+COMMANDS = (add, index_cmd, stats, doctor, demo)

@@ -1,0 +1,108 @@
+"""What the user says about papers: stars, read marks, tags, notes, and undo."""
+
+from __future__ import annotations
+
+import click
+
+from papers.index import jsontext
+from papers.tui.cli.common import Context, json_option, pass_ctx, resolve_all
+
+
+def _say(change, done: str, already: str) -> None:
+    n = len(change.changed)
+    text = f"{done} {n} paper{'s' if n != 1 else ''}"
+    if change.unchanged:
+        text += f" ({len(change.unchanged)} {already})"
+    click.echo(text)
+
+
+def _flag_command(name: str, method: str, done: str, already: str, help_text: str):
+    @click.command(name, help=help_text)
+    @click.argument("ids", nargs=-1, required=True)
+    @pass_ctx
+    def command(ctx: Context, ids: tuple[str, ...]) -> None:
+        full, papers = resolve_all(ctx, ids)
+        _say(getattr(ctx.store(), method)(full, remember=papers), done, already)
+
+    return command
+
+
+star = _flag_command("star", "star", "starred", "already starred",
+                     "Star papers (IDs or unique prefixes).")
+unstar = _flag_command("unstar", "unstar", "unstarred", "were not starred", "Remove stars.")
+read = _flag_command("read", "mark_read", "marked read", "already read", "Mark papers read.")
+unread = _flag_command("unread", "mark_unread", "marked unread", "were not read",
+                       "Mark papers unread.")
+
+
+@click.command()
+@click.argument("paper_id")
+@click.argument("tags", nargs=-1, required=True)
+@pass_ctx
+def tag(ctx: Context, paper_id: str, tags: tuple[str, ...]) -> None:
+    """Add tags to a paper."""
+    [pid], papers = resolve_all(ctx, (paper_id,))
+    change = ctx.store().add_tags(pid, tags, remember=papers)
+    click.echo(f"tagged {pid}: {', '.join(change.changed) or 'nothing new'}")
+
+
+@click.command()
+@click.argument("paper_id")
+@click.argument("tags", nargs=-1, required=True)
+@pass_ctx
+def untag(ctx: Context, paper_id: str, tags: tuple[str, ...]) -> None:
+    """Remove tags from a paper."""
+    [pid], papers = resolve_all(ctx, (paper_id,))
+    change = ctx.store().remove_tags(pid, tags, remember=papers)
+    click.echo(f"untagged {pid}: {', '.join(change.changed) or 'it had none of them'}")
+
+
+@click.command("tags")
+@json_option("Print a JSON array of {tag, papers}.")
+@pass_ctx
+def tags_cmd(ctx: Context, as_json: bool) -> None:
+    """Every tag with the number of papers that carry it."""
+    tags = ctx.store().tags()
+    if as_json:
+        click.echo(jsontext.dumps([{"tag": t, "papers": n} for t, n in tags]))
+        return
+    if not tags:
+        click.echo("no tags yet: `papers tag ID TAG`")
+    for name, count in tags:
+        click.echo(f"{count:>5}  {name}")
+
+
+@click.command()
+@click.argument("paper_id")
+@click.option("--set", "text", help="Set the note to TEXT without opening an editor "
+                                    "(an empty TEXT removes the note).")
+@pass_ctx
+def note(ctx: Context, paper_id: str, text: str | None) -> None:
+    """Edit a paper's note in $EDITOR."""
+    [pid], papers = resolve_all(ctx, (paper_id,))
+    store = ctx.store()
+    current = store.state(pid).note or ""
+    if text is None:
+        title = papers[0].title if papers else pid
+        edited = click.edit(current or f"\n# Note on: {title}\n# Lines starting with # are "
+                                       "dropped.\n", extension=".md")
+        if edited is None:
+            click.echo("note unchanged")
+            return
+        text = "\n".join(line for line in edited.splitlines()
+                         if not line.startswith("# ")).strip()
+    if text == current:
+        click.echo("note unchanged")
+        return
+    store.set_note(pid, text, remember=papers)
+    click.echo(f"note {'saved' if text else 'removed'} for {pid}")
+
+
+@click.command()
+@pass_ctx
+def undo(ctx: Context) -> None:
+    """Revert the last change to stars, read marks, tags, notes or saved searches."""
+    click.echo(ctx.store().undo() or "nothing to undo")
+
+
+COMMANDS = (star, unstar, read, unread, tag, untag, tags_cmd, note, undo)
