@@ -119,12 +119,12 @@ async def measure(home: Path, keys: int) -> dict:
     async with app.run_test(size=(160, 48)) as pilot:
         out["first_paint_s"] = round(await drawn(lambda g, c, q: c >= 0, started), 3)
         await workers_done(app)
-        out["papers"] = len(app.paper_list)
+        out["papers"] = len(app.reader.paper_list)
         await pilot.pause(0.3)
 
         samples, engine, per_key = [], [], []
         for text in QUERIES:
-            app.search_bar.input.value = ""
+            app.reader.search_bar.input.value = ""
             await pilot.pause(0.5)
             await workers_done(app)
             await pilot.press("slash")
@@ -135,7 +135,7 @@ async def measure(home: Path, keys: int) -> dict:
                 await pilot.press("space" if ch == " " else ch)
                 want = typed
                 samples.append(await drawn(lambda g, c, q, want=want: q == want, t0))
-                engine.append(app.listing.elapsed)
+                engine.append(app.reader.listing.elapsed)
                 # Each keystroke's query and time, so the slow ones can be reproduced.
                 per_key.append([typed, round(samples[-1] * 1000, 1)])
                 await pilot.pause(0.05)
@@ -145,16 +145,16 @@ async def measure(home: Path, keys: int) -> dict:
                 await pilot.press("backspace")
                 want = typed
                 samples.append(await drawn(lambda g, c, q, want=want: q == want, t0))
-                engine.append(app.listing.elapsed)
+                engine.append(app.reader.listing.elapsed)
                 per_key.append([typed + "⌫", round(samples[-1] * 1000, 1)])
                 await pilot.pause(0.05)
             await pilot.press("escape")
         out["keystroke_to_redraw"] = stats(samples)
         out["search_in_worker"] = stats(engine)
-        out["hits_for_last_query"] = len(app.listing)
+        out["hits_for_last_query"] = len(app.reader.listing)
         out["per_key_ms"] = per_key
 
-        app.search_bar.input.value = ""
+        app.reader.search_bar.input.value = ""
         await pilot.pause(0.5)
         await workers_done(app)
         await pilot.press("escape")
@@ -164,14 +164,14 @@ async def measure(home: Path, keys: int) -> dict:
 
         moves = []
         for _ in range(40):
-            target = app.paper_list.cursor + 1
+            target = app.reader.paper_list.cursor + 1
             t0 = time.perf_counter()
             app.post_message(events.Key("j", "j"))
             moves.append(await drawn(lambda g, c, q, target=target: c == target, t0))
             await asyncio.sleep(max(0.0, 0.035 - (time.perf_counter() - t0)))
         out["cursor_move"] = stats(moves)
         t0 = time.perf_counter()
-        target = len(app.paper_list) - 1
+        target = len(app.reader.paper_list) - 1
         await pilot.press("G")
         out["jump_to_last_ms"] = round(await drawn(lambda g, c, q: c == target, t0) * 1000, 1)
     out["peak_rss_mb"] = peak_rss_mb()

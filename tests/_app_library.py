@@ -84,7 +84,7 @@ def screen_text(app) -> str:
 def list_rows(app) -> list[str]:
     from papers.tui.widgets.paper_list import plain_lines
 
-    return [line.rstrip() for line in plain_lines(app.paper_list) if line.strip()]
+    return [line.rstrip() for line in plain_lines(app.reader.paper_list) if line.strip()]
 
 
 def filter_group(app, label: str):
@@ -98,7 +98,7 @@ def detail_text(app, width: int = 200) -> str:
     from papers.tui.widgets.detail import describe
 
     console = Console(width=width, file=io.StringIO(), record=True)
-    console.print(describe(app.detail))
+    console.print(describe(app.reader.detail))
     return console.export_text()
 
 
@@ -120,21 +120,24 @@ async def until(pilot, check, seconds: float = 5.0) -> bool:
     return check()
 
 
-def hold_answer(app, held, until) -> tuple[threading.Event, threading.Event]:
-    """Hold the worker answer that `held(callback, *args)` picks, once its worker is past
-    its last check, until the answer `until(callback, *args)` picks has been delivered: as
-    if the first worker's thread had lost the CPU just then. Returns two events, set when
-    the held answer waits and when the other one has been delivered."""
+def hold_answer(pump, held, until) -> tuple[threading.Event, threading.Event]:
+    """Hold the worker answer (a message posted to `pump`, the reader's screen or the app)
+    that `held(message)` picks, until the answer `until(message)` picks has been posted: as
+    if the first worker's thread had lost the CPU just before it answered. Returns two
+    events, set when the held answer waits and when the other one has been posted."""
     waiting, delivered = threading.Event(), threading.Event()
-    deliver = app._deliver
+    post = pump.post_message
 
-    def late(callback, *args, **kwargs):
-        if held(callback, *args):
+    def late(message):
+        if threading.current_thread() is threading.main_thread():
+            return post(message)  # the UI's own messages: never held
+        if held(message):
             waiting.set()
             delivered.wait(10)
-        deliver(callback, *args, **kwargs)
-        if until(callback, *args):
+        posted = post(message)
+        if until(message):
             delivered.set()
+        return posted
 
-    app._deliver = late
+    pump.post_message = late
     return waiting, delivered

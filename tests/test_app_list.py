@@ -15,7 +15,7 @@ async def test_opens_on_every_paper_newest_first(app):
         assert "Diffusion Transformers at Scale" in rows[0] or "Sparse Attention" in rows[0]
         dates = [r.split()[1] for r in rows if r.split()[1][:2] == "20"]
         assert dates == sorted(dates, reverse=True)
-        assert "8 papers" in str(app.search_bar.query_one("#search-status").render())
+        assert "8 papers" in str(app.reader.search_bar.query_one("#search-status").render())
 
 
 async def test_typing_a_query_shows_matching_rows_with_hit_count(app):
@@ -26,10 +26,10 @@ async def test_typing_a_query_shows_matching_rows_with_hit_count(app):
         rows = list_rows(app)
         assert len(rows) == 2
         assert all("Diffusion" in r for r in rows)
-        assert "2 papers" in str(app.search_bar.query_one("#search-status").render())
+        assert "2 papers" in str(app.reader.search_bar.query_one("#search-status").render())
         # Esc leaves the search bar; the keys act on the list again.
         await pilot.press("escape")
-        assert app.focused is app.paper_list
+        assert app.focused is app.reader.paper_list
 
 
 async def test_no_match_says_did_you_mean_and_bad_syntax_is_a_message(app):
@@ -37,12 +37,12 @@ async def test_no_match_says_did_you_mean_and_bad_syntax_is_a_message(app):
         await settle(pilot)
         await pilot.press("slash", *"difusion")
         await settle(pilot)
-        status = str(app.search_bar.query_one("#search-status").render())
+        status = str(app.reader.search_bar.query_one("#search-status").render())
         # The suggestion comes from the stemmed index ("diffus"): see the closing note.
         assert "0 papers" in status and "did you mean diffus" in status
-        app.search_bar.input.value = '"unclosed'
+        app.reader.search_bar.input.value = '"unclosed'
         await settle(pilot)
-        status = str(app.search_bar.query_one("#search-status").render())
+        status = str(app.reader.search_bar.query_one("#search-status").render())
         assert "unbalanced quote" in status
         assert list_rows(app)  # the old rows stay; no exception
 
@@ -50,7 +50,7 @@ async def test_no_match_says_did_you_mean_and_bad_syntax_is_a_message(app):
 async def test_cursor_moves_with_j_k_g_G_and_highlights_the_detail(app):
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
-        plist = app.paper_list
+        plist = app.reader.paper_list
         assert plist.cursor == 0
         await pilot.press("j", "j", "down")
         assert plist.cursor == 3
@@ -59,15 +59,15 @@ async def test_cursor_moves_with_j_k_g_G_and_highlights_the_detail(app):
         await pilot.press("G")
         assert plist.cursor == 7
         await settle(pilot)  # the detail pane follows the cursor once it rests
-        assert app.detail is not None and app.detail.paper.id == plist.current.id
+        assert app.reader.detail is not None and app.reader.detail.paper.id == plist.current.id
         await pilot.press("g")
         assert plist.cursor == 0
         await pilot.press("pagedown")
         assert plist.cursor == 7  # one page is more than the list
         await pilot.press("enter")
         await settle(pilot)
-        assert app.detail is not None
-        assert app.detail.paper.id == plist.current.id
+        assert app.reader.detail is not None
+        assert app.reader.detail.paper.id == plist.current.id
 
 
 async def test_sort_cycles_through_upvotes_and_title(app):
@@ -75,15 +75,15 @@ async def test_sort_cycles_through_upvotes_and_title(app):
         await settle(pilot)
         await pilot.press("o")  # relevance -> newest
         await settle(pilot)
-        assert app.sort == "newest"
+        assert app.reader.sort == "newest"
         await pilot.press("o")
         await settle(pilot)
-        assert app.sort == "upvotes"
+        assert app.reader.sort == "upvotes"
         assert "Diffusion Models for Video Generation" in list_rows(app)[0]
         await pilot.press("o")
         await settle(pilot)
-        assert app.sort == "title"
-        titles = [app.paper_list.listing.row(i).title for i in range(8)]
+        assert app.reader.sort == "title"
+        titles = [app.reader.paper_list.listing.row(i).title for i in range(8)]
         assert titles == sorted(titles, key=str.casefold)
 
 
@@ -99,7 +99,7 @@ async def test_filter_pane_views_filter_the_list(app):
         pane.select_node(newest)
         await settle(pilot)
         assert len(list_rows(app)) == 4
-        assert app.view.kind == "digest"
+        assert app.reader.view.kind == "digest"
         # The backslash hides and shows the pane.
         await pilot.press("backslash")
         assert not pane.display
@@ -110,6 +110,6 @@ async def test_filter_pane_views_filter_the_list(app):
 async def test_mouse_click_selects_a_row(app):
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
-        plist = app.paper_list
+        plist = app.reader.paper_list
         await pilot.click(plist, offset=(10, 2))
         assert plist.cursor == 2

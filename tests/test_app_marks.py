@@ -6,11 +6,12 @@ from _app_library import filter_group, hold_answer, list_rows, screen_text, unti
 
 from papers.index.userdata import UserData
 from papers.tui.app import arxiv_search_url
+from papers.tui.messages import CountsReady
 from papers.tui.pilot import settle
 
 
 async def search(pilot, text: str) -> None:
-    pilot.app.search_bar.input.value = text
+    pilot.app.reader.search_bar.input.value = text
     await settle(pilot)
     await pilot.press("escape")
 
@@ -19,7 +20,7 @@ async def test_star_shows_in_list_and_in_userdata(app, app_home):
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         await search(pilot, "transformers")
-        row = app.paper_list.current
+        row = app.reader.paper_list.current
         assert row.title == "Diffusion Transformers at Scale"
         await pilot.press("s")
         await settle(pilot)
@@ -29,6 +30,7 @@ async def test_star_shows_in_list_and_in_userdata(app, app_home):
             assert ud.starred_ids() == {row.id}
             assert ud.remembered(row.id)["title"] == row.title
         await pilot.press("s")
+        await settle(pilot)  # written by a worker
         with UserData(app_home) as ud:
             assert ud.starred_ids() == set()
 
@@ -36,7 +38,7 @@ async def test_star_shows_in_list_and_in_userdata(app, app_home):
 async def test_opening_marks_read_and_r_toggles(app, app_home):
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
-        row = app.paper_list.current
+        row = app.reader.paper_list.current
         assert list_rows(app)[0][2] == "●"  # unread mark
         await pilot.press("enter")
         await settle(pilot)
@@ -61,7 +63,7 @@ async def test_tags_editor_completes_and_saves(app, app_home):
         assert other is None
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
-        first = app.paper_list.current
+        first = app.reader.paper_list.current
         await pilot.press("t")
         await pilot.press(*"group", "enter")
         await settle(pilot)
@@ -72,7 +74,7 @@ async def test_tags_editor_completes_and_saves(app, app_home):
         assert tags_input._suggestion == "group"
         await pilot.press("right", "space", *"todo", "enter")
         await settle(pilot)
-        second = app.paper_list.current
+        second = app.reader.paper_list.current
         with UserData(app_home) as ud:
             assert ud.state(first.id).tags == ("group",)
             assert ud.state(second.id).tags == ("group", "todo")
@@ -114,7 +116,8 @@ async def test_export_writes_the_current_view_as_markdown(app, tmp_path):
         files = list(tmp_path.glob("papers-*.md"))
         assert len(files) == 1
         text = files[0].read_text("utf-8")
-        titles = [app.paper_list.listing.row(i).title for i in range(len(app.paper_list))]
+        plist = app.reader.paper_list
+        titles = [plist.listing.row(i).title for i in range(len(plist))]
         assert len(titles) == 2
         for title in titles:
             assert title.split()[0] in text
@@ -142,7 +145,7 @@ async def test_open_link_and_copy_use_the_link_or_an_arxiv_search(app, monkeypat
 async def test_changes_by_another_process_show_up(app, app_home):
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
-        row = app.paper_list.current
+        row = app.reader.paper_list.current
         with UserData(app_home) as ud:
             ud.star([row.id])
         app.poll_changes()
@@ -157,10 +160,10 @@ async def test_the_starred_count_is_the_latest_when_counts_answer_out_of_order(a
         await settle(pilot)
 
         def counting(starred):
-            return lambda callback, *args: (callback == app._show_counts
-                                            and args[0].starred == starred)
+            return lambda message: (isinstance(message, CountsReady)
+                                    and message.counts.starred == starred)
 
-        first_waiting, second_shown = hold_answer(app, counting(1), counting(2))
+        first_waiting, second_shown = hold_answer(app.reader, counting(1), counting(2))
         await pilot.press("s")
         await until(pilot, first_waiting.is_set)
         await pilot.press("j", "s")

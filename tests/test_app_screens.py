@@ -7,6 +7,7 @@ from textual.command import CommandList
 
 from papers.tui.app import PapersApp
 from papers.tui.launch import build_demo
+from papers.tui.messages import ChangesSeen, DetailReady, SimilarReady
 from papers.tui.pilot import settle
 from papers.tui.widgets.paper_list import plain_lines
 
@@ -16,17 +17,17 @@ async def test_titles_render_literally_in_list_and_detail(app):
         await settle(pilot)
         await pilot.press("o", "o", "o")  # sort by title: the nasty ones are on screen
         await settle(pilot)
-        listed = "\n".join(plain_lines(app.paper_list))
+        listed = "\n".join(plain_lines(app.reader.paper_list))
         assert "GPT-[n] and o-[n] Models: A Survey of Bracketed Names" in listed
         assert "Closing Tags Like [/x] and [dev] Are Not Markup" in listed
         assert "Red \\x1b[31mAlert\\x1b[0m: Escape Sequences" in listed
-        for y in range(app.paper_list.size.height):
-            for segment in app.paper_list.render_line(y):
+        for y in range(app.reader.paper_list.size.height):
+            for segment in app.reader.paper_list.render_line(y):
                 assert "\x1b" not in segment.text
         for title in ("GPT-[n] and o-[n]", "[/x] and [dev]", "Red \x1b[31mAlert"):
-            index = next(i for i in range(len(app.paper_list))
-                         if title in app.paper_list.listing.row(i).title)
-            app.paper_list.cursor = index
+            index = next(i for i in range(len(app.reader.paper_list))
+                         if title in app.reader.paper_list.listing.row(i).title)
+            app.reader.paper_list.cursor = index
             await pilot.press("enter")
             await settle(pilot)
             shown = screen_text(app)
@@ -43,9 +44,9 @@ async def test_titles_render_literally_in_list_and_detail(app):
 async def test_highlights_query_terms_in_the_list(app):
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
-        app.search_bar.input.value = "attention"
+        app.reader.search_bar.input.value = "attention"
         await settle(pilot)
-        strip = app.paper_list.render_line(0)
+        strip = app.reader.paper_list.render_line(0)
         lit = [s.text for s in strip if s.style and s.style.underline]
         assert lit == ["Attention"]
 
@@ -98,8 +99,8 @@ async def test_demo_library_has_every_metadata_variant(tmp_path):
     app = PapersApp(home, export_dir=tmp_path, rescan=False)
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
-        assert len(app.paper_list) == 12
-        papers = [app.paper_list.listing.paper(i) for i in range(12)]
+        assert len(app.reader.paper_list) == 12
+        papers = [app.reader.paper_list.listing.paper(i) for i in range(12)]
         assert any(p.authors == 1 for p in papers)
         assert any(p.organization for p in papers)
         assert any(p.upvotes is None and p.published for p in papers)
@@ -116,7 +117,7 @@ async def test_narrow_terminal_puts_the_detail_below(app):
         await settle(pilot)
         reading = app.query_one("#reading")
         assert reading.has_class("-narrow")
-        detail, plist = app.query_one("#detail"), app.paper_list
+        detail, plist = app.query_one("#detail"), app.reader.paper_list
         assert detail.region.y > plist.region.y
 
 
@@ -125,7 +126,7 @@ async def test_similar_papers_follow_a_pause_and_open_on_enter(app):
 
     async with app.run_test(size=(160, 48)) as pilot:
         await searched(pilot, "diffusion")
-        shown = app.detail.paper.title
+        shown = app.reader.detail.paper.title
         assert "Diffusion" in shown
         similar = app.query_one("#similar", OptionList)
         assert similar.display
@@ -137,7 +138,7 @@ async def test_similar_papers_follow_a_pause_and_open_on_enter(app):
         similar.highlighted = titles.index(other)
         await pilot.press("enter")
         await settle(pilot)
-        assert app.detail.paper.title == other
+        assert app.reader.detail.paper.title == other
         assert other in detail_text(app)
 
 
@@ -148,13 +149,13 @@ async def test_an_opened_similar_paper_stays_when_another_process_changes_data(a
 
     async with app.run_test(size=(160, 48)) as pilot:
         await searched(pilot, "diffusion")
-        under_cursor = app.paper_list.current
+        under_cursor = app.reader.paper_list.current
         similar = app.query_one("#similar", OptionList)
         similar.focus()
         similar.highlighted = 0
         await pilot.press("enter")
         await settle(pilot)
-        opened = app.detail.paper
+        opened = app.reader.detail.paper
         assert opened.id != under_cursor.id
         # A cron job or a second reader stars the paper under the list's cursor: the list
         # is redrawn around the same paper, and the paper being read stays put.
@@ -163,16 +164,16 @@ async def test_an_opened_similar_paper_stays_when_another_process_changes_data(a
         app.poll_changes()
         await settle(pilot)
         assert list_rows(app)[0].startswith("★")
-        assert app.paper_list.current.id == under_cursor.id
-        assert app.detail.paper.id == opened.id
+        assert app.reader.paper_list.current.id == under_cursor.id
+        assert app.reader.detail.paper.id == opened.id
         assert opened.title in detail_text(app)
         # The user's own cursor keys bring the detail pane back to the list, even `g` on
         # the paper the cursor is already on.
-        app.paper_list.focus()
+        app.reader.paper_list.focus()
         await pilot.press("g")
         await settle(pilot)
-        assert app.paper_list.current.id == under_cursor.id
-        assert app.detail.paper.id == under_cursor.id
+        assert app.reader.paper_list.current.id == under_cursor.id
+        assert app.reader.detail.paper.id == under_cursor.id
 
 
 async def test_opening_a_similar_paper_while_a_poll_answers_late_keeps_it(app, app_home):
@@ -188,24 +189,28 @@ async def test_opening_a_similar_paper_while_a_poll_answers_late_keeps_it(app, a
     poll_waiting, opened, poll_done = threading.Event(), threading.Event(), threading.Event()
     async with app.run_test(size=(160, 48)) as pilot:
         await searched(pilot, "diffusion")
-        under_cursor = app.paper_list.current
+        under_cursor = app.reader.paper_list.current
         similar = app.query_one("#similar", OptionList)
         other = similar.get_option_at_index(0).id
-        deliver = app._deliver
+        post_to_app, post_to_reader = app.post_message, app.reader.post_message
 
-        def late(callback, *args, **kwargs):
-            if callback == app._changed_elsewhere:
+        def poll_answers(message):
+            if isinstance(message, ChangesSeen):  # the poll's worker thread
                 poll_waiting.set()
                 opened.wait(10)
-                deliver(callback, *args, **kwargs)
+                posted = post_to_app(message)
                 poll_done.set()
-                return
-            if callback == app._show_detail and args[0].paper.id == other:
+                return posted
+            return post_to_app(message)
+
+        def detail_answers(message):
+            if isinstance(message, DetailReady) and message.paper_id == other:
                 opened.set()
                 poll_done.wait(10)
-            deliver(callback, *args, **kwargs)
+            return post_to_reader(message)
 
-        app._deliver = late
+        app.post_message = poll_answers
+        app.reader.post_message = detail_answers
         with UserData(app_home) as ud:
             ud.star([under_cursor.id])
         app.poll_changes()
@@ -215,7 +220,7 @@ async def test_opening_a_similar_paper_while_a_poll_answers_late_keeps_it(app, a
         await pilot.press("enter")
         await settle(pilot)
         assert poll_done.is_set()
-        assert app.detail.paper.id == other
+        assert app.reader.detail.paper.id == other
         assert list_rows(app)[0].startswith("★")
 
 
@@ -234,7 +239,8 @@ async def test_similar_papers_arriving_leave_the_detail_where_it_was_scrolled(ap
         app.store.similar = held
         await pilot.press("slash", *"diffusion", "escape")
         # The paper is shown; its similar papers are still to come.
-        await until(pilot, lambda: app.detail is not None and "Diffusion" in app.detail.paper.title)
+        await until(pilot, lambda: app.reader.detail is not None
+                    and "Diffusion" in app.reader.detail.paper.title)
         assert not app.query_one("#similar").display
         detail = app.query_one("#detail")
         detail.scroll_end(animate=False)
@@ -252,21 +258,21 @@ async def test_the_detail_follows_the_cursor_when_loads_answer_out_of_order(app)
     # held until the next paper is shown.
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
-        first, second = (app.paper_list.listing.row(i) for i in (0, 1))
+        first, second = (app.reader.paper_list.listing.row(i) for i in (0, 1))
         # With no similar papers nothing arrives later to put the right paper back.
         app.store.similar = lambda *args, **kwargs: []
 
         def showing(paper):
-            return lambda callback, *args: (callback == app._show_detail
-                                            and args[0].paper.id == paper.id)
+            return lambda message: (isinstance(message, DetailReady)
+                                    and message.paper_id == paper.id)
 
-        first_waiting, second_shown = hold_answer(app, showing(first), showing(second))
+        first_waiting, second_shown = hold_answer(app.reader, showing(first), showing(second))
         await pilot.press("enter")
         await until(pilot, first_waiting.is_set)
         await pilot.press("j")
         await settle(pilot)
         assert second_shown.is_set()
-        assert app.detail.paper.id == second.id
+        assert app.reader.detail.paper.id == second.id
         assert second.title in detail_text(app)
 
 
@@ -284,7 +290,7 @@ async def test_starring_the_paper_being_read_keeps_its_place_and_similar_papers(
         assert scrolled > 0
         await pilot.press("s")
         # The star shows at once, and the similar papers stay while it does.
-        await until(pilot, lambda: app.detail.state.starred)
+        await until(pilot, lambda: app.reader.detail.state.starred)
         assert "★ starred" in detail_text(app)
         assert similar.display
         assert [str(o.prompt) for o in similar.options] == titles
@@ -303,25 +309,12 @@ async def test_closing_while_similar_papers_are_found_is_clean(app):
     from papers.tui.widgets.detail import DetailPane
 
     looking, closing = threading.Event(), threading.Event()
+    late: list[BaseException | bool] = []
 
     def hook(message) -> None:
-        if not closing.is_set() and not app.is_running and not app.query(DetailPane):
+        if not closing.is_set() and not app.is_running and not app.reader.query(DetailPane):
             closing.set()
             time.sleep(0.2)  # the worker answers now
-
-    late: list[BaseException | None] = []
-    deliver = app.call_from_thread
-
-    def delivering(callback, *args, **kwargs):
-        answered_late = closing.is_set()
-        try:
-            result = deliver(callback, *args, **kwargs)
-        except BaseException as exc:
-            late.append(exc)
-            raise
-        if answered_late:
-            late.append(None)
-        return result
 
     async with app.run_test(size=(160, 48), message_hook=hook) as pilot:
         await settle(pilot)
@@ -333,9 +326,23 @@ async def test_closing_while_similar_papers_are_found_is_clean(app):
             return similar(*args, **kwargs)
 
         app.store.similar = held
-        app.call_from_thread = delivering
+        post = app.reader.post_message
+
+        def answering(message):
+            answered_late = closing.is_set() and isinstance(message, SimilarReady)
+            try:
+                posted = post(message)
+            except BaseException as exc:
+                late.append(exc)
+                raise
+            if answered_late:
+                late.append(posted)
+            return posted
+
+        app.reader.post_message = answering
         await pilot.press("slash", *"diffusion", "escape")
-        await until(pilot, lambda: app.detail is not None and "Diffusion" in app.detail.paper.title)
+        await until(pilot, lambda: app.reader.detail is not None
+                    and "Diffusion" in app.reader.detail.paper.title)
         await until(pilot, looking.is_set)  # the lookup begins after the typing pause
         assert looking.is_set()
-    assert late == [None]  # the late answer came, and was dropped without an error
+    assert late == [False]  # the late answer came, and was refused without an error

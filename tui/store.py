@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from papers.index.errors import LibraryError, QueryError, UserDataError
-from papers.index.export import ExportItem
+from papers.index.errors import LibraryError, QueryError, Unavailable, UserDataError
 from papers.index.library import Library, Results, SearchCancelled
 from papers.index.models import Paper
 from papers.index.scope import (
     ALL,
     Scope,
+    Selection,
     View,
     digest_view,
     month_view,
@@ -30,6 +30,7 @@ from papers.index.scope import (
     tag_view,
 )
 from papers.index.scope import search as scope_search
+from papers.index.scope import select as scope_select
 from papers.index.userdata import UserData
 
 
@@ -52,6 +53,7 @@ class Listing:
     sort: str = "relevance"
     results: Results | None = None
     error: str | None = None
+    unavailable: Unavailable | None = None  # the error, when the library cannot be read
     elapsed: float = 0.0
     generation: int = 0  # bumped by the store for every new listing
     partial: bool = False  # only the first page: more papers are being counted
@@ -183,6 +185,8 @@ class Store:
                 out.partial = first is not None and len(out.results) >= first
         except (LibraryError, QueryError, UserDataError, ValueError) as exc:
             out.error = str(exc)
+            if isinstance(exc, Unavailable):
+                out.unavailable = exc
         out.elapsed = time.perf_counter() - started
         return out
 
@@ -208,10 +212,10 @@ class Store:
                 return []
             return [h.paper for h in found]
 
-    def export_items(self, listing: Listing, limit: int = 5000) -> list[ExportItem]:
-        papers = [listing.paper(i) for i in range(min(len(listing), limit))]
-        states = self.userdata.states([p.id for p in papers])
-        return [ExportItem(p, states[p.id]) for p in papers]
+    def select(self, scope: Scope) -> Selection:
+        """The papers of `scope` with the user's marks, as `papers export` selects them."""
+        with self._lock:
+            return scope_select(self.library, self.userdata, scope)
 
     # -- counts -------------------------------------------------------------------------
 

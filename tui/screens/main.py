@@ -1,0 +1,748 @@
+"""The reader's screen: filter, list and detail panes over the library, with a search bar.
+
+The screen owns the reading: what is searched and shown, and the keys that act on papers.
+Widgets only show what they are given and post messages about what the user did. Every
+library read and every user-data write runs in a thread worker (through `tui.store.Store`),
+except the few rows the list draws; each worker answers with a message (`tui.messages`).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import date
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import quote_plus
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Label, ProgressBar
+from textual.worker import get_current_worker
+
+from papers.index.errors import PapersError, UserDataError
+from papers.index.export import render, write_atomic
+from papers.index.library import SearchCancelled
+from papers.index.models import Paper
+from papers.index.scope import ALL, SORTS, Scope, View
+from papers.index.userdata import EMPTY, UserData
+from papers.tui.messages import (
+    CountsReady,
+    DataChanged,
+    DetailReady,
+    ExportDone,
+    Failed,
+    ListingReady,
+    Requests,
+    SimilarReady,
+)
+from papers.tui.store import Listing, Store
+from papers.tui.widgets.detail import DetailData, DetailPane
+from papers.tui.widgets.filter_pane import FilterPane
+from papers.tui.widgets.paper_list import Marks, PaperList
+from papers.tui.widgets.search_bar import SearchBar
+
+SIMILAR_AFTER_TYPING = 0.4  # seconds of no typing before similar papers are looked up
+FIRST_PAGE = 60  # papers drawn by the quick first pass of a search: a tall screen
+DETAIL_DEBOUNCE = 0.12  # the detail pane waits for the cursor to settle (key repeat)
+NARROW = 110  # below this many columns the detail pane goes under the list
+NARROW_FILTERS = 100  # below this many columns the filter pane starts hidden
+
+# (action, key, description): the single source for the palette and the help screen.
+ACTIONS: tuple[tuple[str, str, str], ...] = (
+    ("focus_search", "/", "Search: focus the search bar (Esc leaves it)"),
+    ("toggle_filters", "\\", "Show or hide the filter pane"),
+    ("cycle_sort", "o", "Sort by relevance, newest, upvotes, title"),
+    ("open", "enter", "Open the paper (marks it read)"),
+    ("star", "s", "Star or unstar the paper"),
+    ("toggle_read", "r", "Mark the paper read or unread"),
+    ("edit_tags", "t", "Edit the paper's tags"),
+    ("edit_note", "n", "Edit the paper's note in $EDITOR"),
+    ("open_link", "O", "Open the paper's link in the browser"),
+    ("copy", "y", "Copy the title and link"),
+    ("export", "e", "Export this view as a Markdown reading list"),
+    ("save_search", "ctrl+s", "Save the current search"),
+    ("undo", "u", "Undo the last change to your marks"),
+    ("help", "?", "Show the keys"),
+    ("quit", "q", "Quit"),
+)
+MOVES: tuple[tuple[str, str], ...] = (
+    ("j / k, ↓ / ↑", "Next / previous paper"),
+    ("g / G", "First / last paper"),
+    ("PgUp / PgDn", "Page up / down"),
+    ("tab / shift+tab", "Next / previous pane"),
+    ("ctrl+p", "Command palette"),
+    ("mouse", "Click a row to select it, double-click to open, wheel scrolls"),
+)
+
+# A user-data change, run in a worker: it writes and says what it did (None: nothing to say).
+Write = Callable[[UserData], "str | None"]
+
+
+def arxiv_search_url(title: str) -> str:
+    return f"https://arxiv.org/search/?query={quote_plus(title)}&searchtype=title"
+
+
+class ReaderScreen(Screen[None]):
+    """The library, searched and read."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_search", "Search"),
+        Binding("backslash", "toggle_filters", "Filters"),
+        Binding("o", "cycle_sort", "Sort"),
+        Binding("s", "star", "Star"),
+        Binding("r", "toggle_read", "Read"),
+        Binding("t", "edit_tags", "Tags"),
+        Binding("n", "edit_note", "Note", show=False),
+        Binding("O", "open_link", "Open link", show=False),
+        Binding("y", "copy", "Copy", show=False),
+        Binding("e", "export", "Export"),
+        Binding("ctrl+s", "save_search", "Save search", show=False),
+        Binding("u", "undo", "Undo", show=False),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    def __init__(self, store: Store, *, export_dir: Path) -> None:
+        super().__init__()
+        self.store = store
+        self.export_dir = export_dir
+        self.view: View = ALL
+        self.query_text = ""
+        self.sort = "relevance"
+        self.listing = Listing()
+        self.detail: DetailData | None = None
+        self.last_export: Path | None = None
+        self.requests = Requests()
+        # Searches run one at a time; keys typed meanwhile coalesce into the next one.
+        self._want: tuple[int, View, str, str] | None = None
+        self._keep: str | None = None
+        self._searching = False
+        self._typed_at = 0.0  # when the last search was asked for (monotonic)
+        self._detail_timer: Timer | None = None
+        self._detail_paper: str | None = None  # the paper last asked for in the detail pane
+        # The paper waiting for its similar papers, and the pause in the typing they wait for.
+        self._similar_for: tuple[int, DetailData] | None = None
+        self._similar_timer: Timer | None = None
+        self._writes: deque[tuple[int, Write]] = deque()  # written in order, one at a time
+        self._writing = False
+
+    # -- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield SearchBar(id="search-bar")
+        with Horizontal(id="main"):
+            yield FilterPane(id="filters")
+            with Horizontal(id="reading"):
+                yield PaperList(id="papers")
+                yield DetailPane(id="detail")
+        with Horizontal(id="status"):
+            yield Label("", id="status-text")
+            yield ProgressBar(id="progress", show_eta=False)
+        yield Footer()
+
+    @property
+    def busy(self) -> bool:
+        """Something asked for has not been shown yet: a search, the paper under the cursor,
+        its similar papers, the counts or a change to the user data (`tui.pilot.settle`
+        waits on this, then on the workers)."""
+        return (self._searching or self._want is not None
+                or self._detail_timer is not None or self._similar_timer is not None
+                or self._writing or bool(self._writes)
+                or any(self.requests.waiting(kind)
+                       for kind in ("detail", "similar", "counts", "export")))
+
+    @property
+    def paper_list(self) -> PaperList:
+        return self.query_one(PaperList)
+
+    @property
+    def search_bar(self) -> SearchBar:
+        return self.query_one(SearchBar)
+
+    def on_mount(self) -> None:
+        self.query_one("#progress").display = False
+        self._layout_for(self.app.size.width)
+        if self.app.size.width < NARROW_FILTERS:
+            # On a small terminal the list needs the room; `\` brings the filters back.
+            self.query_one(FilterPane).display = False
+        self.paper_list.focus()
+        self.paper_list.set_marks(self._marks())
+        self.request_search()
+        self.refresh_counts()
+
+    def on_resize(self, event) -> None:
+        self._layout_for(event.size.width)
+
+    def _layout_for(self, width: int) -> None:
+        self.query_one("#reading").set_class(width < NARROW, "-narrow")
+
+    # -- searching ----------------------------------------------------------------------
+
+    def request_search(self, *, keep: str | None = None) -> None:
+        """Ask for the listing of the current view, query and sort.
+
+        No debounce: a search starts at once when none is running, and keys typed while one
+        runs coalesce into the one search that follows it (searches take milliseconds).
+        """
+        self._want = (self.requests.new("search"), self.view, self.query_text, self.sort)
+        self._typed_at = time.monotonic()
+        row = self.paper_list.current
+        self._keep = keep or (row.id if row else None)
+        self._typing_on()
+        self._start_search()
+
+    def _start_search(self) -> None:
+        if self._searching or self._want is None:
+            return
+        self._searching = True
+        self.search_bar.show_status(len(self.listing), busy=True)
+        self._search(*self._want)
+
+    @work(thread=True, group="search")
+    def _search(self, request: int, view: View, query: str, sort: str) -> None:
+        # Two passes: the first page is drawn at once (Whoosh skips most of the scoring
+        # for a top-N), then the whole list replaces it unless the user typed on.
+        def typed_on() -> bool:
+            return self._want is None or self._want[0] != request
+
+        listing = None
+        try:
+            listing = self.store.listing(view, query, sort, first=FIRST_PAGE,
+                                         cancelled=typed_on)
+            if not listing.error and (listing.partial or (query and not len(listing))):
+                if listing.partial:
+                    self.post_message(ListingReady(request, listing, done=False))
+                listing = self.store.listing(view, query, sort, cancelled=typed_on)
+        except SearchCancelled:
+            pass  # a newer query is waiting: the answer's handler starts it
+        except Exception as exc:  # never let a worker die silently with the flag set
+            listing = Listing(view, query, sort, error=f"search failed: {exc}")
+        self.post_message(ListingReady(request, listing))
+
+    @on(ListingReady)
+    def _listing_ready(self, message: ListingReady) -> None:
+        """Show a search's answer. Searches run one at a time, so an older one's answer is
+        never late: it is shown while the newest is still to come."""
+        latest = self._want is not None and self._want[0] == message.request
+        if message.listing is not None:
+            self._show_listing(message.listing, latest=latest and message.done)
+        if not message.done:
+            return
+        self._searching = False
+        if latest:
+            self._want = None
+            if (self._similar_for is not None and self._similar_timer is None
+                    and not self.requests.waiting("similar")):
+                self._arm_similar()  # it waited for this search to end
+        else:
+            self._start_search()
+
+    def _show_listing(self, listing: Listing, *, latest: bool) -> None:
+        bar = self.search_bar
+        if listing.unavailable is not None:
+            self.post_message(Failed(listing.unavailable))
+        if listing.error:
+            # Keep the old rows: a half-typed query should not blank the list.
+            bar.show_status(None, error=listing.error)
+            if not len(self.listing):
+                self.paper_list.empty_message = listing.error
+                self.paper_list.refresh()
+            return
+        self.listing = listing
+        plist = self.paper_list
+        plist.empty_message = self._empty_message(listing)
+        plist.show_listing(listing, keep=self._keep)
+        bar.show_status(len(listing), suggestion=listing.suggestion,
+                        busy=listing.partial or not latest, more=listing.partial)
+        self._show_status()
+        if not len(listing):
+            self._load_detail(None)
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        from papers.tui.screens.error import ErrorScreen
+
+        if not isinstance(self.app.screen, ErrorScreen):
+            self.app.push_screen(ErrorScreen(message.error))
+
+    def _empty_message(self, listing: Listing) -> str:
+        if listing.query:
+            hint = f' Did you mean "{listing.suggestion}"?' if listing.suggestion else ""
+            return f"Nothing matches this search.{hint}"
+        if not self.store.library.exists:
+            return "The library is empty: add digests with `papers add PATH`."
+        return "No papers in this view."
+
+    def _show_status(self) -> None:
+        sort = self.sort
+        if sort == "relevance" and not self.listing.query and self.view.kind != "saved":
+            sort = "newest"
+        text = f"{self.view.label} · {len(self.listing):,} papers · sort: {sort}"
+        self.query_one("#status-text", Label).update(text)
+
+    @on(SearchBar.Changed)
+    def _query_changed(self, event: SearchBar.Changed) -> None:
+        self.query_text = event.query
+        self.request_search()
+
+    @on(SearchBar.Done)
+    def _search_done(self) -> None:
+        self.paper_list.focus()
+
+    @on(FilterPane.ViewSelected)
+    def _view_selected(self, event: FilterPane.ViewSelected) -> None:
+        self.view = event.view
+        self.request_search()
+
+    # -- the paper under the cursor -----------------------------------------------------
+
+    @on(PaperList.Highlighted)
+    def _highlighted(self, event: PaperList.Highlighted) -> None:
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        pid = event.paper_id
+        if event.kept and self._detail_paper is not None:
+            # A new listing (a search, a change made elsewhere) left the cursor on its
+            # paper: reload what the detail pane shows, which may be a similar paper the
+            # reader opened, rather than pulling it back to the list's cursor.
+            pid = self._detail_paper
+
+        def load() -> None:
+            self._detail_timer = None
+            self._load_detail(pid)
+
+        self._detail_timer = self.set_timer(DETAIL_DEBOUNCE, load)
+
+    @on(PaperList.Opened)
+    def _opened(self, event: PaperList.Opened) -> None:
+        self.open_paper(event.paper_id)
+
+    @on(DetailPane.OpenPaper)
+    def _open_similar(self, event: DetailPane.OpenPaper) -> None:
+        self.open_paper(event.paper_id)
+
+    def open_paper(self, paper_id: str) -> None:
+        paper = self.store.get(paper_id)
+        if paper is None:
+            self.notify("That paper is no longer in the library.", severity="warning")
+            return
+        if paper_id not in self.store.read:
+            self._write(lambda ud: _quiet(ud.mark_read([paper_id], remember=[paper])))
+        self._load_detail(paper_id)
+
+    def _load_detail(self, paper_id: str | None, *, similar_again: bool = False) -> None:
+        """Show a paper in the detail pane, then its similar papers. Showing the same paper
+        again (new highlights, a star) keeps the similar papers it has, and looks them up
+        again only when asked to (the library changed)."""
+        request = self.requests.new("detail")
+        self._detail_paper = paper_id
+        self._forget_similar()
+        if paper_id is None:
+            self.requests.forget("detail")
+            self.detail = None
+            self.query_one(DetailPane).show(None)
+            return
+        same = self.detail is not None and self.detail.paper.id == paper_id
+        known = self.detail.similar if same else ()
+        self._detail_worker(request, paper_id, self.listing.terms, known,
+                            similar_again or not known)
+
+    @work(thread=True, exclusive=True, group="detail")
+    def _detail_worker(self, request: int, paper_id: str, terms: frozenset[str],
+                       known: tuple[Paper, ...], look: bool) -> None:
+        data = None
+        paper = self.store.get(paper_id)
+        if paper is not None:
+            try:
+                state = self.store.userdata.state(paper_id)
+            except UserDataError:
+                state = EMPTY
+            data = DetailData(paper, state, terms, known)
+        self.post_message(DetailReady(request, paper_id, data, look))
+
+    @on(DetailReady)
+    def _detail_ready(self, message: DetailReady) -> None:
+        if not self.requests.answered("detail", message.request):
+            return
+        if message.data is None:
+            # The paper left the library (a re-index elsewhere): show the list's.
+            row = self.paper_list.current
+            if row is not None and row.id != message.paper_id:
+                self._load_detail(row.id)
+            return
+        self.detail = message.data
+        self.query_one(DetailPane).show(message.data)
+        if message.look:
+            self._similar_for = (message.request, message.data)
+            self._arm_similar()
+
+    # Similar papers are a pass over the index that would compete with searches for the one
+    # CPU Python gives us: they wait for the typing to pause, and give way to the next key.
+
+    def _arm_similar(self) -> None:
+        """(Re)start the wait for a pause in the typing before looking up similar papers."""
+        if self._similar_timer is not None:
+            self._similar_timer.stop()
+        pause = SIMILAR_AFTER_TYPING - (time.monotonic() - self._typed_at)
+        self._similar_timer = self.set_timer(max(pause, 0.01), self._start_similar)
+
+    def _start_similar(self) -> None:
+        self._similar_timer = None
+        if self._similar_for is None:
+            return
+        if self._searching:
+            return  # the search's answer starts the wait again
+        self._look_similar(self.requests.new("similar"), self._similar_for[1])
+
+    def _typing_on(self) -> None:
+        """A key was typed: a lookup under way gives way, and the wait starts again."""
+        if self._similar_for is None:
+            return
+        if self.requests.waiting("similar"):
+            self.requests.forget("similar")
+            self.workers.cancel_group(self, "similar")
+        self._arm_similar()
+
+    def _forget_similar(self) -> None:
+        self._similar_for = None
+        if self._similar_timer is not None:
+            self._similar_timer.stop()
+            self._similar_timer = None
+        if self.requests.waiting("similar"):
+            self.requests.forget("similar")
+            self.workers.cancel_group(self, "similar")
+
+    @work(thread=True, exclusive=True, group="similar")
+    def _look_similar(self, request: int, data: DetailData) -> None:
+        worker = get_current_worker()
+        found = self.store.similar(data.paper.id, cancelled=lambda: worker.is_cancelled)
+        answer = None
+        if found is not None:
+            similar = tuple(p for p in found if p.id != data.paper.id)
+            answer = DetailData(data.paper, data.state, data.terms, similar)
+        self.post_message(SimilarReady(request, answer))
+
+    @on(SimilarReady)
+    def _similar_ready(self, message: SimilarReady) -> None:
+        if not self.requests.answered("similar", message.request):
+            return
+        if message.data is None:  # gave way: look again at the next pause
+            self._arm_similar()
+            return
+        self._similar_for = None
+        if message.data.similar and self.detail is not None \
+                and self.detail.paper.id == message.data.paper.id:
+            self.detail = DetailData(self.detail.paper, self.detail.state, self.detail.terms,
+                                     message.data.similar)
+            self.query_one(DetailPane).show_similar(self.detail)
+
+    def current_paper_id(self) -> str | None:
+        """The paper the keys act on: the one in the detail pane when it has focus."""
+        focused = self.focused
+        pane = self.query_one(DetailPane)
+        if self.detail is not None and focused is not None and (
+                focused is pane or pane in focused.ancestors):
+            return self.detail.paper.id
+        row = self.paper_list.current
+        return row.id if row else None
+
+    # -- user data ----------------------------------------------------------------------
+
+    def _marks(self) -> Marks:
+        return Marks(frozenset(self.store.starred), frozenset(self.store.read))
+
+    def _write(self, do: Write) -> None:
+        """Write one change to the user data off the UI thread; changes are written one at
+        a time, in the order the keys asked for them."""
+        self._writes.append((self.requests.new("write"), do))
+        self._next_write()
+
+    def _next_write(self) -> None:
+        if self._writes and not self._writing:
+            self._writing = True
+            self._write_worker(*self._writes.popleft())
+
+    def finish_writes(self) -> None:
+        """Write what the keys asked for and no worker has written yet (the app closes)."""
+        while self._writes:
+            _, do = self._writes.popleft()
+            with suppress(PapersError, ValueError):  # too late to say: the reader is gone
+                do(self.store.userdata)
+
+    @work(thread=True, group="write")
+    def _write_worker(self, request: int, do: Write) -> None:
+        said = error = None
+        try:
+            said = do(self.store.userdata)
+            self.store.reload_marks()
+        except (PapersError, ValueError) as exc:
+            error = str(exc)
+        self.post_message(DataChanged(request, said, error, self.store.data_version()))
+
+    @on(DataChanged)
+    def _data_changed(self, message: DataChanged) -> None:
+        # Every change is shown, not only the latest: each one is a write of its own.
+        self._writing = False
+        self._next_write()
+        if message.error is not None:
+            self.notify(message.error, severity="error", markup=False)
+            return
+        self.app.saw_own_change(message.version)  # type: ignore[attr-defined]
+        self.paper_list.set_marks(self._marks())
+        if self._detail_paper is not None:
+            self._load_detail(self._detail_paper)  # its new marks; its similar papers stay
+        self.refresh_counts()
+        if message.said:
+            self.notify(message.said, markup=False, timeout=2)
+
+    def changed_elsewhere(self, library_changed: bool) -> None:
+        """Another process changed the library or the user data: show it."""
+        self.paper_list.set_marks(self._marks())
+        self.request_search()
+        self.refresh_counts()
+        if self._detail_paper is not None:
+            self._load_detail(self._detail_paper, similar_again=library_changed)
+
+    def _target(self) -> Paper | None:
+        pid = self.current_paper_id()
+        if pid is None:
+            self.notify("No paper selected.", severity="warning")
+            return None
+        return self.store.get(pid)
+
+    def action_open(self) -> None:
+        pid = self.current_paper_id()
+        if pid:
+            self.open_paper(pid)
+
+    def action_star(self) -> None:
+        paper = self._target()
+        if paper is None:
+            return
+
+        def star(ud: UserData) -> str:
+            # Decided when written: a second `s` before the first is written unstars.
+            if paper.id in ud.starred_ids():
+                ud.unstar([paper.id], remember=[paper])
+                return "Unstarred " + _short(paper.title)
+            ud.star([paper.id], remember=[paper])
+            return "Starred " + _short(paper.title)
+
+        self._write(star)
+
+    def action_toggle_read(self) -> None:
+        paper = self._target()
+        if paper is None:
+            return
+
+        def toggle(ud: UserData) -> str:
+            if paper.id in ud.read_ids():
+                ud.mark_unread([paper.id], remember=[paper])
+                return "Marked unread: " + _short(paper.title)
+            ud.mark_read([paper.id], remember=[paper])
+            return "Marked read: " + _short(paper.title)
+
+        self._write(toggle)
+
+    def action_undo(self) -> None:
+        def undo(ud: UserData) -> str:
+            said = ud.undo()
+            return said.capitalize() if said else "Nothing to undo."
+
+        self._write(undo)
+
+    def action_edit_tags(self) -> None:
+        paper = self._target()
+        if paper is None:
+            return
+        from papers.tui.screens.tags import TagsScreen
+
+        current = list(self.store.userdata.state(paper.id).tags)
+        known = [t for t, _ in self.store.userdata.tags()]
+
+        def done(tags: list[str] | None) -> None:
+            if tags is None:
+                return
+            if [t.casefold() for t in tags] == [t.casefold() for t in current]:
+                return
+
+            def set_tags(ud: UserData) -> str:
+                # set_tags: the whole edit is one command, so `u` undoes it in one step.
+                ud.set_tags(paper.id, tags, remember=[paper])
+                return "Tags: " + (" ".join(tags) or "none")
+
+            self._write(set_tags)
+
+        self.app.push_screen(TagsScreen(paper.title, current, known), done)
+
+    def action_edit_note(self) -> None:
+        paper = self._target()
+        if paper is None:
+            return
+        old = self.store.userdata.state(paper.id).note or ""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        with tempfile.NamedTemporaryFile("w+", suffix=".md", prefix="papers-note-",
+                                         delete=False, encoding="utf-8") as f:
+            f.write(old)
+            path = Path(f.name)
+        try:
+            try:
+                with self.app.suspend():
+                    subprocess.run([*shlex.split(editor), str(path)], check=False)
+            except Exception as exc:  # no terminal to hand over (headless) or no editor
+                self.notify(f"Cannot run the editor ({editor}): {exc}", severity="error",
+                            markup=False)
+                return
+            text = path.read_text("utf-8")
+        finally:
+            path.unlink(missing_ok=True)
+        if text.strip() == old.strip():
+            return
+
+        def set_note(ud: UserData) -> str:
+            ud.set_note(paper.id, text, remember=[paper])
+            return "Note saved." if text.strip() else "Note removed."
+
+        self._write(set_note)
+
+    def action_open_link(self) -> None:
+        paper = self._target()
+        if paper is None:
+            return
+        url = paper.links[0] if paper.links else arxiv_search_url(paper.title)
+        self.app.open_url(url)
+        self.notify(f"Opening {url}", markup=False, timeout=2)
+
+    def action_copy(self) -> None:
+        paper = self._target()
+        if paper is None:
+            return
+        url = paper.links[0] if paper.links else arxiv_search_url(paper.title)
+        self.app.copy_to_clipboard(f"{paper.title} {url}")
+        self.notify("Copied the title and link.", timeout=2)
+
+    def action_save_search(self) -> None:
+        query = self.scope().query
+        if not query:
+            self.notify("Type a search or pick a view first: there is nothing to save.",
+                        severity="warning")
+            return
+        from papers.tui.screens.save_search import SaveSearchScreen
+
+        def done(name: str | None) -> None:
+            if not name:
+                return
+
+            def save(ud: UserData) -> str:
+                ud.save_search(name, query)
+                return f"Saved the search {name!r}."
+
+            self._write(save)
+
+        self.app.push_screen(SaveSearchScreen(query), done)
+
+    def scope(self) -> Scope:
+        """What the reader shows: the view, the query typed over it, the order."""
+        return Scope(self.view, self.query_text, self.sort)
+
+    # -- export -------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        if not len(self.listing):
+            self.notify("Nothing to export: this view is empty.", severity="warning")
+            return
+        stamp = date.today().isoformat()
+        slug = "".join(c if c.isalnum() else "-" for c in self.view.label.lower()).strip("-")
+        path = self.export_dir / f"papers-{slug or 'view'}-{stamp}.md"
+        self._export(self.requests.new("export"), self.scope(), path)
+
+    @work(thread=True, group="export")
+    def _export(self, request: int, scope: Scope, path: Path) -> None:
+        # What `papers export QUERY` writes for the same scope: one query path for both.
+        try:
+            items = self.store.select(scope).items
+            text = render(items, "markdown", query=scope.query or None, abstracts=True)
+            write_atomic(path, text)
+        except (OSError, PapersError, ValueError) as exc:
+            self.post_message(ExportDone(request, f"Export failed: {exc}", error=True))
+            return
+        self.last_export = path
+        self.post_message(ExportDone(request, f"Exported {len(items)} papers to {path}"))
+
+    @on(ExportDone)
+    def _exported(self, message: ExportDone) -> None:
+        self.requests.answered("export", message.request)
+        self.notify(message.text, severity="error" if message.error else "information",
+                    markup=False)
+
+    # -- filters, counts and sorting ----------------------------------------------------
+
+    def action_toggle_filters(self) -> None:
+        pane = self.query_one(FilterPane)
+        pane.display = not pane.display
+        if not pane.display and pane.has_focus:
+            self.paper_list.focus()
+
+    def action_cycle_sort(self) -> None:
+        names = list(SORTS)
+        self.sort = names[(names.index(self.sort) + 1) % len(names)]
+        self.notify(f"Sort: {self.sort}", timeout=1.5)
+        self.request_search()
+
+    def action_focus_search(self) -> None:
+        self.search_bar.input.focus()
+
+    def action_help(self) -> None:
+        from papers.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(ACTIONS, MOVES))
+
+    def refresh_counts(self) -> None:
+        self._count(self.requests.new("counts"))
+
+    @work(thread=True, exclusive=True, group="counts")
+    def _count(self, request: int) -> None:
+        try:
+            counts = self.store.counts()
+        except PapersError:
+            counts = None
+        self.post_message(CountsReady(request, counts))
+
+    @on(CountsReady)
+    def _counts_ready(self, message: CountsReady) -> None:
+        if self.requests.answered("counts", message.request) and message.counts is not None:
+            self.query_one(FilterPane).update_counts(message.counts)
+
+    # -- the start-up re-scan's progress (the app runs it) -------------------------------
+
+    def show_progress(self, stage: str, done: int, total: int) -> None:
+        bar = self.query_one("#progress", ProgressBar)
+        bar.display = True
+        bar.update(total=max(total, 1), progress=done)
+        self.query_one("#status-text", Label).update(f"{stage} {done}/{total}")
+
+    def progress_done(self) -> None:
+        self.query_one("#progress").display = False
+        self._show_status()
+
+
+def _quiet(_change: object) -> None:
+    """A change the reader does not announce (opening a paper marks it read)."""
+    return None
+
+
+def _short(title: str, n: int = 60) -> str:
+    from papers.tui.text import clean
+
+    title = clean(title)
+    return title if len(title) <= n else title[: n - 1] + "…"
