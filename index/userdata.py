@@ -242,6 +242,8 @@ class UserData:
                     f"for more than {BUSY_TIMEOUT_S:g} s; try again"
                 ) from None
             if "unable to open" in msg or "readonly" in msg or "disk I/O" in msg:
+                if not os.access(self.path.parent, os.W_OK):  # SQLite does not say why
+                    msg += " (its folder is read-only)"
                 raise UserDataError(f"cannot use the user data at {self.path}: {msg}") from None
             raise UserDataError(f"user data at {self.path} is damaged: {msg}") from None
         except sqlite3.DatabaseError as e:

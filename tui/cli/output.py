@@ -62,11 +62,16 @@ def err_json(obj: dict) -> None:
 
 
 def problems(items) -> None:
-    for p in items[:MAX_PROBLEMS_SHOWN]:
-        _err().print(_Text(clean(str(p)), style="yellow"))
+    """One line each (yellow on a terminal), the first MAX_PROBLEMS_SHOWN of them."""
+    lines = [clean(str(p)) for p in items[:MAX_PROBLEMS_SHOWN]]
     if len(items) > MAX_PROBLEMS_SHOWN:
-        _err().print(_Text(f"... and {len(items) - MAX_PROBLEMS_SHOWN} more problems "
-                        "(see `papers index --json`)", style="yellow"))
+        lines.append(f"... and {len(items) - MAX_PROBLEMS_SHOWN} more problems "
+                     "(see `papers index --json`)")
+    for line in lines:
+        if _to_terminal(sys.stderr):
+            _err().print(_Text(line, style="yellow"))
+        else:
+            click.echo(line, err=True)
 
 
 def _date(paper) -> str:
@@ -152,7 +157,7 @@ def stats_table(data: dict) -> None:
     for key, value in data.items():
         if key == "index_bytes":
             value = f"{value / 1e6:.1f} MB"
-        _out().print(_Text(f"{key:<12} {value}"))
+        click.echo(f"{key:<12} {clean(str(value))}")
 
 
 @contextmanager
