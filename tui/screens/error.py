@@ -15,7 +15,7 @@ from papers.index.errors import PapersError
 from papers.tui.text import clean
 
 # Said when the message itself names no way out.
-REMEDY = "`papers doctor` checks the library and says how to repair it."
+REMEDY = "`papers doctor` says what is wrong; `papers doctor --repair` fixes what it can."
 
 
 class ErrorScreen(Screen[None]):

@@ -1,0 +1,43 @@
+"""A library the reader cannot read opens a screen saying why and what to do, not a
+traceback."""
+
+from __future__ import annotations
+
+from _app_library import screen_text, until
+
+from papers.tui.app import PapersApp
+from papers.tui.pilot import settle
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+async def shows_the_error_and_quits(app, *says: str) -> None:
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        assert await until(pilot, lambda: app.screen.__class__.__name__ == "ErrorScreen")
+        shown = flat(screen_text(app))
+        for words in says:
+            assert flat(words) in shown
+        assert "Traceback" not in shown
+        await pilot.press("q")
+        assert await until(pilot, lambda: not app.is_running)
+
+
+async def test_damaged_user_data_is_shown_with_the_way_out(app_home, tmp_path):
+    (app_home / "userdata.sqlite").write_bytes(b"not a database " * 100)
+    app = PapersApp(app_home, export_dir=tmp_path, rescan=False)
+    await shows_the_error_and_quits(
+        app, "cannot open this library", "userdata.sqlite is damaged: file is not a database",
+        "papers doctor --repair")
+
+
+async def test_damaged_index_is_shown_whole_with_the_repair_command(app_home, tmp_path):
+    for terms in (app_home / "index").glob("*.trm"):
+        terms.write_bytes(terms.read_bytes()[:10])  # cut short, as by a full disk
+    app = PapersApp(app_home, export_dir=tmp_path, rescan=False)
+    await shows_the_error_and_quits(
+        app, "cannot open this library", "is damaged",
+        "`papers doctor --repair` rebuilds it from your digests, keeping your stars, tags "
+        "and notes")
