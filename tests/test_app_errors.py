@@ -10,7 +10,8 @@ from papers.tui.pilot import settle
 
 
 def flat(text: str) -> str:
-    return " ".join(text.split())
+    """The words on screen in order, out of their box and their wrapped lines."""
+    return " ".join(text.replace("│", " ").split())
 
 
 async def shows_the_error_and_quits(app, *says: str) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from _app_library import filter_group, hold_answer, list_rows, screen_text, until
 
 from papers.index.userdata import UserData
-from papers.tui.app import arxiv_search_url
 from papers.tui.messages import CountsReady
 from papers.tui.pilot import settle
+from papers.tui.screens.main import arxiv_search_url
 
 
 async def search(pilot, text: str) -> None:

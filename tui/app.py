@@ -20,13 +20,11 @@ from papers.index.errors import LibraryBusy, LibraryError, PapersError
 from papers.index.ingest import ingest
 from papers.index.sources import load_sources
 from papers.tui.messages import ChangesSeen, Failed, IngestProgress, Requests
-from papers.tui.screens.main import ACTIONS, ReaderScreen, arxiv_search_url
+from papers.tui.screens.main import ACTIONS, ReaderScreen
 from papers.tui.store import Store
 
 POLL_EVERY = 2.0  # how often to look for changes made by other processes
 INGEST_RETRY = 30.0  # when another process holds the ingest lock
-
-__all__ = ["PapersApp", "arxiv_search_url"]
 
 
 class PapersApp(App[str | None]):

@@ -17,9 +17,11 @@ async def workers_done(app) -> None:
 
 
 async def settle(pilot, rounds: int = 200, after: float = 0.0) -> None:
-    """Wait until no search is pending or running, every worker has finished, and what
-    their answers set going has started: a new listing announces the paper under its
-    cursor in a message, and only its handler starts the detail pane's load."""
+    """Wait until the reader is idle: no search, detail load, similar-papers lookup, count
+    or user-data write is pending (its timer still to fire, its worker running, or its
+    answer's message still to be handled), and every worker has finished. One answer sets
+    the next going (a new listing announces the paper under its cursor in a message, and
+    only its handler starts the detail pane's load), so busy is asked again at the end."""
     app = pilot.app
     for _ in range(rounds):
         await pilot.pause(0.02)
