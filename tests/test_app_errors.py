@@ -10,8 +10,9 @@ from papers.tui.pilot import settle
 
 
 def flat(text: str) -> str:
-    """The words on screen in order, out of their box and their wrapped lines."""
-    return " ".join(text.replace("│", " ").split())
+    """The text on screen in order, out of its box and its wrapped lines (a long path
+    is folded anywhere): without any space."""
+    return "".join(text.replace("│", " ").split())
 
 
 async def shows_the_error_and_quits(app, *says: str) -> None:
