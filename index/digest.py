@@ -53,6 +53,19 @@ class Entry:
     published: date | None = None
     upvotes: int | None = None
     links: tuple[str, ...] = ()
+    # Known only from Daily Papers JSON (index/dailyjson.py); a text dump leaves them empty.
+    arxiv_id: str | None = None
+    author_names: tuple[str, ...] = ()
+    github: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    keywords: tuple[str, ...] = ()
+    ai_summary: str | None = None
+    comments: int | None = None
+    submitter: str | None = None
+    # Set only when this entry's digest day is not the file's (`Digest.date`), as in the
+    # JSON-lines corpus where every line carries its own day.
+    digest_date: date | None = None
 
 
 @dataclass
