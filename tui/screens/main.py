@@ -97,6 +97,7 @@ class ReaderScreen(Screen[None]):
     """The library, searched and read."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "app.quit", "Quit"),  # the app's own, listed here to lead the footer
         Binding("slash", "focus_search", "Search"),
         Binding("backslash", "toggle_filters", "Filters"),
         Binding("o", "cycle_sort", "Sort"),
