@@ -170,3 +170,29 @@ async def test_the_starred_count_is_the_latest_when_counts_answer_out_of_order(a
         await settle(pilot)
         assert second_shown.is_set()
         assert filter_group(app, "Starred").label.plain == "Starred  2"
+
+
+async def test_a_star_written_late_stars_the_paper_the_key_was_pressed_on(app, app_home):
+    # Writes run in a worker: here the star is written only after the cursor moved on.
+    import threading
+
+    moved = threading.Event()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        first = app.reader.paper_list.current
+        userdata = app.store.userdata
+        star = userdata.star
+
+        def late_star(*args, **kwargs):
+            moved.wait(10)
+            return star(*args, **kwargs)
+
+        userdata.star = late_star
+        await pilot.press("s", "j")
+        assert app.reader.paper_list.current.id != first.id
+        moved.set()
+        await settle(pilot)
+        with UserData(app_home) as ud:
+            assert ud.starred_ids() == {first.id}
+        rows = list_rows(app)
+        assert rows[0].startswith("★") and not rows[1].startswith("★")

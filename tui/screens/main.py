@@ -251,7 +251,7 @@ class ReaderScreen(Screen[None]):
     def _show_listing(self, listing: Listing, *, latest: bool) -> None:
         bar = self.search_bar
         if listing.unavailable is not None:
-            self.post_message(Failed(listing.unavailable))
+            self.post_message(Failed(listing.unavailable))  # the app shows it, whole
         if listing.error:
             # Keep the old rows: a half-typed query should not blank the list.
             bar.show_status(None, error=listing.error)
@@ -268,13 +268,6 @@ class ReaderScreen(Screen[None]):
         self._show_status()
         if not len(listing):
             self._load_detail(None)
-
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
-        from papers.tui.screens.error import ErrorScreen
-
-        if not isinstance(self.app.screen, ErrorScreen):
-            self.app.push_screen(ErrorScreen(message.error))
 
     def _empty_message(self, listing: Listing) -> str:
         if listing.query:
