@@ -30,17 +30,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote_plus
 
 from papers.index import jsontext
 from papers.index.models import Paper
 from papers.index.userdata import EMPTY, PaperState
 
-FORMATS = ("markdown", "json", "csv", "bibtex")
+FORMATS = ("markdown", "json", "csv", "bibtex", "csl")
 GROUPINGS = ("none", "tag", "digest", "month")
 CSV_FIELDS = (
     "id", "title", "abstract", "authors", "organization", "published", "upvotes", "digests",
-    "first_seen", "last_seen", "links", "starred", "read", "tags", "note",
+    "first_seen", "last_seen", "links", "url", "arxiv_id", "author_names", "github",
+    "github_stars", "project_page", "keywords", "ai_summary", "comments", "submitter",
+    "starred", "read", "tags", "note",
 )  # fmt: skip
 
 
@@ -80,6 +81,8 @@ def render(
         return _csv(items)
     if fmt == "bibtex":
         return "\n".join(_bibtex(it, abstracts) for it in items)
+    if fmt == "csl":
+        return jsontext.dumps([_csl(it, abstracts) for it in items], indent=2) + "\n"
     raise ValueError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
 
 
@@ -157,11 +160,15 @@ def _code(text: str) -> str:
 
 
 def _link(paper: Paper) -> str:
-    for link in paper.links:
-        if link.startswith(("https://", "http://")):
-            return _URL_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", link)
-    title = " ".join(paper.title.split())
-    return f"https://arxiv.org/search/?query={quote_plus(title)}&searchtype=title"
+    """The paper's own page (never a URL its abstract mentions), safe inside `(...)`."""
+    return _URL_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", paper.url)
+
+
+def _names(paper: Paper, shown: int = 3) -> str:
+    names = [" ".join(n.split()) for n in paper.author_names]
+    if len(names) > shown:
+        return ", ".join(names[:shown]) + " et al."
+    return ", ".join(names)
 
 
 def _html(text: str) -> str:
@@ -182,6 +189,8 @@ def _task(item: ExportItem, abstracts: bool) -> str:
     p, s = item.paper, item.state
     first = f"- [{'x' if s.read else ' '}] [{_md(p.title) or 'untitled'}]({_link(p)})"
     details: list[str] = []
+    if p.author_names:
+        details.append(_md(_names(p)))
     if p.published:
         details.append(p.published.isoformat())
     elif p.first_seen:
@@ -198,7 +207,7 @@ def _task(item: ExportItem, abstracts: bool) -> str:
         details.append("no longer in any digest")
     lines = [first]
     if details:
-        lines.append(_not_a_block(" · ".join(details)))  # it may start with the organisation
+        lines.append(_not_a_block(" · ".join(details)))  # it may start with a name
     if s.note:
         note = [line for line in s.note.splitlines() if line.strip()]
         lines.append("Note: " + _md(note[0]))
@@ -276,6 +285,8 @@ def _csv(items: Iterable[ExportItem]) -> str:
         row["digests"] = ";".join(s["date"] or s["file"] for s in row["digests"])
         row["links"] = " ".join(row["links"])
         row["tags"] = ";".join(row["tags"])
+        row["author_names"] = ";".join(row["author_names"])
+        row["keywords"] = ";".join(row["keywords"])
         row["starred"] = "true" if row["starred"] else "false"
         row["read"] = "true" if row["read"] else "false"
         writer.writerow({k: "" if row[k] is None else row[k] for k in CSV_FIELDS})
@@ -308,7 +319,6 @@ _STOPWORDS = frozenset({
     "from", "by", "at", "as", "your", "you", "we", "our", "all", "not", "i", "it", "its", "be",
     "beyond", "into",
 })  # fmt: skip
-_ARXIV = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5})")
 _BIB_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
@@ -330,24 +340,25 @@ def bibtex_key(paper: Paper) -> str:
 
 
 def _year(paper: Paper) -> int | None:
-    day = paper.published or paper.first_seen
-    return day.year if day else None
+    """The year it was published; none at all rather than the year a digest showed it."""
+    return paper.published.year if paper.published else None
 
 
 def _bibtex(item: ExportItem, abstracts: bool) -> str:
     p, s = item.paper, item.state
     # Values are written as given: braced text, or a bare month macro.
     fields = [("title", "{{" + _tex(p.title) + "}}")]  # double braces keep the title's case
+    if p.author_names:
+        # Braced names keep their parts together ("Dalvi Mishra"); "and" separates them.
+        fields.append(("author", "{" + " and ".join(_tex(n) for n in p.author_names) + "}"))
     if (year := _year(p)) is not None:
         fields.append(("year", f"{{{year}}}"))
     if p.published:
         fields.append(("month", _BIB_MONTHS[p.published.month - 1]))
-    link = next((u for u in p.links if u.startswith(("https://", "http://"))), None)
-    if link:
-        url = _URL_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", link)
-        fields += [("howpublished", f"{{\\url{{{url}}}}}"), ("url", f"{{{url}}}")]
-        if m := _ARXIV.search(url):
-            fields += [("eprint", f"{{{m.group(1)}}}"), ("archiveprefix", "{arXiv}")]
+    if p.arxiv_id:
+        url = _link(p)
+        fields += [("howpublished", f"{{\\url{{{url}}}}}"), ("url", f"{{{url}}}"),
+                   ("eprint", f"{{{_tex(p.arxiv_id)}}}"), ("archivePrefix", "{arXiv}")]
     if s.tags:
         fields.append(("keywords", "{" + _tex(", ".join(s.tags)) + "}"))
     if s.note:
@@ -356,3 +367,37 @@ def _bibtex(item: ExportItem, abstracts: bool) -> str:
         fields.append(("abstract", "{" + _tex(p.abstract) + "}"))
     body = "".join(f"  {name} = {value},\n" for name, value in fields)
     return f"@misc{{{bibtex_key(p)},\n{body}}}\n"
+
+
+# -- CSL-JSON ---------------------------------------------------------------------------------
+
+
+def _csl(item: ExportItem, abstracts: bool) -> dict:
+    """One CSL-JSON item (what Zotero and pandoc import): an arXiv preprint when its id is
+    known."""
+    p, s = item.paper, item.state
+    out: dict = {"id": bibtex_key(p), "type": "article", "title": " ".join(p.title.split())}
+    if p.author_names:
+        out["author"] = [_csl_name(n) for n in p.author_names]
+    if p.published:
+        out["issued"] = {"date-parts": [[p.published.year, p.published.month,
+                                         p.published.day]]}
+    if p.arxiv_id:
+        out.update({"publisher": "arXiv", "number": p.arxiv_id, "URL": p.url,
+                    "DOI": f"10.48550/arXiv.{p.arxiv_id}"})
+    if s.tags:
+        out["keyword"] = ", ".join(s.tags)
+    if s.note:
+        out["note"] = s.note
+    if abstracts and p.abstract.strip():
+        out["abstract"] = p.abstract
+    return out
+
+
+def _csl_name(name: str) -> dict:
+    """A name as CSL's family and given parts: the last word is the family name, as in
+    most of the names the Daily Papers list; a single word stays whole."""
+    parts = name.split()
+    if len(parts) < 2:
+        return {"literal": " ".join(parts)}
+    return {"family": parts[-1], "given": " ".join(parts[:-1])}

@@ -28,6 +28,7 @@ from whoosh.reading import SegmentReader
 
 from papers.index import manifest as manifest_file
 from papers.index.backup import backup_userdata, daily_backup
+from papers.index.dailyjson import parse_daily_json, sniff
 from papers.index.digest import Digest, Entry, parse_digest
 from papers.index.errors import LibraryBusy, LibraryError, UserDataError
 from papers.index.identity import paper_id
@@ -266,15 +267,17 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
     # Parse every changed file: contributions[paper id][file] = (entry, digest date)
     contributions: dict[str, dict[str, tuple[Entry, date | None]]] = {}
     new_file_records: dict[str, DigestRecord] = {}
+    ix = open_index(index_dir)
+    identify = _Identities(None if fresh else ix)
     for n, (key, data, st) in enumerate(changed, 1):
         digest = _parse(key, data, st)
         report.problems.extend(digest.problems)
         ids: list[str] = []
         for entry in digest.entries:
-            pid = paper_id(entry.title)
+            pid = identify(entry)
             per_file = contributions.setdefault(pid, {})
             if key not in per_file:  # a paper listed twice on one page counts once
-                per_file[key] = (entry, digest.date)
+                per_file[key] = (entry, entry.digest_date or digest.date)
                 ids.append(pid)
         new_file_records[key] = DigestRecord(
             st.st_size, st.st_mtime_ns, hashlib.sha1(data).hexdigest(),
@@ -287,7 +290,7 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
     for key in dropped_files:
         affected.update(old_files[key].papers)
 
-    ix = open_index(index_dir)
+    identify.close()
     with ix.searcher() as searcher:
         existing = {} if fresh else {
             pid: stored for pid in affected
@@ -331,10 +334,37 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
     return report
 
 
+class _Identities:
+    """Which paper an entry is: the one its arXiv id already names (in this ingest or in
+    the index), else the one its folded title names, as text dumps have no arXiv id.
+    Ids from titles never change, so user data keyed by them is never orphaned."""
+
+    def __init__(self, ix) -> None:
+        self._searcher = ix.searcher() if ix is not None else None
+        self._by_arxiv: dict[str, str] = {}
+
+    def __call__(self, entry: Entry) -> str:
+        arxiv = entry.arxiv_id
+        if not arxiv:
+            return paper_id(entry.title)
+        pid = self._by_arxiv.get(arxiv)
+        if pid is None and self._searcher is not None:
+            stored = self._searcher.document(arxiv=arxiv)
+            pid = stored["id"] if stored else None
+        pid = pid or paper_id(entry.title)
+        self._by_arxiv[arxiv] = pid
+        return pid
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+
+
 def _parse(key: str, data: bytes, st: os.stat_result) -> Digest:
     mtime = date.fromtimestamp(st.st_mtime)
+    parse = parse_daily_json if sniff(data) else parse_digest
     try:
-        return parse_digest(data, name=key, mtime=mtime)
+        return parse(data, name=key, mtime=mtime)
     except Exception as exc:  # a parser bug must not stop the ingest of other files
         return Digest(path=key, date=None,
                       problems=[Problem(key, 0, f"could not be parsed: {exc!r}")])
@@ -385,9 +415,12 @@ def merge_paper(pid: str, old: dict | None, new: dict[str, tuple[Entry, date | N
     links = [link for link in ((old or {}).get("rec") or {}).get("links", ()) if link]
     for key, (entry, digest_date) in sorted(new.items()):
         when = digest_date.isoformat() if digest_date else ""
-        sightings[key] = SightingRow(key, when, entry.authors, entry.organization,
-                                     entry.published.isoformat() if entry.published else None,
-                                     entry.upvotes)
+        sightings[key] = SightingRow(
+            key, when, entry.authors, entry.organization,
+            entry.published.isoformat() if entry.published else None, entry.upvotes,
+            entry.arxiv_id, entry.author_names, entry.github, entry.github_stars,
+            entry.project_page, entry.keywords, entry.ai_summary, entry.comments,
+            entry.submitter)
         if title is None or when >= text_date:
             title, abstract, text_date = entry.title, entry.abstract, when
         links.extend(link for link in entry.links if link not in links)
@@ -396,7 +429,9 @@ def merge_paper(pid: str, old: dict | None, new: dict[str, tuple[Entry, date | N
     rows = sorted(sightings.values(), key=lambda r: (r.date, r.file))
 
     def newest(field: str):
-        return next((v for r in reversed(rows) if (v := getattr(r, field)) is not None), None)
+        """The newest digest's value, or the newest before it that had one."""
+        return next((v for r in reversed(rows) if (v := getattr(r, field)) not in (None, ())),
+                    None)
 
     dates = [date.fromisoformat(r.date) for r in rows if r.date]
     published = newest("published")
@@ -413,6 +448,15 @@ def merge_paper(pid: str, old: dict | None, new: dict[str, tuple[Entry, date | N
         first_seen=min(dates) if dates else None,
         last_seen=max(dates) if dates else None,
         links=tuple(links),
+        arxiv_id=newest("arxiv_id"),
+        author_names=newest("author_names") or (),
+        github=newest("github"),
+        github_stars=newest("github_stars"),
+        project_page=newest("project_page"),
+        keywords=newest("keywords") or (),
+        ai_summary=newest("ai_summary"),
+        comments=newest("comments"),
+        submitter=newest("submitter"),
     )
     return paper, rows, text_date
 

@@ -1,7 +1,7 @@
-"""The Whoosh index: its schema, opening it, and answering queries.
+"""The Whoosh index, read: opening it, parsing the query language, answering queries.
 
 Every field a list or detail view needs is stored, so showing a result never re-reads a
-digest file. Writing happens in `index.ingest`; this module only reads.
+digest file. The format is `index.schema`'s; writing happens in `index.ingest`.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, fields
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,16 +19,23 @@ from papers.index import _lean_imports  # noqa: F401  (before Whoosh: see there)
 # isort: split
 from whoosh import index as whoosh_index
 from whoosh import query
-from whoosh.analysis import StemmingAnalyzer
+from whoosh.analysis import (
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemmingAnalyzer,
+)
 from whoosh.columns import NumericColumn, VarBytesColumn
-from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.qparser import PseudoFieldPlugin, syntax
 from whoosh.qparser.common import QueryParserError
+from whoosh.support.charset import accent_map
 
 from papers.index.models import Paper, Sighting
 
 # 4: Whoosh's NUMERIC for days instead of a field class of ours pickled in the index.
-SCHEMA_VERSION = 4
+# 5: what the Daily Papers JSON tells: arXiv id, authors, code, project, AI keywords.
+SCHEMA_VERSION = 5
 INDEX_DIR = "index"
 TOC_GLOB = "_MAIN_*.toc"  # Whoosh's table of contents: an index has one per generation
 DAY_FIELDS = ("published", "seen")  # days since 1970, one term per day
@@ -42,6 +49,12 @@ def make_schema() -> Schema:
         title=TEXT(analyzer=text, stored=True, field_boost=2.0, spelling=True),
         abstract=TEXT(analyzer=text, stored=True),
         org=TEXT(stored=False),
+        # Names folded for case and accents: `author:"tomas pfister"` finds Tomás Pfister.
+        author=TEXT(analyzer=RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)),
+        arxiv=ID(),
+        kw=TEXT(analyzer=text),  # the AI keywords
+        has=KEYWORD(lowercase=True),  # what a paper links to: code, project
+
         authors=_small_int(),
         upvotes=_small_int(),
         # Whoosh's DATETIME indexes eight tiered terms per value at microsecond precision;
@@ -110,14 +123,33 @@ class SightingRow:
     authors: int | None = None
     organization: str | None = None
     published: str | None = None  # ISO
-    upvotes: int | None = None
+    upvotes: int | None = None  # as that digest counted them
+    # From Daily Papers JSON only.
+    arxiv_id: str | None = None
+    author_names: tuple[str, ...] = ()
+    github: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    keywords: tuple[str, ...] = ()
+    ai_summary: str | None = None
+    comments: int | None = None
+    submitter: str | None = None
 
     @classmethod
     def from_row(cls, row: Sequence) -> SightingRow:
-        return cls(*row[:6])
+        """A stored row; rows written before a field existed end before it."""
+        values = list(row[:len(_ROW_FIELDS)])
+        for i in _TUPLE_FIELDS:
+            if i < len(values):
+                values[i] = tuple(values[i] or ())
+        return cls(*values)
 
     def to_row(self) -> list:
         return list(astuple(self))
+
+
+_ROW_FIELDS = [f.name for f in fields(SightingRow)]
+_TUPLE_FIELDS = [i for i, f in enumerate(fields(SightingRow)) if f.type.startswith("tuple")]
 
 
 def paper_to_document(paper: Paper, sightings: Sequence[SightingRow], text_date: str) -> dict:
@@ -136,12 +168,31 @@ def paper_to_document(paper: Paper, sightings: Sequence[SightingRow], text_date:
             "first_seen": _iso(paper.first_seen),
             "last_seen": _iso(paper.last_seen),
             "links": list(paper.links),
+            "arxiv_id": paper.arxiv_id,
+            "author_names": list(paper.author_names),
+            "github": paper.github,
+            "github_stars": paper.github_stars,
+            "project_page": paper.project_page,
+            "keywords": list(paper.keywords),
+            "ai_summary": paper.ai_summary,
+            "comments": paper.comments,
+            "submitter": paper.submitter,
             "sightings": [s.to_row() for s in sightings],
             "text_date": text_date,
         },
     }
     if paper.organization:
         doc["org"] = paper.organization
+    if paper.author_names:
+        doc["author"] = ", ".join(paper.author_names)
+    if paper.arxiv_id:
+        doc["arxiv"] = paper.arxiv_id
+    if paper.keywords:
+        doc["kw"] = ", ".join(paper.keywords)
+    has = [name for name, there in (("code", paper.github), ("project", paper.project_page))
+           if there]
+    if has:
+        doc["has"] = " ".join(has)
     if paper.authors is not None:
         doc["authors"] = paper.authors
     if paper.upvotes is not None:
@@ -178,6 +229,15 @@ def document_to_paper(stored: dict) -> Paper:
         first_seen=_date(rec.get("first_seen")),
         last_seen=_date(rec.get("last_seen")),
         links=tuple(rec.get("links", ())),
+        arxiv_id=rec.get("arxiv_id"),
+        author_names=tuple(rec.get("author_names") or ()),
+        github=rec.get("github"),
+        github_stars=rec.get("github_stars"),
+        project_page=rec.get("project_page"),
+        keywords=tuple(rec.get("keywords") or ()),
+        ai_summary=rec.get("ai_summary"),
+        comments=rec.get("comments"),
+        submitter=rec.get("submitter"),
     )
 
 

@@ -127,7 +127,6 @@ def select(lib, userdata: UserData, scope: Scope, *, limit: int | None = None) -
     from every digest (from the snapshot the store remembered), flagged `gone`.
     """
     from papers.index.export import ExportItem
-    from papers.index.userdata import paper_from_json
 
     plan = plan_query(scope.query, userdata, lib.manifest)
     results = lib.search(plan.text, sort=sort_name(scope.sort), limit=limit,
@@ -140,7 +139,7 @@ def select(lib, userdata: UserData, scope: Scope, *, limit: int | None = None) -
         for pid in sorted(plan.include - plan.exclude):
             snapshot = userdata.remembered(pid)
             if snapshot and not (lib.exists and lib.get(pid) is not None):
-                gone.append(paper_from_json(snapshot))
+                gone.append(snapshot)
     states = userdata.states([p.id for p in papers] + [p.id for p in gone])
     items = [ExportItem(p, states.get(p.id, EMPTY)) for p in papers]
     items += [ExportItem(p, states.get(p.id, EMPTY), gone=True) for p in gone]

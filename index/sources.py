@@ -9,7 +9,7 @@ from pathlib import Path
 from papers.index.models import Problem
 
 SOURCES_FILE = "sources.json"
-DIGEST_SUFFIXES = (".txt", ".md")
+DIGEST_SUFFIXES = (".txt", ".md", ".json", ".jsonl")
 # A file this large is not a saved web page; reading it would only stall the ingest.
 MAX_DIGEST_BYTES = 50 * 1024 * 1024
 

@@ -29,12 +29,12 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
 from papers.index.errors import InputError, UserDataError
-from papers.index.models import Paper, Sighting
+from papers.index.models import Paper
 
 FILENAME = "userdata.sqlite"
 SCHEMA_VERSION = 1
@@ -134,27 +134,6 @@ def normalise_tag(tag: str) -> str:
             f"tag {t!r} contains a space, ',' or ';': give several tags as separate words"
         )
     return t
-
-
-def paper_from_json(d: dict) -> Paper:
-    """Rebuild a Paper from `Paper.to_json()`, e.g. a snapshot from `UserData.remembered`."""
-
-    def day(v: str | None) -> date | None:
-        return date.fromisoformat(v) if v else None
-
-    return Paper(
-        id=d["id"],
-        title=d["title"],
-        abstract=d.get("abstract") or "",
-        authors=d.get("authors"),
-        organization=d.get("organization"),
-        published=day(d.get("published")),
-        upvotes=d.get("upvotes"),
-        digests=tuple(Sighting(s["file"], day(s.get("date"))) for s in d.get("digests") or ()),
-        first_seen=day(d.get("first_seen")),
-        last_seen=day(d.get("last_seen")),
-        links=tuple(d.get("links") or ()),
-    )
 
 
 class UserData:
@@ -577,16 +556,15 @@ class UserData:
              for p in papers],
         )
 
-    def remembered(self, id: str) -> dict | None:
-        """The last snapshot of a paper (`Paper.to_json()`), or None if never remembered.
-        `paper_from_json` turns it back into a Paper."""
+    def remembered(self, id: str) -> Paper | None:
+        """The paper as it was when last remembered, or None if never remembered."""
         with self._read() as db:
             row = db.execute("SELECT snapshot FROM papers WHERE id = ?", (id,)).fetchone()
         if row is None:
             return None
         try:
-            return json.loads(row[0])
-        except ValueError:
+            return Paper.from_json(json.loads(row[0]))
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise UserDataError(
                 f"user data at {self.path} is damaged: bad snapshot of paper {id}"
             ) from None

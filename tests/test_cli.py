@@ -13,8 +13,9 @@ from conftest import FIXTURES, REPO, digest, entry, write
 from papers.tui.cli import cli
 
 PAPER_KEYS = {"id", "title", "abstract", "authors", "organization", "published", "upvotes",
-              "digests", "first_seen", "last_seen", "links", "score",
-              "starred", "read", "tags", "note"}
+              "digests", "first_seen", "last_seen", "links", "url", "arxiv_id", "author_names",
+              "github", "github_stars", "project_page", "keywords", "ai_summary", "comments",
+              "submitter", "score", "starred", "read", "tags", "note"}
 
 
 def run(runner, *args):

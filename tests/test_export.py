@@ -21,7 +21,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 from papers.index import export
 from papers.index.export import CSV_FIELDS, ExportItem, bibtex_key, render, write_atomic
 from papers.index.models import Paper, Sighting
-from papers.index.userdata import PaperState, paper_from_json
+from papers.index.userdata import PaperState
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 TODAY = date(2026, 11, 22)
@@ -65,7 +65,7 @@ def paper(i: int = 0, **kw) -> Paper:
         "abstract": f"Abstract of paper {i}.",
         "published": date(2025, 1 + i % 12, 1),
         "upvotes": i,
-        "links": (f"https://arxiv.org/abs/2501.{i:05d}",),
+        "arxiv_id": f"2501.{i:05d}",
     }
     return Paper(**(fields | kw))
 
@@ -154,7 +154,7 @@ def test_every_nasty_title_renders_exactly_as_written() -> None:
     for (_, inline), title, it in zip(found, NASTY_TITLES, items, strict=True):
         href, text = link_of(inline)
         assert text == title
-        assert href == it.paper.links[0]
+        assert href == f"https://arxiv.org/abs/{it.paper.arxiv_id}"
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -183,7 +183,8 @@ def test_task_boxes_follow_read_marks_and_details_follow_the_title() -> None:
     items = [
         item(1, PaperState(read=True, starred=True, tags=("LoRA", "peft")), organization="Meta"),
         item(2, PaperState(note="first line\n\n- looks like a list\n1. and an ordered one")),
-        item(3, title="Untitled link", links=(), published=None, first_seen=date(2024, 3, 12)),
+        item(3, title="Untitled link", arxiv_id=None, published=None,
+             first_seen=date(2024, 3, 12)),
     ]
     found = tasks(render(items, "markdown", today=TODAY))
     assert [checked for checked, _ in found] == [True, False, False]
@@ -330,7 +331,7 @@ def test_json_round_trips_with_the_user_marks() -> None:
     items = rich_items()
     data = json.loads(render(items, "json"))
     assert data == [it.to_json() for it in items]
-    assert [paper_from_json(d) for d in data] == [it.paper for it in items]
+    assert [Paper.from_json(d) for d in data] == [it.paper for it in items]
     assert data[0]["starred"] is True and data[0]["tags"] == ["LoRA", "peft"]
     assert set(data[1]) == set(CSV_FIELDS)
 
@@ -406,7 +407,7 @@ def test_bibtex_entries_are_balanced_and_titles_print_as_written() -> None:
         assert title.startswith("{{") and title.endswith("}}")
         assert untex(title[2:-2]) == folded(it.paper.title)
         assert fields["year"] == "{2025}"
-        assert fields["url"] == "{" + it.paper.links[0] + "}"
+        assert fields["url"] == "{https://arxiv.org/abs/" + it.paper.arxiv_id + "}"
     last = parsed[-1][1]
     assert untex(last["note"][1:-1]) == "50% {off" and untex(last["keywords"][1:-1]) == "a_b"
     assert "abstract" in last and "abstract" not in dict(entries(render(items, "bibtex"))[-1][1])
@@ -422,7 +423,7 @@ def test_bibtex_keys_are_stable_readable_and_distinct() -> None:
     assert bibtex_key(lora) == "lora-3f2a9c"
     seen = Paper(id="3f2a9c0d1e2b", title="The $\\textit{Trans-LoRA}$", abstract="",
                  first_seen=date(2024, 5, 1))  # fmt: skip
-    assert bibtex_key(seen) == "trans2024-3f2a9c"  # year from first seen; TeX skipped
+    assert bibtex_key(seen) == "trans-3f2a9c"  # no year rather than a digest's; TeX skipped
 
 
 # -- writing files ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from papers.index import userdata as userdata_module
 from papers.index.errors import UserDataError
 from papers.index.models import Paper, Sighting
-from papers.index.userdata import FILENAME, UserData, normalise_tag, paper_from_json
+from papers.index.userdata import FILENAME, UserData, normalise_tag
 
 ROOT = Path(__file__).resolve().parent.parent
 A, B, C = "a1" * 6, "b2" * 6, "c3" * 6
@@ -223,7 +223,7 @@ def test_remembered_paper_round_trips(ud: UserData) -> None:
     )
     assert ud.remembered(A) is None
     ud.remember(paper)
-    assert paper_from_json(ud.remembered(A)) == paper
+    assert ud.remembered(A) == paper
     assert ud.undo() is None  # remembering is not a user change
 
 

@@ -13,8 +13,9 @@ from papers.tui.cli.common import Context, filter_options, option_scope, pass_ct
 @click.command()
 @click.argument("query", nargs=-1)
 @filter_options
-@click.option("--format", "fmt", type=click.Choice(["md", "json", "csv", "bibtex"]),
-              default="md", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "csv", "bibtex", "csl"]),
+              default="md", show_default=True,
+              help="Markdown, JSON, CSV, BibTeX, or CSL-JSON (what Zotero and pandoc import).")
 @click.option("--group-by", type=click.Choice(["none", "tag", "digest", "month"]),
               default="none", show_default=True)
 @click.option("--abstracts/--no-abstracts", default=True, show_default=True,
@@ -33,6 +34,7 @@ def export(ctx: Context, query, starred, unread, tags, saved, fmt, group_by, abs
       papers export --tag to-read --group-by month -o ~/notes/to-read.md
       papers export 'diffusion is:unread' --format bibtex
       papers export 'digest:2025-03-18' --format csv
+      papers export 'tag:thesis' --format csl -o thesis.json
     """
     from papers.index.errors import from_os_error
     from papers.index.export import render, write_atomic

@@ -76,7 +76,6 @@ def find(ctx: Context, query: tuple[str, ...], limit: int, sort: str, starred: b
 def show(ctx: Context, paper_id: str, as_json: bool) -> None:
     """Show one paper in full. ID may be any unique prefix of 4+ characters."""
     from papers.index.export import ExportItem
-    from papers.index.userdata import paper_from_json
 
     lib = ctx.open_library(required=False)
     store = ctx.store()
@@ -85,7 +84,7 @@ def show(ctx: Context, paper_id: str, as_json: bool) -> None:
     snapshot = store.remembered(pid) if paper is None else None
     if paper is None and snapshot is None:
         raise NotFound(f"no paper with id {pid}")
-    item = ExportItem(paper or paper_from_json(snapshot), store.state(pid), gone=paper is None)
+    item = ExportItem(paper or snapshot, store.state(pid), gone=paper is None)
     if as_json:
         click.echo(jsontext.dumps({**item.to_json(), "score": None}, indent=2))
     else:
