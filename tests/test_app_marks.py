@@ -28,7 +28,7 @@ async def test_star_shows_in_list_and_in_userdata(app, app_home):
         assert "★ starred" in screen_text(app)
         with UserData(app_home) as ud:
             assert ud.starred_ids() == {row.id}
-            assert ud.remembered(row.id)["title"] == row.title
+            assert ud.remembered(row.id).title == row.title
         await pilot.press("s")
         await settle(pilot)  # written by a worker
         with UserData(app_home) as ud:
