@@ -49,11 +49,13 @@ def sniff(data: bytes) -> str | None:
     Precise enough that a text digest starting with a title like `[Re] Attention` is not
     taken for JSON: an array must open with an object, an array, a string or `]`.
     """
-    head = data[:256].lstrip(b"\xef\xbb\xbf").lstrip()
-    if head[:1] == b"[":
-        return "array" if head[1:].lstrip()[:1] in (b"{", b"[", b'"', b"]") else None
-    if head[:1] == b"{":
-        return "lines" if head[1:].lstrip()[:1] in (b'"', b"}") else None
+    head = data[:512]
+    encoding = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8"
+    text = head.decode(encoding, errors="ignore").lstrip("\ufeff \t\r\n")
+    if text[:1] == "[":
+        return "array" if text[1:].lstrip()[:1] in ("{", "[", '"', "]") else None
+    if text[:1] == "{":
+        return "lines" if text[1:].lstrip()[:1] in ('"', "}") else None
     return None
 
 
@@ -72,7 +74,7 @@ def parse_daily_json(data: bytes, *, name: str = "<json>", mtime: date | None = 
     if text.startswith("[", start):
         _read_array(text, start, report, found, stamps)
     elif text.startswith("{", start):
-        _read_lines(text, report, found)
+        _read_lines(text, report, found, stamps)
     else:
         report.add(1, "not Daily Papers JSON (an array of entries, or JSON lines); skipped")
     days = Counter(day for _, day in found if day is not None)
@@ -99,9 +101,11 @@ class _Report:
         self.problems: list[Problem] = []
         self.more = 0
 
-    def add(self, line: int, message: str) -> None:
+    def add(self, line, message: str) -> None:
+        """`line` is a number or a function that counts it (only for a problem shown)."""
         if len(self.problems) < _MAX_PROBLEMS:
-            self.problems.append(Problem(self.name, line, message))
+            self.problems.append(Problem(self.name, line if type(line) is int else line(),
+                                         message))
         else:
             self.more += 1
 
@@ -138,82 +142,88 @@ _DECODER = json.JSONDecoder(strict=False)
 
 def _read_array(text: str, start: int, report: _Report, found: list, stamps: Counter) -> None:
     """Read the array entry by entry, so that a broken entry costs only itself."""
-    scan = _DECODER.raw_decode
-    pos = _WS.match(text, start + 1).end()
-    if text.startswith("]", pos):
-        _trailing(text, pos + 1, report)
-        return
-    index = 0
-    while True:
-        index += 1
-        try:
-            obj, end = scan(text, pos)
-        except json.JSONDecodeError as exc:
-            pos = _broken(text, exc, index, pos, report)
-            if pos < 0:
-                return
-            continue
-        except RecursionError:
-            pos = _skip(text, pos, report, index, "is nested too deeply")
-            if pos < 0:
-                return
-            continue
-        _read_entry(obj, index, lambda p=pos: _line_at(text, p), report, found, stamps)
-        pos = _WS.match(text, end).end()
-        if pos >= len(text):
-            report.add(_line_at(text, pos),
-                       f"the file ends after entry {index} without closing the array "
-                       "(truncated?)")
+    _ArrayReader(text, report, found, stamps).run(start)
+
+
+class _ArrayReader:
+    def __init__(self, text: str, report: _Report, found: list, stamps: Counter):
+        self.text = text
+        self.end = len(text.rstrip())  # once: a copy of the text per broken entry is quadratic
+        self.report = report
+        self.found = found
+        self.stamps = stamps
+
+    def at(self, pos: int):
+        """The line of `pos`, counted only if the problem is going to be shown."""
+        return lambda: _line_at(self.text, pos)
+
+    def run(self, start: int) -> None:
+        text, report = self.text, self.report
+        scan = _DECODER.raw_decode
+        pos = _WS.match(text, start + 1).end()
+        if text.startswith("]", pos):
+            self.trailing(pos + 1)
             return
-        if text[pos] == "]":
-            _trailing(text, pos + 1, report)
-            return
-        if text[pos] != ",":
-            pos = _skip(text, pos, report, index + 1, "does not follow a ','")
-            if pos < 0:
+        index = 0
+        while pos >= 0:
+            index += 1
+            try:
+                obj, end = scan(text, pos)
+            except json.JSONDecodeError as exc:
+                pos = self.broken(exc, index, pos)
+                continue
+            except (ValueError, RecursionError) as exc:  # a 5,000-digit number, deep nesting
+                pos = self.skip(pos, index, f"cannot be read ({_why(exc)})")
+                continue
+            _read_entry(obj, index, self.at(pos), report, self.found, self.stamps)
+            pos = _WS.match(text, end).end()
+            if pos >= len(text):
+                report.add(self.at(pos), f"the file ends after entry {index} without closing "
+                                         "the array (truncated?)")
                 return
-            continue
-        pos = _WS.match(text, pos + 1).end()
-        if text.startswith("]", pos):  # a trailing comma: harmless, but not JSON
-            report.add(_line_at(text, pos), "a ',' after the last entry")
-            _trailing(text, pos + 1, report)
-            return
+            if text[pos] == "]":
+                self.trailing(pos + 1)
+                return
+            if text[pos] != ",":
+                pos = self.skip(pos, index + 1, "does not follow a ','")
+                continue
+            pos = _WS.match(text, pos + 1).end()
+            if text.startswith("]", pos):  # a trailing comma: harmless, but not JSON
+                report.add(self.at(pos), "a ',' after the last entry")
+                self.trailing(pos + 1)
+                return
 
+    def broken(self, exc: json.JSONDecodeError, index: int, pos: int) -> int:
+        if exc.pos >= self.end or exc.msg.startswith("Unterminated"):
+            self.report.add(self.at(pos), f"the file ends inside entry {index} (truncated?)")
+            return self.resync(pos, quiet=True)
+        return self.skip(pos, index, f"is not valid JSON ({exc.msg} at line {exc.lineno} "
+                                     f"column {exc.colno})")
 
-def _broken(text: str, exc: json.JSONDecodeError, index: int, pos: int,
-            report: _Report) -> int:
-    if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated"):
-        report.add(_line_at(text, pos), f"the file ends inside entry {index} (truncated?)")
-        return _resync(text, pos, None)
-    return _skip(text, pos, report, index,
-                 f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})")
+    def skip(self, pos: int, index: int, why: str) -> int:
+        self.report.add(self.at(pos), f"entry {index} {why}; skipped")
+        return self.resync(pos)
 
+    def resync(self, pos: int, quiet: bool = False) -> int:
+        """Where the next entry starts after a broken one, or -1."""
+        m = _NEXT_ENTRY.search(self.text, pos + 1)
+        if m is None:
+            if not quiet and pos < self.end:
+                self.report.add(self.at(pos), "the rest of the file could not be read")
+            return -1
+        return m.start(1)
 
-def _skip(text: str, pos: int, report: _Report, index: int, why: str) -> int:
-    report.add(_line_at(text, pos), f"entry {index} {why}; skipped")
-    return _resync(text, pos, report)
-
-
-def _resync(text: str, pos: int, report: _Report | None) -> int:
-    m = _NEXT_ENTRY.search(text, pos + 1)
-    if m is None:
-        if report is not None and pos < len(text.rstrip()):
-            report.add(_line_at(text, pos), "the rest of the file could not be read")
-        return -1
-    return m.start(1)
-
-
-def _trailing(text: str, pos: int, report: _Report) -> None:
-    pos = _WS.match(text, pos).end()
-    if pos < len(text):
-        report.add(_line_at(text, pos), "text after the end of the array; ignored")
+    def trailing(self, pos: int) -> None:
+        pos = _WS.match(self.text, pos).end()
+        if pos < len(self.text):
+            self.report.add(self.at(pos), "text after the end of the array; ignored")
 
 
 def _line_at(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
 
-def _read_lines(text: str, report: _Report, found: list) -> None:
+def _read_lines(text: str, report: _Report, found: list, stamps: Counter) -> None:
     """JSON lines; a file that is one JSON object (an error answer, a wrapper) is reported."""
     loads = _DECODER.decode
     lines = text.split("\n")
@@ -223,30 +233,36 @@ def _read_lines(text: str, report: _Report, found: list) -> None:
             continue
         try:
             obj = loads(line)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:
             bad += 1
             if bad == 1 and _is_one_object(text):
                 report.problems.clear()
+                report.more = 0
                 report.add(1, "a JSON object, not Daily Papers JSON (an array of entries, "
                               "or one entry a line); skipped")
                 return
-            report.add(i, f"not a JSON object ({exc.msg} at column {exc.colno}); skipped")
-            continue
-        except RecursionError:
-            report.add(i, "nested too deeply; skipped")
+            report.add(i, f"not a JSON object ({_why(exc)}); skipped")
             continue
         if isinstance(obj, dict) and "title" not in obj and "paper" not in obj \
                 and isinstance(obj.get("error"), str):
             report.add(i, f"the API answered with an error: {_clean(obj['error'])[:200]!r}")
             continue
-        _read_entry(obj, i, lambda i=i: i, report, found, None)
+        _read_entry(obj, i, i, report, found, stamps)
 
 
 def _is_one_object(text: str) -> bool:
     try:
         return isinstance(_DECODER.decode(text), dict)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):
         return False
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at column {exc.colno}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return str(exc)[:100]
 
 
 # -- entries --------------------------------------------------------------------------------
@@ -254,12 +270,12 @@ def _is_one_object(text: str) -> bool:
 
 def _read_entry(obj, index: int, where, report: _Report, found: list,
                 stamps: Counter | None) -> None:
-    """One entry, API-shaped (`paper` inside) or flat; `where()` is its line for problems."""
+    """One entry, API-shaped (`paper` inside) or flat; `where` is its line (or counts it)."""
     if not isinstance(obj, dict):
-        report.add(where(), f"entry {index} is {_kind(obj)}, not a paper entry; skipped")
+        report.add(where, f"entry {index} is {_kind(obj)}, not a paper entry; skipped")
         return
     if "paper" not in obj and "title" not in obj:
-        report.add(where(), f"entry {index} has neither 'paper' nor 'title': not a Daily "
+        report.add(where, f"entry {index} has neither 'paper' nor 'title': not a Daily "
                             "Papers entry; skipped")
         return
     fields = _Fields(obj, index, where, report)
@@ -278,7 +294,7 @@ class _Fields:
         self.report = report
 
     def problem(self, message: str) -> None:
-        self.report.add(self.where(), f"entry {self.index}: {message}")
+        self.report.add(self.where, f"entry {self.index}: {message}")
 
     def get(self, obj: dict, key: str, kind: type, label: str):
         value = obj.get(key)
@@ -292,7 +308,8 @@ class _Fields:
 
     def text(self, obj: dict, key: str, label: str) -> str | None:
         value = obj.get(key)
-        if type(value) is str and len(value) <= _MAX_TEXT and _UNSAFE.search(value) is None:
+        if type(value) is str and len(value) <= _MAX_TEXT and (
+                value.isprintable() or _UNSAFE.search(value) is None):
             return value  # the common case, checked without the reporting below
         value = self.get(obj, key, str, label)
         if value is None:
@@ -317,7 +334,7 @@ class _Fields:
             pass
         else:
             if joined.isprintable() and len(joined) <= _MAX_TEXT * 10:
-                return tuple(item for item in map(str.strip, items) if item)
+                return tuple(filter(None, map(str.strip, items)))
         out = []
         for item in items:
             if not isinstance(item, str):
@@ -507,6 +524,8 @@ def unwrap_abstract(text: str) -> str:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\n" not in text:
         return text.strip()
+    if "\n " not in text and " \n" not in text and "\n\n" not in text and "\t" not in text:
+        return text.replace("\n", " ").strip()  # plain wraps, the common case
     # A loop over lines: a regex that may start at every space is five times slower.
     lines = text.split("\n")
     # Text indented throughout is indented, not a paragraph a line.
@@ -526,11 +545,35 @@ def unwrap_abstract(text: str) -> str:
 
 
 def _links(abstract: str) -> tuple[str, ...]:
-    # find_links's case-blind regex is slow; most abstracts hold no address at all. Every
-    # match holds "://" or "github.com/", whose "thub.com" has no other case forms.
-    if "://" in abstract or "thub.com" in abstract.lower():
+    """`find_links(abstract)`, run only over the words that can hold an address.
+
+    find_links's case-blind regex costs as much as the rest of an entry. Every match holds
+    "://" or a case form of "github.com/", which lowercases to "thub.com" whatever its "i";
+    no match spans a space or a newline, and one at the start of a word matches the same
+    at the start of a string (its look-behind sees neither a letter, "/" nor ".").
+    """
+    low = abstract.lower()
+    if "://" not in abstract and "thub.com" not in low:
+        return ()
+    if len(low) != len(abstract):  # a character that lowercases to two: positions differ
         return find_links(abstract)
-    return ()
+    spots = []
+    for needle, hay in (("://", abstract), ("thub.com", low)):
+        i = hay.find(needle)
+        while i >= 0:
+            spots.append(i)
+            i = hay.find(needle, i + 1)
+    spots.sort()
+    words = []
+    end = -1
+    for at in spots:
+        if at < end:
+            continue
+        start = max(abstract.rfind(" ", 0, at), abstract.rfind("\n", 0, at)) + 1
+        space, newline = abstract.find(" ", at), abstract.find("\n", at)
+        end = min(e for e in (space, newline, len(abstract)) if e >= 0)
+        words.append(abstract[start:end])
+    return find_links(" ".join(words))
 
 
 def _clean(text: str) -> str:

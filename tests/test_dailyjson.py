@@ -53,7 +53,8 @@ def assert_clean(d: Digest, name: str) -> None:
         for text in (e.title, e.abstract, *e.author_names, *e.keywords, e.ai_summary or "",
                      e.organization or "", e.submitter or ""):
             text.encode("utf-8")  # no lone surrogates
-            assert not any((ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in text)
+            bad = [c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F]
+            assert not bad, (text, bad)
         assert e.line >= 1
 
 
@@ -274,6 +275,7 @@ def test_an_empty_day_is_reported_not_an_error():
     (b"[Re] Attention Is All You Need\n\nAn abstract.\n", None),
     (b"{Curly} titles happen\n\nAn abstract.\n", None),
     (b"", None),
+    ('[{"paper": {}}]'.encode("utf-16"), "array"),
 ])
 def test_sniff_tells_json_from_a_text_digest_by_content(data, kind):
     assert sniff(data) == kind
@@ -391,10 +393,33 @@ def test_five_megabyte_string_is_cut_and_the_rest_read():
     assert "entry 2: paper.title of 5,000,000 characters cut" in messages(d)
 
 
+def test_utf16_file_with_a_bom_is_read():
+    data = (JSON_FIXTURES / "api-2026.json").read_text(encoding="utf-8").encode("utf-16")
+    d = parse("api-2026.json", data)
+    assert not d.problems, messages(d)
+    assert d.entries[0].author_names[0] == "Chengsong Huang"
+
+
+def test_numbers_too_long_and_nesting_too_deep_cost_only_their_entry():
+    good = (JSON_FIXTURES / "api-2024.json").read_text(encoding="utf-8").strip()[1:-1]
+    data = f'[{{"paper": {{"title": "Big", "upvotes": {"9" * 5000}}}}}, {"[" * 100_000},' \
+           f'{good}]'
+    d = parse("odd.json", data.encode())
+    assert [e.arxiv_id for e in d.entries] == ["2405.15738", "2405.15574"]
+    assert "entry 1 cannot be read" in messages(d)
+    lines = "\n".join([f'{{"title": "T", "upvotes": {"9" * 5000}}}', "[" * 100_000,
+                       '{"title": "Kept", "abstract": "A."}'])
+    d = parse("odd.jsonl", lines.encode())
+    assert [e.title for e in d.entries] == ["Kept"]
+    assert [p.line for p in d.problems] == [1, 2]
+
+
 def test_many_bad_entries_give_a_few_examples_and_a_count():
-    d = parse("many.json", json.dumps(["x"] * 5000).encode())
+    # 200,000 of them: counting each one's line would take minutes (quadratic).
+    d = parse("many.json", json.dumps(["x"] * 200_000, indent=1).encode())
     assert len(d.problems) == 101
-    assert d.problems[-1].message == "and 4,900 more problems"
+    assert d.problems[-1].message == "and 199,900 more problems"
+    assert d.problems[99].line == 101
 
 
 def test_unwrap_rules():
@@ -416,7 +441,8 @@ _SEEDS = [json.loads((JSON_FIXTURES / n).read_bytes())
           for n in ("api-2024.json", "api-2025.json", "api-2026.json")]
 _JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False)
-    | st.text(max_size=30),
+    | st.text(max_size=30)
+    | st.sampled_from(["\ud800", "\x00", "\x1b[2J", "\u009b", "\n  ", "\r", " ", "2405.15738"]),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
                                                                 max_size=4),
     max_leaves=10,
@@ -463,7 +489,8 @@ def test_fuzz_mutated_entries_never_raise(entries, form):
 @FUZZ
 @given(mutated_entries(), st.data())
 def test_fuzz_mangled_bytes_never_raise(entries, data):
-    raw = bytearray(json.dumps(entries, indent=2, ensure_ascii=False).encode())
+    raw = bytearray(json.dumps(entries, indent=2, ensure_ascii=False).encode(
+        "utf-8", "surrogatepass"))  # a lone surrogate becomes bytes that are not UTF-8
     for _ in range(data.draw(st.integers(1, 4))):
         op = data.draw(st.sampled_from(["cut", "insert", "flip"]))
         at = data.draw(st.integers(0, len(raw)))
@@ -477,3 +504,19 @@ def test_fuzz_mangled_bytes_never_raise(entries, data):
             break
     d = parse_daily_json(bytes(raw), name="fuzz.json", mtime=None)
     assert_clean(d, "fuzz.json")
+
+
+_URLISH = st.sampled_from([
+    "https://github.com/a/b", "GitHub.com/x/y", "xgithub.com/no", "(see http://x.org/p).",
+    "İ", "gıthub.com/dotless/i", "https://", "a://b", "\u00a0", "\t", "word", "\n", "\n  ",
+    "https://x.org/q)", "HTTP://UP.ORG/Case,",
+])
+
+
+@FUZZ
+@given(st.lists(_URLISH | st.text(max_size=6), max_size=40))
+def test_links_are_what_the_text_parser_finds_in_the_abstract(words):
+    abstract = " ".join(words)
+    d = parse("x.jsonl", json.dumps({"title": "T", "abstract": abstract}).encode())
+    (e,) = d.entries
+    assert e.links == find_links(e.abstract)
