@@ -217,6 +217,47 @@ class Store:
         with self._lock:
             return scope_select(self.library, self.userdata, scope)
 
+    # -- changes the reader's keys make (run in a worker; each says what it did) ---------
+
+    # Toggles are decided when written, not when the key is pressed: a second `s` pressed
+    # before the first is written unstars. Each change snapshots its paper in its own
+    # transaction (`remember`), so the mark shows with its title if the paper leaves.
+
+    def toggle_star(self, paper: Paper) -> str:
+        if paper.id in self.userdata.starred_ids():
+            self.userdata.unstar([paper.id], remember=[paper])
+            return "Unstarred " + _short(paper.title)
+        self.userdata.star([paper.id], remember=[paper])
+        return "Starred " + _short(paper.title)
+
+    def toggle_read(self, paper: Paper) -> str:
+        if paper.id in self.userdata.read_ids():
+            self.userdata.mark_unread([paper.id], remember=[paper])
+            return "Marked unread: " + _short(paper.title)
+        self.userdata.mark_read([paper.id], remember=[paper])
+        return "Marked read: " + _short(paper.title)
+
+    def opened(self, paper: Paper) -> None:
+        """Opening a paper marks it read, without a word."""
+        self.userdata.mark_read([paper.id], remember=[paper])
+
+    def set_tags(self, paper: Paper, tags: list[str]) -> str:
+        # One command for the whole edit, so `u` undoes it in one step.
+        self.userdata.set_tags(paper.id, tags, remember=[paper])
+        return "Tags: " + (" ".join(tags) or "none")
+
+    def set_note(self, paper: Paper, text: str) -> str:
+        self.userdata.set_note(paper.id, text, remember=[paper])
+        return "Note saved." if text.strip() else "Note removed."
+
+    def save_search(self, name: str, query: str) -> str:
+        self.userdata.save_search(name, query)
+        return f"Saved the search {name!r}."
+
+    def undo(self) -> str:
+        said = self.userdata.undo()
+        return said.capitalize() if said else "Nothing to undo."
+
     # -- counts -------------------------------------------------------------------------
 
     def counts(self) -> Counts:
@@ -248,3 +289,10 @@ class Store:
             digests=[(view, n) for view, n, _ in digests],
             months=[(month_view(m), len(months[m])) for m in sorted(months, reverse=True)],
         )
+
+
+def _short(title: str, n: int = 60) -> str:
+    from papers.tui.text import clean
+
+    title = clean(title)
+    return title if len(title) <= n else title[: n - 1] + "…"

@@ -35,7 +35,7 @@ from papers.index.export import render, write_atomic
 from papers.index.library import SearchCancelled
 from papers.index.models import Paper
 from papers.index.scope import ALL, SORTS, Scope, View
-from papers.index.userdata import EMPTY, UserData
+from papers.index.userdata import EMPTY
 from papers.tui.messages import (
     CountsReady,
     DataChanged,
@@ -85,8 +85,8 @@ MOVES: tuple[tuple[str, str], ...] = (
     ("mouse", "Click a row to select it, double-click to open, wheel scrolls"),
 )
 
-# A user-data change, run in a worker: it writes and says what it did (None: nothing to say).
-Write = Callable[[UserData], "str | None"]
+# A user-data change (a `Store` method), run in a worker: it writes and says what it did.
+Write = Callable[[], "str | None"]
 
 
 def arxiv_search_url(title: str) -> str:
@@ -331,7 +331,7 @@ class ReaderScreen(Screen[None]):
             self.notify("That paper is no longer in the library.", severity="warning")
             return
         if paper_id not in self.store.read:
-            self._write(lambda ud: _quiet(ud.mark_read([paper_id], remember=[paper])))
+            self._write(lambda: self.store.opened(paper))
         self._load_detail(paper_id)
 
     def _load_detail(self, paper_id: str | None, *, similar_again: bool = False) -> None:
@@ -471,13 +471,13 @@ class ReaderScreen(Screen[None]):
         while self._writes:
             _, do = self._writes.popleft()
             with suppress(PapersError, ValueError):  # too late to say: the reader is gone
-                do(self.store.userdata)
+                do()
 
     @work(thread=True, group="write")
     def _write_worker(self, request: int, do: Write) -> None:
         said = error = None
         try:
-            said = do(self.store.userdata)
+            said = do()
             self.store.reload_marks()
         except (PapersError, ValueError) as exc:
             error = str(exc)
@@ -524,36 +524,17 @@ class ReaderScreen(Screen[None]):
         if paper is None:
             return
 
-        def star(ud: UserData) -> str:
-            # Decided when written: a second `s` before the first is written unstars.
-            if paper.id in ud.starred_ids():
-                ud.unstar([paper.id], remember=[paper])
-                return "Unstarred " + _short(paper.title)
-            ud.star([paper.id], remember=[paper])
-            return "Starred " + _short(paper.title)
-
-        self._write(star)
+        self._write(lambda: self.store.toggle_star(paper))
 
     def action_toggle_read(self) -> None:
         paper = self._target()
         if paper is None:
             return
 
-        def toggle(ud: UserData) -> str:
-            if paper.id in ud.read_ids():
-                ud.mark_unread([paper.id], remember=[paper])
-                return "Marked unread: " + _short(paper.title)
-            ud.mark_read([paper.id], remember=[paper])
-            return "Marked read: " + _short(paper.title)
-
-        self._write(toggle)
+        self._write(lambda: self.store.toggle_read(paper))
 
     def action_undo(self) -> None:
-        def undo(ud: UserData) -> str:
-            said = ud.undo()
-            return said.capitalize() if said else "Nothing to undo."
-
-        self._write(undo)
+        self._write(self.store.undo)
 
     def action_edit_tags(self) -> None:
         paper = self._target()
@@ -569,13 +550,7 @@ class ReaderScreen(Screen[None]):
                 return
             if [t.casefold() for t in tags] == [t.casefold() for t in current]:
                 return
-
-            def set_tags(ud: UserData) -> str:
-                # set_tags: the whole edit is one command, so `u` undoes it in one step.
-                ud.set_tags(paper.id, tags, remember=[paper])
-                return "Tags: " + (" ".join(tags) or "none")
-
-            self._write(set_tags)
+            self._write(lambda: self.store.set_tags(paper, tags))
 
         self.app.push_screen(TagsScreen(paper.title, current, known), done)
 
@@ -602,12 +577,7 @@ class ReaderScreen(Screen[None]):
             path.unlink(missing_ok=True)
         if text.strip() == old.strip():
             return
-
-        def set_note(ud: UserData) -> str:
-            ud.set_note(paper.id, text, remember=[paper])
-            return "Note saved." if text.strip() else "Note removed."
-
-        self._write(set_note)
+        self._write(lambda: self.store.set_note(paper, text))
 
     def action_open_link(self) -> None:
         paper = self._target()
@@ -634,14 +604,8 @@ class ReaderScreen(Screen[None]):
         from papers.tui.screens.save_search import SaveSearchScreen
 
         def done(name: str | None) -> None:
-            if not name:
-                return
-
-            def save(ud: UserData) -> str:
-                ud.save_search(name, query)
-                return f"Saved the search {name!r}."
-
-            self._write(save)
+            if name:
+                self._write(lambda: self.store.save_search(name, query))
 
         self.app.push_screen(SaveSearchScreen(query), done)
 
@@ -728,15 +692,3 @@ class ReaderScreen(Screen[None]):
     def progress_done(self) -> None:
         self.query_one("#progress").display = False
         self._show_status()
-
-
-def _quiet(_change: object) -> None:
-    """A change the reader does not announce (opening a paper marks it read)."""
-    return None
-
-
-def _short(title: str, n: int = 60) -> str:
-    from papers.tui.text import clean
-
-    title = clean(title)
-    return title if len(title) <= n else title[: n - 1] + "…"
