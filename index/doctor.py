@@ -26,7 +26,7 @@ from papers.index.schema import (
     open_index,
     sort_values,
 )
-from papers.index.sources import load_sources
+from papers.index.sources import load_sources, status
 from papers.index.userdata import FILENAME, UserData
 
 OK, WARN, ERROR = "ok", "warn", "error"
@@ -233,10 +233,13 @@ def _check_sources(home: Path, findings: list[Finding]) -> None:
         findings.append(Finding(WARN, "sources", "no digest files or folders registered",
                                 "`papers add PATH`"))
         return
-    gone = [s for s in sources if not s.exists()]
-    for s in gone:
-        findings.append(Finding(WARN, "sources", f"{s} no longer exists",
-                                "its papers go at the next `papers index`"))
+    known = manifest_file.load(home / INDEX_DIR, current=SCHEMA_VERSION).files
+    gone = [(s, state) for s, state in status(home, known) if state != "ok"]
+    for source, state in gone:
+        what = "is empty (taken for unmounted)" if state == "empty" else "is missing"
+        findings.append(Finding(WARN, "sources", f"{source} {what}; its papers are kept",
+                                "mount or restore it; `papers index --prune` removes its "
+                                "papers, `papers remove` unregisters it"))
     if not gone:
         findings.append(Finding(OK, "sources", f"{len(sources)} registered, all present"))
 

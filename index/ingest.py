@@ -30,7 +30,13 @@ from papers.index import manifest as manifest_file
 from papers.index.backup import backup_userdata, daily_backup
 from papers.index.dailyjson import parse_daily_json, sniff
 from papers.index.digest import Digest, Entry, parse_digest
-from papers.index.errors import LibraryBusy, LibraryError, UserDataError
+from papers.index.errors import (
+    LibraryBusy,
+    LibraryError,
+    PapersError,
+    Unavailable,
+    UserDataError,
+)
 from papers.index.identity import paper_id
 from papers.index.library import outdated
 from papers.index.manifest import DigestRecord, Manifest
@@ -46,7 +52,7 @@ from papers.index.schema import (
     sightings_of,
     text_date_of,
 )
-from papers.index.sources import digest_files
+from papers.index.sources import scan
 
 # Below this many documents one writer is faster than starting sub-processes.
 BULK_DOCS = 2000
@@ -71,6 +77,8 @@ class IngestReport:
     problems: list[Problem] = field(default_factory=list)
     rebuilt: bool = False
     reason: str | None = None  # why a rebuild happened, when it did on its own
+    missing: list[str] = field(default_factory=list)  # sources missing; their papers kept
+    kept_files: int = 0  # digests of missing sources, still in the library
     seconds: float = 0.0
 
     @property
@@ -85,6 +93,7 @@ class IngestReport:
             "papers_added": self.papers_added,
             "papers_updated": self.papers_updated,
             "papers_removed": self.papers_removed,
+            "missing_sources": self.missing,
             "problems": [p.to_json() for p in self.problems],
         }
 
@@ -97,6 +106,10 @@ class IngestReport:
                 f"{self.files_removed} removed; papers: {self.papers_added} added, "
                 f"{self.papers_updated} updated, {self.papers_removed} removed"
             )
+        if self.missing:
+            text += (f"; {len(self.missing)} source{'s' if len(self.missing) != 1 else ''} "
+                     f"missing, the papers of its {self.kept_files} digests kept "
+                     "(`papers index --prune` removes them)")
         if self.problems:
             text += f"; {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
         return text
@@ -131,11 +144,19 @@ def ingest(
     *,
     rebuild: bool = False,
     optimize: bool = False,
+    prune: bool = False,
+    missing_ok: bool = False,
     procs: int = 1,
     lock_timeout: float = 10.0,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Bring the index at `home` up to date with the digest files under `sources`."""
+    """Bring the index at `home` up to date with the digest files under `sources`.
+
+    The papers of a missing source are kept unless `prune`. A rebuild reads every digest
+    again, so with a source missing it would drop that source's papers: it is refused
+    unless `prune` (drop them) or `missing_ok` (the index is damaged anyway: keep what can
+    be read).
+    """
     started = time.perf_counter()
     home = Path(home)
     with ingest_lock(home, lock_timeout):
@@ -152,13 +173,24 @@ def ingest(
         elif not rebuild and index_dir.exists() and any(index_dir.iterdir()):
             reason = "the index was missing or unreadable; rebuilding it from your digests"
             rebuild = True
+        if rebuild and not (prune or missing_ok or reason):
+            _refuse_rebuild_without(home, sources, manifest)
         if rebuild:
             backup_problem = _backup(backup_userdata, home, "before-rebuild")
-            report = _rebuild(home, sources, procs, progress)
+            report = _rebuild(home, sources, procs, progress, prune)
             report.reason = reason
         else:
             backup_problem = None
-            report = _update(home, index_dir, manifest, sources, procs, optimize, progress)
+            try:
+                report = _update(home, index_dir, manifest, sources, procs, optimize,
+                                 progress, prune=prune)
+            except (PapersError, OSError):
+                raise  # ours, or the environment's (a full or read-only disk): not damage
+            except Exception as exc:  # Whoosh could not read its own files
+                backup_problem = _backup(backup_userdata, home, "before-rebuild")
+                report = _rebuild(home, sources, procs, progress, prune)
+                report.reason = (f"the index was damaged ({exc.__class__.__name__}: {exc}); "
+                                 "rebuilt it from your digests")
     backup_problem = backup_problem or _backup(daily_backup, home)
     if backup_problem:
         report.problems.append(backup_problem)
@@ -179,14 +211,24 @@ def _backup(make, home: Path, *args) -> Problem | None:
     return None
 
 
-def _rebuild(home: Path, sources: list[Path], procs: int, progress: Progress | None):
+def _refuse_rebuild_without(home: Path, sources: list[Path], manifest: Manifest) -> None:
+    missing = scan(sources, manifest.files).missing
+    if missing:
+        names = ", ".join(str(m) for m in missing[:3])
+        raise Unavailable(f"source missing: {names}; a rebuild now would drop its papers. "
+                          "Mount or restore it, or rebuild without them with "
+                          "`papers index --rebuild --prune`")
+
+
+def _rebuild(home: Path, sources: list[Path], procs: int, progress: Progress | None,
+             prune: bool):
     """Build a fresh index beside the old one, then swap: a crash leaves the old one."""
     new_dir = home / (INDEX_DIR + ".new")
     shutil.rmtree(new_dir, ignore_errors=True)
     new_dir.mkdir(parents=True)
     create_index(new_dir)
     report = _update(home, new_dir, Manifest(SCHEMA_VERSION), sources, procs, False, progress,
-                     fresh=True)
+                     fresh=True, prune=prune)
     report.rebuilt = True
     old_dir = home / (INDEX_DIR + ".old")
     index_dir = home / INDEX_DIR
@@ -207,7 +249,7 @@ def _recover_interrupted_rebuild(home: Path) -> None:
 
 
 def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize, progress,
-            fresh: bool = False) -> IngestReport:
+            fresh: bool = False, prune: bool = False) -> IngestReport:
     report = IngestReport()
     if not index_exists(index_dir):
         index_dir.mkdir(parents=True, exist_ok=True)
@@ -215,8 +257,9 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
         manifest = Manifest(SCHEMA_VERSION)
         fresh = True
     manifest.schema = SCHEMA_VERSION
-    files, problems = digest_files(sources)
-    report.problems.extend(problems)
+    found = scan(sources, manifest.files)
+    files = found.files
+    report.problems.extend(found.problems)
     report.files_scanned = len(files)
 
     old_files = manifest.files
@@ -255,7 +298,11 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
             continue
         changed.append((key, data, st))
     present = {str(p) for p in files}
-    removed = [key for key in old_files if key not in present]
+    kept = set() if prune else {key for key in old_files
+                                if key not in present and found.is_missing(key)}
+    removed = [key for key in old_files if key not in present and key not in kept]
+    report.missing = [str(m) for m in found.missing]
+    report.kept_files = len(kept)
 
     if not changed and not removed:
         if touched_only:

@@ -1,9 +1,17 @@
-"""The digest files and folders a user registered, and finding the digests in them."""
+"""The digest files and folders a user registered, and finding the digests in them.
+
+A registered source that is gone, unreadable or suddenly empty (an unmounted disk, a sync
+folder not yet there) is *missing*, not empty: the ingest keeps the papers it gave until the
+files are deleted from a folder that is there, or the user says so (`papers index --prune`,
+`papers remove`).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from papers.index.models import Problem
@@ -32,14 +40,75 @@ def save_sources(home: Path, sources: list[Path]) -> None:
 
 
 def add_sources(home: Path, paths: list[Path]) -> list[Path]:
-    """Register paths (made absolute); returns the full list."""
+    """Register paths, resolved; a path inside a registered folder is not registered again,
+    and a folder takes the place of the files and folders inside it. Returns the full list."""
     sources = load_sources(home)
     for p in paths:
-        p = Path(p).expanduser().absolute()
-        if p not in sources:
-            sources.append(p)
+        p = Path(p).expanduser().resolve()
+        if any(p == s or s in p.parents for s in sources):
+            continue
+        sources = [s for s in sources if p not in s.parents] + [p]
     save_sources(home, sources)
     return sources
+
+
+def remove_source(home: Path, path: Path) -> Path | None:
+    """Unregister a source (as given, or resolved); the source removed, or None."""
+    sources = load_sources(home)
+    for candidate in (Path(path).expanduser().absolute(), Path(path).expanduser().resolve()):
+        if candidate in sources:
+            save_sources(home, [s for s in sources if s != candidate])
+            return candidate
+    return None
+
+
+@dataclass
+class Scan:
+    """What a scan of the sources found."""
+
+    files: list[Path]
+    problems: list[Problem]
+    missing: list[Path]  # sources that are gone, unreadable, or empty where files were
+
+    def is_missing(self, key: str) -> bool:
+        """Whether the digest at `key` (a path the manifest knows) is under a missing
+        source, so that its absence says nothing about whether it was deleted."""
+        return any(key == str(m) or key.startswith(str(m) + os.sep) for m in self.missing)
+
+
+def scan(sources: list[Path], known: Iterable[str] = ()) -> Scan:
+    """Every digest file under the sources, and which sources are missing. `known` are the
+    digests the library holds: a folder with none of its digests left and no digest at all
+    in it is taken for unmounted, not emptied."""
+    files, problems = digest_files(sources)
+    known = list(known)
+    missing = []
+    for source in sources:
+        source = Path(source)
+        if not source.exists() or not os.access(source, os.R_OK):
+            missing.append(source.resolve())
+        elif source.is_dir():
+            inside = str(source.resolve()) + os.sep
+            if not any(str(f).startswith(inside) for f in files) and any(
+                    k.startswith(inside) for k in known):
+                missing.append(source.resolve())
+                problems.append(Problem(str(source), 0, "folder is empty; taken for "
+                                        "unmounted, its papers are kept"))
+    return Scan(files, problems, missing)
+
+
+def status(home: Path, known: Iterable[str] = ()) -> list[tuple[Path, str]]:
+    """Each registered source with its state: `ok`, `missing` or `empty` (taken for
+    unmounted, see `scan`)."""
+    sources = load_sources(home)
+    result = scan(sources, known)
+    out = []
+    for source in sources:
+        if source not in result.missing:
+            out.append((source, "ok"))
+        else:
+            out.append((source, "empty" if source.exists() else "missing"))
+    return out
 
 
 def digest_files(sources: list[Path]) -> tuple[list[Path], list[Problem]]:
@@ -61,7 +130,8 @@ def digest_files(sources: list[Path]) -> tuple[list[Path], list[Problem]]:
         elif source.exists():
             problems.append(Problem(str(source), 0, "not a regular file or folder; skipped"))
         else:
-            problems.append(Problem(str(source), 0, "source no longer exists"))
+            problems.append(Problem(str(source), 0, "source is missing (moved, deleted or "
+                                    "not mounted); its papers are kept"))
     return [found[k] for k in sorted(found)], problems
 
 

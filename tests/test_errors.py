@@ -32,6 +32,12 @@ EXPECTED = {
     "add {digests}":                           (0, 0, 0, 3),
     "index":                                   (0, 0, 0, 3),
     "index --rebuild":                         (0, 0, 0, 3),
+    "index --prune":                           (0, 0, 0, 3),
+    # Listing sources reads sources.json and the manifest only.
+    "sources":                                 (0, 0, 0, 0),
+    "sources --json":                          (0, 0, 0, 0),
+    # Unregistering writes sources.json and takes the papers out: an ingest.
+    "remove {digests}":                        (0, 0, 0, 3),
     # Searching needs both the index and the user data (marks, is:, tag:).
     "find olmo":                               (0, 3, 3, 3),
     "find olmo --json":                        (0, 3, 3, 3),

@@ -71,15 +71,15 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-def run_ingest(ctx: Context, sources, *, rebuild=False, optimize=False, as_json=False,
-               quiet=False) -> None:
+def run_ingest(ctx: Context, sources, *, rebuild=False, optimize=False, prune=False,
+               as_json=False, quiet=False) -> None:
     """Read the digests of `sources` into the library and say what changed."""
     from papers.index import jsontext
     from papers.index.ingest import ingest
     from papers.tui.cli import output
 
     with output.ingest_progress(enabled=not as_json) as progress:
-        report = ingest(ctx.home, sources, rebuild=rebuild, optimize=optimize,
+        report = ingest(ctx.home, sources, rebuild=rebuild, optimize=optimize, prune=prune,
                         procs=min(os.cpu_count() or 1, 4), progress=progress)
     if as_json:
         click.echo(jsontext.dumps(report.to_json()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -29,7 +30,8 @@ def demo() -> None:
 @json_option("Print the summary as one JSON object.")
 @pass_ctx
 def add(ctx: Context, paths: tuple[str, ...], as_json: bool) -> None:
-    """Register digest files or folders (searched for *.txt and *.md) and ingest them."""
+    """Register digest files or folders (searched for *.txt, *.md, *.json and *.jsonl) and
+    ingest them."""
     from papers.index.sources import add_sources
 
     sources = add_sources(ctx.home, [Path(p) for p in paths])
@@ -39,12 +41,62 @@ def add(ctx: Context, paths: tuple[str, ...], as_json: bool) -> None:
 @click.command("index")
 @click.option("--rebuild", is_flag=True, help="Build the index afresh from the same files.")
 @click.option("--optimize", is_flag=True, help="Merge the index into one segment afterwards.")
+@click.option("--prune", is_flag=True,
+              help="Remove the papers of sources that are missing (by default they are kept: "
+                   "an unmounted disk is not an empty one).")
 @json_option("Print the summary as one JSON object.")
 @pass_ctx
-def index_cmd(ctx: Context, rebuild: bool, optimize: bool, as_json: bool) -> None:
+def index_cmd(ctx: Context, rebuild: bool, optimize: bool, prune: bool, as_json: bool) -> None:
     """Re-scan the registered sources: read only new or changed digest files."""
-    run_ingest(ctx, registered_sources(ctx), rebuild=rebuild, optimize=optimize,
+    run_ingest(ctx, registered_sources(ctx), rebuild=rebuild, optimize=optimize, prune=prune,
                as_json=as_json)
+
+
+@click.command("sources")
+@json_option("Print the sources as a JSON array.")
+@pass_ctx
+def sources_cmd(ctx: Context, as_json: bool) -> None:
+    """List the registered digest files and folders, and whether each is there."""
+    from papers.index.sources import status
+    from papers.tui.text import clean
+
+    lib = ctx.library()
+    known = lib.manifest().files if lib.exists else {}
+    rows = []
+    for source, state in status(ctx.home, known):
+        inside = str(source) + os.sep
+        digests = [k for k in known if k == str(source) or k.startswith(inside)]
+        papers = len({pid for k in digests for pid in known[k].papers})
+        rows.append({"source": str(source), "status": state, "digests": len(digests),
+                     "papers": papers})
+    if as_json:
+        click.echo(jsontext.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no sources registered yet: `papers add PATH`")
+    for row in rows:
+        click.echo(clean(f"{row['status']:<8} {row['digests']:>5} digests "
+                         f"{row['papers']:>7} papers  {row['source']}"))
+
+
+@click.command("remove")
+@click.argument("source", type=click.Path())
+@json_option("Print the summary as one JSON object.")
+@pass_ctx
+def remove(ctx: Context, source: str, as_json: bool) -> None:
+    """Unregister a digest file or folder, and remove the papers only it gave.
+
+    The files themselves are not touched; `papers add` registers it again.
+    """
+    from papers.index.errors import NotFound
+    from papers.index.sources import load_sources, remove_source
+
+    gone = remove_source(ctx.home, Path(source))
+    if gone is None:
+        raise NotFound(f"{source} is not a registered source; `papers sources` lists them")
+    if not as_json:
+        click.echo(f"unregistered {gone}")
+    run_ingest(ctx, load_sources(ctx.home), prune=True, as_json=as_json)
 
 
 @click.command()
@@ -52,15 +104,18 @@ def index_cmd(ctx: Context, rebuild: bool, optimize: bool, as_json: bool) -> Non
 @pass_ctx
 def stats(ctx: Context, as_json: bool) -> None:
     """How large the library is and where it lives."""
-    from papers.index.sources import load_sources
+    from papers.index.sources import status
     from papers.tui.cli import output
 
     lib = ctx.open_library(required=False)
     exists = lib.exists
+    known = lib.manifest().files if exists else {}
+    states = [state for _, state in status(ctx.home, known)]
     data = {
         "papers": lib.count() if exists else 0,
-        "digests": len(lib.manifest().files) if exists else 0,
-        "sources": len(load_sources(ctx.home)),
+        "digests": len(known),
+        "sources": len(states),
+        "missing_sources": sum(state != "ok" for state in states),
         "index_bytes": lib.size_bytes() if exists else 0,
         "home": str(ctx.home),
     }
@@ -104,4 +159,4 @@ def doctor(ctx: Context, repair: bool, as_json: bool) -> None:
         raise click.exceptions.Exit(1)
 
 
-COMMANDS = (add, index_cmd, stats, doctor, demo)
+COMMANDS = (add, index_cmd, sources_cmd, remove, stats, doctor, demo)
