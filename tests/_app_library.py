@@ -95,10 +95,10 @@ def filter_group(app, label: str):
 
 def detail_text(app, width: int = 200) -> str:
     """The detail pane's body as plain text, unwrapped by a wide console."""
-    from papers.tui.widgets.detail import describe
+    from papers.tui.widgets.detail import DetailPane, describe
 
     console = Console(width=width, file=io.StringIO(), record=True)
-    console.print(describe(app.reader.detail))
+    console.print(describe(app.reader.detail, app.reader.query_one(DetailPane).everyone))
     return console.export_text()
 
 
@@ -141,3 +141,58 @@ def hold_answer(pump, held, until) -> tuple[threading.Event, threading.Event]:
 
     pump.post_message = late
     return waiting, delivered
+
+
+# A Daily Papers API file (`/api/daily_papers?date=...`): what a saved page does not say.
+AUTHORS = ["Ada Lovelace", "Émile Borel", "Grace Hopper", "Alan Turing", "Kurt Gödel",
+           "Emmy Noether", "John von Neumann"]
+CODE_PAPER = "Sparse Mixtures of Experts That Route by Meaning"
+BARE_PAPER = "A Paper Known Only by Its arXiv Id"
+
+
+def api_entry(arxiv_id: str, title: str, abstract: str, authors: list[str], **paper) -> dict:
+    return {
+        "paper": {"id": arxiv_id, "title": title, "summary": abstract,
+                  "authors": [{"name": n, "hidden": False} for n in authors],
+                  "publishedAt": "2025-12-10T17:00:00.000Z", "upvotes": 12, **paper},
+        "publishedAt": "2025-12-11T09:00:00.000Z", "title": title, "summary": abstract,
+        "numComments": 3,
+    }
+
+
+API_DAY = [
+    api_entry("2512.01234", CODE_PAPER,
+              "Experts are chosen by what a token means. Demo at https://example.org/demo",
+              AUTHORS, githubRepo="https://github.com/example/moe-meaning", githubStars=1234,
+              projectPage="https://example.org/moe", ai_summary="Routing by meaning helps.",
+              ai_keywords=["mixture of experts", "routing"]),
+    api_entry("2512.05678", BARE_PAPER, "Nothing but an id and two authors.",
+              ["Rosalind Franklin", "Lise Meitner"]),
+]
+
+
+def build_json_library(root: Path) -> Path:
+    """The two text digests plus one Daily Papers API file; return the papers home."""
+    import json
+
+    digests = root / "digests"
+    digests.mkdir(parents=True, exist_ok=True)
+    (digests / "2025-12-09.txt").write_text(digest_text("Dec 9, 2025", DAY_ONE), "utf-8")
+    (digests / "2025-12-11.json").write_text(json.dumps(API_DAY), "utf-8")
+    home = root / "home"
+    ingest(home, add_sources(home, [digests]), procs=1)
+    return home
+
+
+def record_notices(app) -> list[str]:
+    """Every notification the app shows from now on, in order (toasts time out: a loaded
+    machine could take one away before a test reads the screen)."""
+    said: list[str] = []
+    notify = app.notify
+
+    def recording(message, *args, **kwargs):
+        said.append(str(message))
+        return notify(message, *args, **kwargs)
+
+    app.notify = recording
+    return said

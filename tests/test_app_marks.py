@@ -7,7 +7,6 @@ from _app_library import filter_group, hold_answer, list_rows, screen_text, unti
 from papers.index.userdata import UserData
 from papers.tui.messages import CountsReady
 from papers.tui.pilot import settle
-from papers.tui.screens.main import arxiv_search_url
 
 
 async def search(pilot, text: str) -> None:
@@ -125,19 +124,25 @@ async def test_export_writes_the_current_view_as_markdown(app, tmp_path):
         assert text.index(titles[0].split()[0]) < text.index(titles[1].split()[0])
 
 
-async def test_open_link_and_copy_use_the_link_or_an_arxiv_search(app, monkeypatch):
+async def test_open_link_and_copy_use_the_papers_page_not_a_link_in_its_abstract(
+        app, monkeypatch):
+    import webbrowser
+
     opened, copied = [], []
+    monkeypatch.setattr(webbrowser, "get", lambda *a: object())  # a machine with a browser
     async with app.run_test(size=(140, 40)) as pilot:
         monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
         monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
         await settle(pilot)
         await search(pilot, "survey")
         await pilot.press("O", "y")
-        assert opened == ["https://github.com/example/gpt-n"]
+        # Its abstract names a GitHub repo: that is not the paper.
+        assert opened == [("https://arxiv.org/search/?query=GPT-%5Bn%5D+and+o-%5Bn%5D+Models"
+                           "%3A+A+Survey+of+Bracketed+Names&searchtype=title")]
         assert copied[0].startswith("GPT-[n] and o-[n] Models")
+        assert copied[0].endswith(opened[0])
         await search(pilot, "plan")
         await pilot.press("O")
-        assert opened[-1] == arxiv_search_url("Language Agents That Plan")
         assert opened[-1] == ("https://arxiv.org/search/?query=Language+Agents+That+Plan"
                               "&searchtype=title")
 

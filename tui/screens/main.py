@@ -13,13 +13,13 @@ import shlex
 import subprocess
 import tempfile
 import time
+import webbrowser
 from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
-from urllib.parse import quote_plus
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -68,7 +68,10 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("toggle_read", "r", "Mark the paper read or unread"),
     ("edit_tags", "t", "Edit the paper's tags"),
     ("edit_note", "n", "Edit the paper's note in $EDITOR"),
-    ("open_link", "O", "Open the paper's link in the browser"),
+    ("open_link", "O", "Open the paper's page (arXiv) in the browser"),
+    ("open_pdf", "p", "Open the paper's PDF in the browser"),
+    ("open_code", "c", "Open the paper's code on GitHub in the browser"),
+    ("authors", "a", "Show all the authors, or the first few again"),
     ("copy", "y", "Copy the title and link"),
     ("export", "e", "Export this view as a Markdown reading list"),
     ("save_search", "ctrl+s", "Save the current search"),
@@ -89,8 +92,14 @@ MOVES: tuple[tuple[str, str], ...] = (
 Write = Callable[[], "str | None"]
 
 
-def arxiv_search_url(title: str) -> str:
-    return f"https://arxiv.org/search/?query={quote_plus(title)}&searchtype=title"
+def browser_can_start() -> bool:
+    """Whether `webbrowser` finds a browser to run. Textual's `open_url` cannot say: on a
+    machine without one (over SSH, in a container) it does nothing, silently."""
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
 
 
 class ReaderScreen(Screen[None]):
@@ -105,7 +114,10 @@ class ReaderScreen(Screen[None]):
         Binding("r", "toggle_read", "Read"),
         Binding("t", "edit_tags", "Tags"),
         Binding("n", "edit_note", "Note", show=False),
-        Binding("O", "open_link", "Open link", show=False),
+        Binding("O", "open_link", "Open", show=False),
+        Binding("p", "open_pdf", "PDF"),
+        Binding("c", "open_code", "Code"),
+        Binding("a", "authors", "Authors", show=False),
         Binding("y", "copy", "Copy", show=False),
         Binding("e", "export", "Export"),
         Binding("ctrl+s", "save_search", "Save search", show=False),
@@ -581,19 +593,48 @@ class ReaderScreen(Screen[None]):
 
     def action_open_link(self) -> None:
         paper = self._target()
+        if paper is not None:
+            self.open_url(paper.url, "the paper's page")
+
+    def action_open_pdf(self) -> None:
+        paper = self._target()
         if paper is None:
             return
-        url = paper.links[0] if paper.links else arxiv_search_url(paper.title)
-        self.app.open_url(url)
-        self.notify(f"Opening {url}", markup=False, timeout=2)
+        if paper.pdf_url is None:
+            self.notify("No PDF known for this paper: its arXiv id is not known. O opens "
+                        "the arXiv search for its title.", severity="warning")
+            return
+        self.open_url(paper.pdf_url, "the PDF")
+
+    def action_open_code(self) -> None:
+        paper = self._target()
+        if paper is None:
+            return
+        if not paper.github:
+            self.notify("No code known for this paper.", severity="warning")
+            return
+        self.open_url(paper.github, "the code")
+
+    def open_url(self, url: str, what: str) -> None:
+        """Open `url` in a browser, or say none can be started and copy it instead."""
+        if browser_can_start():
+            self.app.open_url(url)
+            self.notify(f"Opening {what}: {url}", markup=False, timeout=2)
+            return
+        self.app.copy_to_clipboard(url)
+        self.notify(f"No browser can be started here, so the link to {what} was copied "
+                    f"instead: {url}", severity="warning", markup=False, timeout=6)
+
+    def action_authors(self) -> None:
+        if not self.query_one(DetailPane).toggle_authors():
+            self.notify("Every author is shown.", timeout=1.5)
 
     def action_copy(self) -> None:
         paper = self._target()
         if paper is None:
             return
-        url = paper.links[0] if paper.links else arxiv_search_url(paper.title)
-        self.app.copy_to_clipboard(f"{paper.title} {url}")
-        self.notify("Copied the title and link.", timeout=2)
+        self.app.copy_to_clipboard(f"{paper.title} {paper.url}")
+        self.notify(f"Copied the title and link: {paper.url}", markup=False, timeout=2)
 
     def action_save_search(self) -> None:
         query = self.scope().query
