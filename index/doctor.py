@@ -17,7 +17,7 @@ from pathlib import Path
 
 from papers.index import manifest as manifest_file
 from papers.index.backup import backup_userdata, integrity_problem, list_backups
-from papers.index.errors import UserDataError
+from papers.index.errors import UserDataDamaged, UserDataError
 from papers.index.library import outdated
 from papers.index.schema import (
     INDEX_DIR,
@@ -211,18 +211,26 @@ def _check_userdata(home: Path, findings: list[Finding]) -> None:
     if not path.exists():
         findings.append(Finding(OK, "user data", "none yet (no stars, tags or notes)"))
         return
-    problem = integrity_problem(path)
-    if problem is None:
-        try:
-            UserData(home).close()  # also refuses another program's SQLite file
-        except UserDataError as exc:
-            problem = str(exc)
+    try:
+        with UserData(home) as store:  # also refuses another program's SQLite file
+            problem, read_only = store.integrity(), store.read_only
+    except UserDataDamaged as exc:
+        problem, read_only = str(exc), None
+    except UserDataError as exc:  # the environment's fault (busy, full, read-only): not damage
+        findings.append(Finding(WARN, "user data", f"cannot be checked now: {exc}",
+                                "nothing is wrong with the file as far as papers can tell; "
+                                "try again when the disk is writable and has room"))
+        return
     if problem:
         fix = ("`papers doctor --repair` keeps the damaged file and restores the newest backup"
                if list_backups(home) else
                "no backup to restore: `papers doctor --repair` keeps the damaged file aside "
                "and starts afresh")
         findings.append(Finding(ERROR, "user data", f"{path} is damaged: {problem}", fix))
+    elif read_only:
+        findings.append(Finding(WARN, "user data", f"{path} is readable but read-only: "
+                                "stars, tags and notes cannot be saved",
+                                "make the data directory writable"))
     else:
         findings.append(Finding(OK, "user data", f"{path} passes SQLite's integrity check"))
 

@@ -72,6 +72,11 @@ class UserDataError(Unavailable):
     """The user-data file (stars, tags, notes) cannot be used."""
 
 
+class UserDataDamaged(UserDataError):
+    """The user-data file is there but SQLite cannot read it: damage, which `papers doctor
+    --repair` mends. Never raised for a fault of the environment (full, read-only, locked)."""
+
+
 class StorageError(Unavailable):
     """The environment refused: a read-only or full disk, a permission, a lock."""
 
@@ -86,6 +91,6 @@ def from_os_error(exc: OSError, doing: str) -> StorageError:
 __all__ = [
     "EXIT_NO_RESULTS", "EXIT_OK", "EXIT_UNAVAILABLE", "EXIT_USAGE", "InputError",
     "LibraryBusy", "LibraryDamaged", "LibraryError", "LibraryMissing", "NotFound",
-    "PapersError", "QueryError", "StorageError", "Unavailable", "UserDataError",
-    "from_os_error",
+    "PapersError", "QueryError", "StorageError", "Unavailable", "UserDataDamaged",
+    "UserDataError", "from_os_error",
 ]

@@ -23,6 +23,7 @@ import json
 import os
 import random
 import re
+import shutil
 import sqlite3
 import threading
 import time
@@ -32,8 +33,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
+from urllib.parse import quote
 
-from papers.index.errors import InputError, UserDataError
+from papers.index.errors import InputError, StorageError, UserDataDamaged, UserDataError
 from papers.index.models import Paper
 
 FILENAME = "userdata.sqlite"
@@ -148,22 +150,40 @@ class UserData:
             raise UserDataError(
                 f"cannot create the papers home {self.path.parent}: {e.strerror or e}"
             ) from None
+        self.read_only: str | None = None  # why changes cannot be saved, when they cannot
+        try:
+            self._open(self.path)
+        except StorageError as exc:
+            if not self.path.is_file():
+                raise
+            # A read-only disk or folder: the file is fine, and reads need no writing. SQLite
+            # in WAL mode writes even to read, unless told the file cannot change.
+            self._open(f"file:{quote(str(self.path))}?immutable=1", uri=True)
+            self.read_only = str(exc)
+
+    def _open(self, target, uri: bool = False) -> None:
         with self._guard():
             # isolation_level=None: we issue BEGIN ourselves, so each command is exactly one
             # transaction and nothing is left implicitly open.
-            self._db = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-            )
+            self._db = sqlite3.connect(target, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                                       check_same_thread=False, uri=uri)
         try:
             with self._guard():
-                self._setup()
+                self._setup(read_only=uri)
         except BaseException:
             self._db.close()
             raise
 
-    def _setup(self) -> None:
+    def _setup(self, read_only: bool = False) -> None:
         db = self._db
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        if read_only:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA_VERSION:
+                raise StorageError(f"user data at {self.path} is read-only and of another "
+                                   f"format ({version}); open it where it can be written")
+            db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
+            return
         # Reading the mode first avoids asking for the lock a mode change needs every time;
         # an existing file is already in WAL and WAL is persistent. Two processes creating the
         # store at once both get here, and SQLite may refuse one of them at once instead of
@@ -210,7 +230,8 @@ class UserData:
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
-        """Turn SQLite's exceptions into a UserDataError a person can read."""
+        """Turn SQLite's exceptions into errors a person can act on, telling a fault of the
+        environment (busy, full, read-only: the file is fine) from damage."""
         try:
             yield
         except sqlite3.OperationalError as e:
@@ -220,13 +241,16 @@ class UserData:
                     f"user data at {self.path} is busy: another papers process kept it locked "
                     f"for more than {BUSY_TIMEOUT_S:g} s; try again"
                 ) from None
-            if "unable to open" in msg or "readonly" in msg or "disk I/O" in msg:
+            if "full" in msg or (_disk_full(self.path.parent) and "disk I/O" in msg):
+                raise StorageError(f"cannot save to the user data at {self.path}: the disk is "
+                                   "full") from None
+            if any(s in msg for s in ("unable to open", "readonly", "disk I/O", "permission")):
                 if not os.access(self.path.parent, os.W_OK):  # SQLite does not say why
                     msg += " (its folder is read-only)"
-                raise UserDataError(f"cannot use the user data at {self.path}: {msg}") from None
-            raise UserDataError(f"user data at {self.path} is damaged: {msg}") from None
+                raise StorageError(f"cannot use the user data at {self.path}: {msg}") from None
+            raise UserDataDamaged(f"user data at {self.path} is damaged: {msg}") from None
         except sqlite3.DatabaseError as e:
-            raise UserDataError(f"user data at {self.path} is damaged: {e}") from None
+            raise UserDataDamaged(f"user data at {self.path} is damaged: {e}") from None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -297,9 +321,14 @@ class UserData:
         """One transaction of changes; the papers in `remember` are snapshotted in it, so
         a mark and the title it needs to be shown later are written together or not at
         all."""
-        with self._lock, self._guard(), self._transaction() as db:
-            yield db
-            self._snapshot(db, remember)
+        if self.read_only:
+            raise StorageError(f"{self.read_only}; nothing was changed")
+        try:
+            with self._lock, self._guard(), self._transaction() as db:
+                yield db
+                self._snapshot(db, remember)
+        except StorageError as exc:  # the transaction rolled back
+            raise StorageError(f"{exc}; nothing was changed") from None
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -544,7 +573,7 @@ class UserData:
     def remember(self, *papers: Paper) -> None:
         """Keep a snapshot of papers the user acts on, so one that later leaves every digest
         can still be shown by title. Not part of undo: it records facts, not user choices."""
-        if papers:
+        if papers and not self.read_only:  # facts, not choices: no need to refuse
             with self._lock, self._guard(), self._transaction() as db:
                 self._snapshot(db, papers)
 
@@ -630,6 +659,12 @@ class UserData:
             return {r[0] for r in db.execute(sql, args)}
 
     # -- maintenance ------------------------------------------------------------------------
+
+    def integrity(self) -> str | None:
+        """What SQLite's integrity check finds wrong with the store, or None."""
+        with self._lock, self._guard():
+            rows = [r[0] for r in self._db.execute("PRAGMA integrity_check")]
+        return None if rows == ["ok"] else "; ".join(rows[:3])
 
     def backup(self, dest_dir: Path) -> Path:
         """Copy the store, consistently even while others write, to a new timestamped file
@@ -732,6 +767,15 @@ def _list(word: str, items: list[str]) -> str:
     if not items:
         return f"no {word}s"
     return f"{word} {items[0]}" if len(items) == 1 else f"{word}s {', '.join(items)}"
+
+
+def _disk_full(folder: Path) -> bool:
+    """Whether the disk holding `folder` is out of room: SQLite in WAL mode reports a full
+    disk as a "disk I/O error" when it cannot grow its shared-memory file."""
+    try:
+        return shutil.disk_usage(folder).free < 64 * 1024
+    except OSError:
+        return False
 
 
 def _alive(pid: int) -> bool:
