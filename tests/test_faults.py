@@ -92,8 +92,8 @@ ls "$1"
     assert found[0]["starred"] is True and found[0]["tags"] == ["keep"], out
 
 
-def test_a_read_only_store_reads_and_refuses_writes_in_words(library, tmp_path, monkeypatch):
-    home, pid = library
+def test_a_read_only_store_reads_and_refuses_writes_in_words(library, monkeypatch):
+    _, pid = library
     real_open = UserData._open
 
     def read_only_disk(self, target, uri=False):
