@@ -106,13 +106,17 @@ class IngestReport:
                 f"{self.files_removed} removed; papers: {self.papers_added} added, "
                 f"{self.papers_updated} updated, {self.papers_removed} removed"
             )
-        if self.missing:
-            text += (f"; {len(self.missing)} source{'s' if len(self.missing) != 1 else ''} "
-                     f"missing, the papers of its {self.kept_files} digests kept "
+        if self.kept_files:
+            text += (f"; {_count(len(self.missing), 'source')} missing, the papers of "
+                     f"{_count(self.kept_files, 'digest')} kept "
                      "(`papers index --prune` removes them)")
         if self.problems:
             text += f"; {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
         return text
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 @contextmanager

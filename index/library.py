@@ -20,6 +20,7 @@ from papers.index import _lean_imports  # noqa: F401  (before Whoosh: see there)
 # isort: split
 from whoosh import collectors, qparser, query, sorting
 from whoosh.analysis import StemmingAnalyzer
+from whoosh.reading import EmptyReader
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from papers.index import manifest as manifest_file
@@ -207,7 +208,8 @@ class Library:
                 # Not closed: Results made from it may still be loading rows.
                 self._searcher, self._ix = None, None
         with _reading(self.path):  # a truncated term file fails here
-            if self._searcher is None:
+            if self._searcher is None or isinstance(self._searcher.reader(), EmptyReader):
+                # Whoosh cannot refresh a searcher of no segments (an empty library).
                 self._searcher = self.ix.searcher()
             else:
                 self._searcher = self._searcher.refresh()
@@ -276,6 +278,8 @@ class Library:
         s = self.searcher()
         text = text.strip()
         q = self.parse(text) if text else query.Every()
+        if not s.doc_count_all():  # an empty library is a library: nothing matches
+            return Results([], [], frozenset(), None, s, None, self.path, 0)
         if not text and sort == "relevance":
             sort = "newest"
         key = _SORT_KEYS[sort]

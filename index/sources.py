@@ -92,8 +92,8 @@ def scan(sources: list[Path], known: Iterable[str] = ()) -> Scan:
             if not any(str(f).startswith(inside) for f in files) and any(
                     k.startswith(inside) for k in known):
                 missing.append(source.resolve())
-                problems.append(Problem(str(source), 0, "folder is empty; taken for "
-                                        "unmounted, its papers are kept"))
+                problems.append(Problem(str(source), 0, "folder is empty where it had "
+                                        "digests: taken for unmounted"))
     return Scan(files, problems, missing)
 
 

@@ -111,3 +111,47 @@ def test_a_read_only_store_reads_and_refuses_writes_in_words(library, monkeypatc
     assert "nothing was changed" in result.stderr
     doctor = runner.invoke(cli, ["doctor"])
     assert "read-only" in doctor.stdout and "damaged" not in doctor.stdout
+
+
+def test_an_empty_library_is_a_library(library, tmp_path):
+    """Every digest gone (and pruned): no papers is a normal state, not damage, and the
+    starred paper that left every digest stays reachable."""
+    home, pid = library
+    runner = CliRunner()
+    for f in (tmp_path / "digests").iterdir():
+        f.unlink()
+    assert runner.invoke(cli, ["index", "--prune"]).exit_code == 0
+    nothing = runner.invoke(cli, ["find"])
+    assert nothing.exit_code == 1 and nothing.stderr == "papers: the library has no papers\n"
+    assert runner.invoke(cli, ["find", "olmo"]).exit_code == 1
+    stats = json.loads(runner.invoke(cli, ["stats", "--json"]).stdout)
+    assert stats["papers"] == 0
+    starred = runner.invoke(cli, ["find", "--starred", "--json"])
+    assert starred.exit_code == 0 and json.loads(starred.stdout)[0]["id"] == pid
+    export = runner.invoke(cli, ["export"])
+    assert export.exit_code == 0 and "no longer in any digest" in export.stdout
+    doctor = runner.invoke(cli, ["doctor"])
+    assert "index: 0 papers" in doctor.stdout and "damaged" not in doctor.stdout
+
+
+def test_flipped_bytes_in_the_table_of_contents_are_damage_said_in_one_line(library):
+    home, _ = library
+    import random
+
+    from papers.index.schema import INDEX_DIR, TOC_GLOB
+
+    [toc] = (home / INDEX_DIR).glob(TOC_GLOB)
+    good = toc.read_bytes()
+    rng = random.Random(12)
+    for _ in range(40):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        toc.write_bytes(bytes(data))
+        result = CliRunner().invoke(cli, ["find", "olmo"])
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            repr(result.exception))
+        assert result.exit_code in (0, 3), result.output
+        if result.exit_code == 3:
+            assert result.stderr.count("\n") == 1 and "damaged" in result.stderr
+    toc.write_bytes(good)

@@ -154,10 +154,11 @@ def paper_detail(item) -> None:
 
 
 def stats_table(data: dict) -> None:
+    width = max(map(len, data), default=0) + 1
     for key, value in data.items():
         if key == "index_bytes":
             value = f"{value / 1e6:.1f} MB"
-        click.echo(f"{key:<12} {clean(str(value))}")
+        click.echo(f"{key:<{width}} {clean(str(value))}")
 
 
 @contextmanager

@@ -21,7 +21,7 @@ class NoMatch(NotFound):
     """A search that found nothing, with the spelling it may have meant."""
 
     def __init__(self, query: str, suggestion: str | None):
-        message = "no papers match" + (f" {query!r}" if query else "")
+        message = f"no papers match {query!r}" if query else "the library has no papers"
         super().__init__(message + (f"; did you mean: {suggestion}" if suggestion else ""))
         # What the error boundary prints for --json.
         self.json = {"error": message, **({"suggestion": suggestion} if suggestion else {})}
