@@ -116,7 +116,7 @@ def test_a_read_only_store_reads_and_refuses_writes_in_words(library, monkeypatc
 def test_an_empty_library_is_a_library(library, tmp_path):
     """Every digest gone (and pruned): no papers is a normal state, not damage, and the
     starred paper that left every digest stays reachable."""
-    home, pid = library
+    _, pid = library
     runner = CliRunner()
     for f in (tmp_path / "digests").iterdir():
         f.unlink()
