@@ -198,8 +198,8 @@ def paper_to_document(paper: Paper, sightings: Sequence[SightingRow], text_date:
     if paper.upvotes is not None:
         doc["upvotes"] = paper.upvotes
     if paper.published is not None:
-        doc["published"] = day_number(paper.published)
-    seen = sorted({day_number(s.date) for s in paper.digests if s.date})
+        doc["published"] = max(0, day_number(paper.published))
+    seen = sorted({max(0, day_number(s.date)) for s in paper.digests if s.date})
     if seen:
         doc["seen"] = seen
     return doc
@@ -210,7 +210,7 @@ def sort_values(paper: Paper) -> dict:
     when = paper.published or paper.first_seen or paper.last_seen
     return {
         "sort_title": paper.title.casefold()[:200].encode("utf-8"),
-        "sort_date": day_number(when) if when else 0,
+        "sort_date": max(0, day_number(when)) if when else 0,
         "sort_upvotes": paper.upvotes or 0,
     }
 
@@ -298,8 +298,13 @@ class _DayRange(syntax.SyntaxNode):
     def query(self, parser):
         if self.low is None and self.high is None:
             return query.Every(self.fieldname, boost=self.boost)
-        return query.NumericRange(self.fieldname, self.low, self.high, self.startexcl,
-                                  self.endexcl, boost=self.boost)
+        # Days are stored from 1970 on (an earlier one as 1970-01-01): a span before it
+        # matches nothing, one that starts before it starts there.
+        if self.high is not None and (self.high < 0 or (self.high == 0 and self.endexcl)):
+            return query.NullQuery
+        before = self.low is not None and self.low < 0
+        return query.NumericRange(self.fieldname, 0 if before else self.low, self.high,
+                                  self.startexcl and not before, self.endexcl, boost=self.boost)
 
 
 def _days(fieldname: str):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from _app_library import DAY_ONE, DAY_TWO, build_library
 
-from papers.index.errors import NotFound, QueryError
+from papers.index.errors import InputError, NotFound, QueryError
 from papers.index.identity import paper_id
 from papers.index.library import Library
 from papers.index.scope import (
@@ -118,3 +118,17 @@ def test_filters_that_leave_only_operators_or_empty_groups_still_parse(lib, stor
         paper_id("Sparse Attention for Long Context")}
     assert ids(lib, store, "sparse AND is:starred") == {
         paper_id("Sparse Attention for Long Context")}
+
+
+@pytest.mark.parametrize(("query", "found"), [
+    ("published:[1950 to 2030]", True), ("published:>1969", True), ("published:1969", False),
+    ("seen:<1970-01-01", False), ("published:[1900 to 1960]", False),
+])
+def test_dates_before_1970_are_dates(lib, store, query, found):
+    assert bool(ids(lib, store, query)) is found
+
+
+@pytest.mark.parametrize("query", ["tag:a,b", 'tag:"a b"'])
+def test_a_tag_that_cannot_be_is_bad_input(lib, store, query):
+    with pytest.raises(InputError, match="separate words"):  # exit 2, one line
+        ids(lib, store, query)
