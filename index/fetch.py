@@ -27,6 +27,7 @@ import http.client
 import json
 import os
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -231,7 +232,10 @@ def fetch(
                 break
             except _Failure as exc:
                 failure = str(exc)
-                report.failed.extend(days[n:])
+                report.failed.append(day)
+                for later in days[n + 1:]:  # not asked for: the fault ends the run
+                    (report.skipped if state.final(later, today) else report.failed).append(
+                        later)
                 break
             if items:
                 report.fetched.append(day)
@@ -363,7 +367,8 @@ def _after(report: FetchReport) -> str:
     if not report.written:
         return "; nothing changed"
     return (f"; the {_count(len(report.written), 'day')} fetched before it "
-            f"{'were' if len(report.written) != 1 else 'was'} saved and added")
+            f"{'were' if len(report.written) != 1 else 'was'} saved"
+            f"{' and added' if report.ingest else ''}")
 
 
 def _count(n: int, word: str) -> str:
@@ -455,6 +460,9 @@ class _Client:
             reason = exc.reason
             if isinstance(reason, TimeoutError):
                 raise _Retry(f"no answer within {timeout:g} s") from None
+            if isinstance(reason, ssl.SSLCertVerificationError):  # trying again will not help
+                raise _Failure(f"could not reach {_shown(url)}: its certificate cannot be "
+                               f"trusted ({reason.verify_message})") from None
             raise _Retry(_os_reason(reason)) from None
         except TimeoutError:
             raise _Retry(f"no answer within {timeout:g} s") from None

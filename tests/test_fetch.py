@@ -471,11 +471,16 @@ def test_a_fault_mid_range_keeps_the_days_before_it(home, hub, runner, library):
     assert answer["error"].endswith("(3 tries); nothing changed")
 
     hub.day_faults = {"2025-10-03": [("status", 500)] * 3}  # after 2025-09-29 was saved
-    result = run(runner, hub, "--since", "2025-09-29", "--until", "2025-10-03", "--retries",
+    result = run(runner, hub, "--since", "2025-09-28", "--until", "2025-10-03", "--retries",
                  "2")
-    line = one_line(result.stderr)
     assert result.exit_code == 3
-    assert line.endswith("; nothing changed") or "the 1 day fetched before it was saved" in line
+    assert one_line(result.stderr).endswith(
+        "HTTP 500 Internal Server Error (3 tries); the 1 day fetched before it was saved and "
+        "added")
+    assert sorted(p.name for p in (home / FETCHED_DIR).glob("2*")) == [
+        "2025-09-26.json", "2025-09-29.json"]
+    ids = {e["paper"]["id"] for d in WITH_PAPERS[:2] for e in papers_in(d)}
+    assert len(all_papers(home)) == len(ids)
 
 
 def test_nothing_is_reached_when_the_port_is_closed(home, runner, library, hub):
