@@ -345,6 +345,8 @@ def test_the_command_backfills_a_range_and_a_rerun_of_the_past_sends_nothing(
     result = run(runner, hub, "--since", "2025-09-24", "--until", "2025-10-03", "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
+    assert set(summary) == {"fetched", "written", "empty", "skipped", "failed", "papers",
+                            "papers_added", "papers_updated", "cancelled", "folder", "problems"}
     assert summary["fetched"] == [d.isoformat() for d in WITH_PAPERS]
     assert len(summary["empty"]) == 7 and summary["failed"] == summary["skipped"] == []
     assert summary["papers_added"] > 0 and summary["papers_updated"] == 0
