@@ -117,7 +117,7 @@ async def test_the_palette_opens_the_pdf_and_the_code(app, browser):
             await pilot.press("ctrl+p")
             await pilot.press(*words)
             options = app.screen.query_one(CommandList)
-            await until(pilot, lambda: options.option_count == 1)
+            await until(pilot, lambda options=options: options.option_count == 1)
             await pilot.press("enter")
             await settle(pilot)
         assert browser == ["https://arxiv.org/pdf/2512.01234",

@@ -112,3 +112,16 @@ def test_search_star_quit_then_find_sees_the_star(tmp_path):
     starred = subprocess.run([str(PAPERS), "find", "--json", "--starred"], env=env,
                              capture_output=True, text=True, timeout=60)
     assert [p["title"] for p in json.loads(starred.stdout)] == ["Diffusion Transformers at Scale"]
+
+
+def test_slash_and_a_word_sent_at_once_all_reach_the_search_bar(tmp_path):
+    home = build_library(tmp_path)
+    term = Terminal(tmp_path, f"env PAPERS_HOME={home} TERM=xterm-256color {PAPERS}")
+    try:
+        term.wait_for("8 papers")
+        term.run("send-keys", "-t", term.name, "-l", "/quant")  # one write: q must not quit
+        shown = term.wait_for("0 papers")
+        assert term.alive()
+        assert "quant" in shown.splitlines()[0]
+    finally:
+        term.close()

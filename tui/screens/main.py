@@ -76,6 +76,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("export", "e", "Export this view as a Markdown reading list"),
     ("save_search", "ctrl+s", "Save the current search"),
     ("undo", "u", "Undo the last change to your marks"),
+    ("back", "backspace", "Back to the paper shown before a similar paper was opened"),
     ("help", "?", "Show the keys"),
     ("quit", "q", "Quit"),
 )
@@ -107,7 +108,9 @@ class ReaderScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "app.quit", "Quit"),  # the app's own, listed here to lead the footer
-        Binding("slash", "focus_search", "Search"),
+        # A priority binding: it moves the focus before the keys that follow it are handed
+        # to a widget, so `/quant` typed or pasted at once is all a query (never `q`uit).
+        Binding("slash", "focus_search", "Search", priority=True),
         Binding("backslash", "toggle_filters", "Filters"),
         Binding("o", "cycle_sort", "Sort"),
         Binding("s", "star", "Star"),
@@ -122,6 +125,7 @@ class ReaderScreen(Screen[None]):
         Binding("e", "export", "Export"),
         Binding("ctrl+s", "save_search", "Save search", show=False),
         Binding("u", "undo", "Undo", show=False),
+        Binding("backspace", "back", "Back"),
         Binding("question_mark", "help", "Help"),
     ]
 
@@ -146,6 +150,7 @@ class ReaderScreen(Screen[None]):
         # The paper waiting for its similar papers, and the pause in the typing they wait for.
         self._similar_for: tuple[int, DetailData] | None = None
         self._similar_timer: Timer | None = None
+        self._history: list[str] = []  # papers shown before a similar paper was opened
         self._writes: deque[tuple[int, Write]] = deque()  # written in order, one at a time
         self._writing = False
 
@@ -322,6 +327,12 @@ class ReaderScreen(Screen[None]):
             # paper: reload what the detail pane shows, which may be a similar paper the
             # reader opened, rather than pulling it back to the list's cursor.
             pid = self._detail_paper
+        # The keys act on this paper from now on, though the pane waits for the cursor
+        # to rest before it loads it.
+        self._detail_paper = pid
+        if not event.kept and self._history:
+            self._history.clear()  # the reader moved on in the list
+            self.refresh_bindings()
 
         def load() -> None:
             self._detail_timer = None
@@ -335,7 +346,16 @@ class ReaderScreen(Screen[None]):
 
     @on(DetailPane.OpenPaper)
     def _open_similar(self, event: DetailPane.OpenPaper) -> None:
+        if self._detail_paper is not None and self._detail_paper != event.paper_id:
+            self._history.append(self._detail_paper)
+            self.refresh_bindings()
         self.open_paper(event.paper_id)
+
+    def action_back(self) -> None:
+        if not self._history:
+            return
+        self._load_detail(self._history.pop())
+        self.refresh_bindings()
 
     def open_paper(self, paper_id: str) -> None:
         paper = self.store.get(paper_id)
@@ -387,7 +407,10 @@ class ReaderScreen(Screen[None]):
                 self._load_detail(row.id)
             return
         self.detail = message.data
-        self.query_one(DetailPane).show(message.data)
+        pane = self.query_one(DetailPane)
+        pane.show(message.data)
+        row = self.paper_list.current
+        pane.show_origin(row is not None and row.id != message.data.paper.id)
         if message.look:
             self._similar_for = (message.request, message.data)
             self._arm_similar()
@@ -453,12 +476,10 @@ class ReaderScreen(Screen[None]):
             self.query_one(DetailPane).show_similar(self.detail)
 
     def current_paper_id(self) -> str | None:
-        """The paper the keys act on: the one in the detail pane when it has focus."""
-        focused = self.focused
-        pane = self.query_one(DetailPane)
-        if self.detail is not None and focused is not None and (
-                focused is pane or pane in focused.ancestors):
-            return self.detail.paper.id
+        """The paper the keys act on: the one the detail pane shows (or is about to, while
+        the cursor moves), which may be a similar paper opened from it."""
+        if self._detail_paper is not None:
+            return self._detail_paper
         row = self.paper_list.current
         return row.id if row else None
 
@@ -699,7 +720,15 @@ class ReaderScreen(Screen[None]):
         self.request_search()
 
     def action_focus_search(self) -> None:
-        self.search_bar.input.focus()
+        # At once, not later as `focus()` would: the next key may already be waiting.
+        self.set_focus(self.search_bar.input)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_search" and self.focused is self.search_bar.input:
+            return False  # a `/` typed in the query is part of it
+        if action == "back":
+            return bool(self._history)
+        return True
 
     def action_help(self) -> None:
         from papers.tui.screens.help import HelpScreen

@@ -155,6 +155,8 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.everyone = False  # all the authors shown, until another paper is
 
     def compose(self) -> ComposeResult:
+        yield Static(Text("▶ The keys act on this paper, not the list's: backspace goes back.",
+                          style="bold"), id="detail-origin")
         yield Static(Text("Select a paper to see its details.", style="dim"),
                      id="detail-title")
         yield Authors("", id="detail-authors")
@@ -166,6 +168,11 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.query_one("#similar-title").display = False
         self.query_one("#similar").display = False
         self.query_one("#detail-authors").display = False
+        self.query_one("#detail-origin").display = False
+
+    def show_origin(self, elsewhere: bool) -> None:
+        """Say so when the paper shown is not the list's (a similar paper was opened)."""
+        self.query_one("#detail-origin").display = elsewhere
 
     def show(self, data: DetailData | None) -> None:
         """Show a paper; the same paper shown again (a star, new highlights) stays where
