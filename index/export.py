@@ -32,6 +32,7 @@ from datetime import date
 from pathlib import Path
 
 from papers.index import jsontext
+from papers.index.controls import visible
 from papers.index.models import Paper
 from papers.index.userdata import EMPTY, PaperState
 
@@ -73,14 +74,16 @@ def render(
     Markdown and BibTeX (JSON and CSV always carry them)."""
     if group_by not in GROUPINGS:
         raise ValueError(f"unknown grouping {group_by!r}: use one of {', '.join(GROUPINGS)}")
+    # Text for people: whatever control characters the digests held become visible escapes
+    # (index.controls), in files too, since files are read in terminals and editors.
     if fmt == "markdown":
-        return _markdown(items, query, group_by, abstracts, today or date.today())
+        return visible(_markdown(items, query, group_by, abstracts, today or date.today()))
     if fmt == "json":
         return jsontext.dumps([it.to_json() for it in items], indent=2) + "\n"
     if fmt == "csv":
         return _csv(items)
     if fmt == "bibtex":
-        return "\n".join(_bibtex(it, abstracts) for it in items)
+        return visible("\n".join(_bibtex(it, abstracts) for it in items))
     if fmt == "csl":
         return jsontext.dumps([_csl(it, abstracts) for it in items], indent=2) + "\n"
     raise ValueError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -121,6 +124,7 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
 # -- Markdown ---------------------------------------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"[\\`*_\[\]<>|~$#]|&(?=#?[0-9A-Za-z]+;)")
+_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 _BLOCK_START = re.compile(r"[-+=]|\d+(?=[.)])")
 _URL_UNSAFE = re.compile(r"[\s()<>\[\]\\`\"{}|^]")
 _MONTHS = (
@@ -130,8 +134,11 @@ _MONTHS = (
 
 
 def _md(text: str) -> str:
-    """Inline text that renders exactly as `text` (with whitespace runs folded)."""
-    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(), " ".join(text.split()))
+    """Inline text that renders exactly as `text` (with whitespace runs folded), and pings
+    nobody: an empty HTML comment after `@` keeps GitHub from reading `@name` as a mention
+    (it renders as nothing)."""
+    escaped = _MD_SPECIAL.sub(lambda m: "\\" + m.group(), " ".join(text.split()))
+    return _MENTION.sub("@<!-- -->", escaped)
 
 
 def _md_line(text: str) -> str:
@@ -289,8 +296,21 @@ def _csv(items: Iterable[ExportItem]) -> str:
         row["keywords"] = ";".join(row["keywords"])
         row["starred"] = "true" if row["starred"] else "false"
         row["read"] = "true" if row["read"] else "false"
-        writer.writerow({k: "" if row[k] is None else row[k] for k in CSV_FIELDS})
+        writer.writerow({k: _cell(row[k]) for k in CSV_FIELDS})
     return buf.getvalue()
+
+
+def _cell(value) -> object:
+    """A CSV cell no spreadsheet runs as a formula (text that starts with `=`, `+`, `-`,
+    `@`, a tab or a carriage return gets a leading `'`: OWASP's rule), and no control
+    character reaches a terminal raw."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return value
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        value = "'" + value
+    return visible(value)
 
 
 # -- BibTeX -----------------------------------------------------------------------------------

@@ -1,17 +1,15 @@
 """JSON text that is safe to print: valid JSON, but no raw control characters.
 
-`json.dumps(ensure_ascii=False)` escapes only U+0000-U+001F; DEL and the C1 controls
-(U+009B is a one-character CSI to some terminals) would reach a terminal raw.
+`json.dumps(ensure_ascii=False)` escapes only U+0000-U+001F; the rest of what
+`index.controls` names unsafe (DEL, C1, bidi controls, line separators) is escaped here.
 """
 
 from __future__ import annotations
 
 import json
-import re
 
-_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029]")
+from papers.index.controls import json_escaped
 
 
 def dumps(obj, **kwargs) -> str:
-    text = json.dumps(obj, ensure_ascii=False, **kwargs)
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return json_escaped(json.dumps(obj, ensure_ascii=False, **kwargs))

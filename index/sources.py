@@ -44,7 +44,7 @@ def add_sources(home: Path, paths: list[Path]) -> list[Path]:
     and a folder takes the place of the files and folders inside it. Returns the full list."""
     sources = load_sources(home)
     for p in paths:
-        p = Path(p).expanduser().resolve()
+        p = _resolved(Path(p).expanduser())
         if any(p == s or s in p.parents for s in sources):
             continue
         sources = [s for s in sources if p not in s.parents] + [p]
@@ -52,10 +52,17 @@ def add_sources(home: Path, paths: list[Path]) -> list[Path]:
     return sources
 
 
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: registered as given, reported at scan
+        return path.absolute()
+
+
 def remove_source(home: Path, path: Path) -> Path | None:
     """Unregister a source (as given, or resolved); the source removed, or None."""
     sources = load_sources(home)
-    for candidate in (Path(path).expanduser().absolute(), Path(path).expanduser().resolve()):
+    for candidate in (Path(path).expanduser().absolute(), _resolved(Path(path).expanduser())):
         if candidate in sources:
             save_sources(home, [s for s in sources if s != candidate])
             return candidate
@@ -86,12 +93,12 @@ def scan(sources: list[Path], known: Iterable[str] = ()) -> Scan:
     for source in sources:
         source = Path(source)
         if not source.exists() or not os.access(source, os.R_OK):
-            missing.append(source.resolve())
+            missing.append(_resolved(source))
         elif source.is_dir():
-            inside = str(source.resolve()) + os.sep
+            inside = str(_resolved(source)) + os.sep
             if not any(str(f).startswith(inside) for f in files) and any(
                     k.startswith(inside) for k in known):
-                missing.append(source.resolve())
+                missing.append(_resolved(source))
                 problems.append(Problem(str(source), 0, "folder is empty where it had "
                                         "digests: taken for unmounted"))
     return Scan(files, problems, missing)

@@ -95,12 +95,17 @@ def tasks(text: str) -> list[tuple[bool, Token]]:
     return found
 
 
+EMPTY_COMMENT = "<!-- -->"  # what keeps `@name` from pinging anyone; it renders as nothing
+
+
 def link_of(inline: Token) -> tuple[str, str]:
-    """(href, rendered text) of the first link of an item; only plain text may be inside."""
+    """(href, rendered text) of the first link of an item; only plain text may be inside
+    (and empty comments, which render as nothing)."""
     children = inline.children
     start = next(i for i, c in enumerate(children) if c.type == "link_open")
     end = next(i for i, c in enumerate(children) if c.type == "link_close")
-    inside = children[start + 1 : end]
+    inside = [c for c in children[start + 1 : end]
+              if not (c.type == "html_inline" and c.content == EMPTY_COMMENT)]
     assert all(c.type == "text" for c in inside), [c.type for c in inside]
     return children[start].attrs["href"], "".join(c.content for c in inside)
 

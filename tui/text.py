@@ -2,28 +2,23 @@
 
 Titles and abstracts are data: they are never parsed as Rich markup (every renderable
 here is a `Text`, never a markup string) and never reach the terminal as control
-sequences (control characters are shown as visible escapes).
+sequences (`index.controls` says which characters, and how they are shown instead).
 """
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
+
+from papers.index.controls import visible
 
 if TYPE_CHECKING:
     from rich.text import Text
 
-# C0 controls but tab/newline, DEL, and C1 controls (0x9b is a one-byte CSI).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
 
 def clean(text: str, *, newlines: bool = False) -> str:
-    """Control characters as visible escapes (ESC -> `\\x1b`); newlines too unless allowed."""
-
-    def visible(m: re.Match) -> str:
-        return f"\\x{ord(m.group(0)):02x}"
-
-    text = _CONTROL.sub(visible, text)
+    """Unsafe characters as visible escapes (ESC -> `\\x1b`); newlines and tabs as spaces
+    unless `newlines`."""
+    text = visible(text)
     if not newlines:
         text = text.replace("\n", " ").replace("\t", " ")
     return text

@@ -93,7 +93,7 @@ def run_ingest(ctx: Context, sources, *, rebuild=False, optimize=False, prune=Fa
     written = report.papers_added + report.papers_updated
     if written and report.seconds > 0:
         rate = f" in {report.seconds:.1f}s ({written / report.seconds:,.0f} papers/s)"
-    click.echo(report.summary() + rate)
+    output.say(report.summary() + rate)
 
 
 def registered_sources(ctx: Context) -> list[Path]:

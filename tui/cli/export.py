@@ -8,6 +8,7 @@ from datetime import date
 import click
 
 from papers.tui.cli.common import Context, filter_options, option_scope, pass_ctx, sort_option
+from papers.tui.cli.output import say
 
 
 @click.command()
@@ -57,7 +58,7 @@ def export(ctx: Context, query, starred, unread, tags, saved, fmt, group_by, abs
     except OSError as exc:
         raise from_os_error(exc, "write") from exc
     n = len(selection.items)
-    click.echo(f"wrote {n} paper{'s' if n != 1 else ''} to {out}", err=True)
+    say(f"wrote {n} paper{'s' if n != 1 else ''} to {out}", err=True)
 
 
 COMMANDS = (export,)

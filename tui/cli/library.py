@@ -15,6 +15,7 @@ from papers.tui.cli.common import (
     registered_sources,
     run_ingest,
 )
+from papers.tui.cli.output import say
 
 
 @click.command()
@@ -58,7 +59,6 @@ def index_cmd(ctx: Context, rebuild: bool, optimize: bool, prune: bool, as_json:
 def sources_cmd(ctx: Context, as_json: bool) -> None:
     """List the registered digest files and folders, and whether each is there."""
     from papers.index.sources import status
-    from papers.tui.text import clean
 
     lib = ctx.library()
     known = lib.manifest().files if lib.exists else {}
@@ -73,10 +73,10 @@ def sources_cmd(ctx: Context, as_json: bool) -> None:
         click.echo(jsontext.dumps(rows, indent=2))
         return
     if not rows:
-        click.echo("no sources registered yet: `papers add PATH`")
+        say("no sources registered yet: `papers add PATH`")
     for row in rows:
-        click.echo(clean(f"{row['status']:<8} {row['digests']:>5} digests "
-                         f"{row['papers']:>7} papers  {row['source']}"))
+        say(f"{row['status']:<8} {row['digests']:>5} digests {row['papers']:>7} papers  "
+            f"{row['source']}")
 
 
 @click.command("remove")
@@ -95,7 +95,7 @@ def remove(ctx: Context, source: str, as_json: bool) -> None:
     if gone is None:
         raise NotFound(f"{source} is not a registered source; `papers sources` lists them")
     if not as_json:
-        click.echo(f"unregistered {gone}")
+        say(f"unregistered {gone}")
     run_ingest(ctx, load_sources(ctx.home), prune=True, as_json=as_json)
 
 
@@ -150,10 +150,10 @@ def doctor(ctx: Context, repair: bool, as_json: bool) -> None:
                                    "findings": [f.to_json() for f in findings]}, indent=2))
     else:
         for action in actions:
-            click.echo(f"repaired: {action}")
+            say(f"repaired: {action}")
         for finding in findings:
-            click.echo(str(finding))
-        click.echo("the library is healthy" if healthy(findings) else
+            say(str(finding))
+        say("the library is healthy" if healthy(findings) else
                    "problems found" + ("" if repair else "; `papers doctor --repair` fixes them"))
     if not healthy(findings):
         raise click.exceptions.Exit(1)

@@ -6,6 +6,7 @@ import click
 
 from papers.index import jsontext
 from papers.tui.cli.common import Context, json_option, pass_ctx, resolve_all
+from papers.tui.cli.output import say
 
 
 def _say(change, done: str, already: str) -> None:
@@ -13,7 +14,7 @@ def _say(change, done: str, already: str) -> None:
     text = f"{done} {n} paper{'s' if n != 1 else ''}"
     if change.unchanged:
         text += f" ({len(change.unchanged)} {already})"
-    click.echo(text)
+    say(text)
 
 
 def _flag_command(name: str, method: str, done: str, already: str, help_text: str):
@@ -43,7 +44,7 @@ def tag(ctx: Context, paper_id: str, tags: tuple[str, ...]) -> None:
     """Add tags to a paper."""
     [pid], papers = resolve_all(ctx, (paper_id,))
     change = ctx.store().add_tags(pid, tags, remember=papers)
-    click.echo(f"tagged {pid}: {', '.join(change.changed) or 'nothing new'}")
+    say(f"tagged {pid}: {', '.join(change.changed) or 'nothing new'}")
 
 
 @click.command()
@@ -54,7 +55,7 @@ def untag(ctx: Context, paper_id: str, tags: tuple[str, ...]) -> None:
     """Remove tags from a paper."""
     [pid], papers = resolve_all(ctx, (paper_id,))
     change = ctx.store().remove_tags(pid, tags, remember=papers)
-    click.echo(f"untagged {pid}: {', '.join(change.changed) or 'it had none of them'}")
+    say(f"untagged {pid}: {', '.join(change.changed) or 'it had none of them'}")
 
 
 @click.command("tags")
@@ -67,9 +68,9 @@ def tags_cmd(ctx: Context, as_json: bool) -> None:
         click.echo(jsontext.dumps([{"tag": t, "papers": n} for t, n in tags]))
         return
     if not tags:
-        click.echo("no tags yet: `papers tag ID TAG`")
+        say("no tags yet: `papers tag ID TAG`")
     for name, count in tags:
-        click.echo(f"{count:>5}  {name}")
+        say(f"{count:>5}  {name}")
 
 
 @click.command()
@@ -87,22 +88,22 @@ def note(ctx: Context, paper_id: str, text: str | None) -> None:
         edited = click.edit(current or f"\n# Note on: {title}\n# Lines starting with # are "
                                        "dropped.\n", extension=".md")
         if edited is None:
-            click.echo("note unchanged")
+            say("note unchanged")
             return
         text = "\n".join(line for line in edited.splitlines()
                          if not line.startswith("# ")).strip()
     if text == current:
-        click.echo("note unchanged")
+        say("note unchanged")
         return
     store.set_note(pid, text, remember=papers)
-    click.echo(f"note {'saved' if text else 'removed'} for {pid}")
+    say(f"note {'saved' if text else 'removed'} for {pid}")
 
 
 @click.command()
 @pass_ctx
 def undo(ctx: Context) -> None:
     """Revert the last change to stars, read marks, tags, notes or saved searches."""
-    click.echo(ctx.store().undo() or "nothing to undo")
+    say(ctx.store().undo() or "nothing to undo")
 
 
 COMMANDS = (star, unstar, read, unread, tag, untag, tags_cmd, note, undo)

@@ -51,6 +51,12 @@ def _to_terminal(stream) -> bool:
     return _console(stderr=stream is sys.stderr).is_terminal
 
 
+def say(text: str, *, err: bool = False) -> None:
+    """A line for people, with anything unsafe in it (from tags, names, paths, titles) as a
+    visible escape: the one rule of `index.controls`."""
+    click.echo(clean(text, newlines=True), err=err)
+
+
 def err(message: str) -> None:
     """One line on standard error; plain, since Rich would wrap a long path onto a second line."""
     click.echo("papers: " + clean(message), err=True)

@@ -7,6 +7,7 @@ import click
 from papers.index import jsontext
 from papers.index.errors import NotFound
 from papers.tui.cli.common import Context, json_option, pass_ctx
+from papers.tui.cli.output import say
 
 
 @click.command()
@@ -24,7 +25,7 @@ def save(ctx: Context, name: str, query: tuple[str, ...]) -> None:
     if plan.text:
         lib.parse(plan.text)  # a query that cannot run is refused now, not when it is used
     store.save_search(name, text)
-    click.echo(f"saved search {name!r}: {text}")
+    say(f"saved search {name!r}: {text}")
 
 
 @click.command()
@@ -37,9 +38,9 @@ def saved(ctx: Context, as_json: bool) -> None:
         click.echo(jsontext.dumps([{"name": s.name, "query": s.query} for s in searches]))
         return
     if not searches:
-        click.echo("no saved searches yet: `papers save NAME QUERY`")
+        say("no saved searches yet: `papers save NAME QUERY`")
     for s in searches:
-        click.echo(f"{s.name}\t{s.query}")
+        say(f"{s.name}\t{s.query}")
 
 
 @click.command()
@@ -49,7 +50,7 @@ def unsave(ctx: Context, name: str) -> None:
     """Delete a saved search."""
     if not ctx.store().unsave_search(name):
         raise NotFound(f"no saved search named {name!r}; `papers saved` lists them")
-    click.echo(f"deleted saved search {name!r}")
+    say(f"deleted saved search {name!r}")
 
 
 COMMANDS = (save, saved, unsave)
