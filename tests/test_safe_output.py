@@ -8,7 +8,6 @@ import io
 import json
 
 import pytest
-from click.testing import CliRunner
 from conftest import digest, entry, write
 from markdown_it import MarkdownIt
 
