@@ -91,9 +91,23 @@ def render(
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:
     """Replace `path` with `text` (UTF-8) so that it is either the old file or the whole new
-    one, never half: write a temporary file beside it, fsync, rename over."""
+    one, never half: write a temporary file beside it, fsync, rename over.
+
+    A symlink is written through (its target is replaced, the link stays); a FIFO, a device
+    or anything else that is not a regular file is written in place, never replaced by a
+    regular file (`-o /dev/stdout`, `-o /dev/null`, a named pipe)."""
     path = Path(path)
     data = text.encode("utf-8")
+    if path.is_symlink():
+        path = path.resolve()
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(path, "wb") as f:
+            f.write(data)
+        return
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     # os.open with 0o666 lets the umask decide, as a plain open() would; mkstemp would make
     # every export 0600.

@@ -82,3 +82,40 @@ def test_no_cli_line_carries_a_control_character(marked, runner, args):
     assert result.exit_code in (0, 1), result.output
     out = (result.stdout + result.stderr).replace("\r\n", "\n")
     assert not UNSAFE.search(out), repr(out)
+
+
+# -- where exports go -------------------------------------------------------------------------
+
+
+def test_export_through_a_symlink_writes_its_target(tmp_path):
+    from papers.index.export import write_atomic
+
+    target = tmp_path / "notes" / "list.md"
+    target.parent.mkdir()
+    target.write_text("old")
+    link = tmp_path / "list.md"
+    link.symlink_to(target)
+    write_atomic(link, "new\n")
+    assert link.is_symlink() and target.read_text() == "new\n"
+
+
+def test_export_to_a_fifo_or_a_device_writes_in_place(tmp_path):
+    import os
+    import stat
+    import threading
+
+    from papers.index.export import write_atomic
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    write_atomic(fifo, "through the pipe\n")
+    reader.join(10)
+    assert got == ["through the pipe\n"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    if os.geteuid() == 0:  # a /dev/null of the test's own: never risk the machine's
+        null = tmp_path / "null"
+        os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        write_atomic(null, "gone\n")
+        assert stat.S_ISCHR(os.stat(null).st_mode)  # still the device, not a file
