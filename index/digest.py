@@ -120,7 +120,7 @@ def _decode(data: bytes, name: str, problems: list[Problem]) -> str | None:
         encoding = "utf-16"
     elif data.startswith(b"\xef\xbb\xbf"):
         encoding = "utf-8-sig"
-    elif b"\x00" in data[:4096]:
+    elif _binary(data[:4096]):
         # UTF-16 without a BOM shows NULs in every other byte of ASCII text.
         even, odd = data[0:4096:2].count(0), data[1:4096:2].count(0)
         if odd > len(data[:4096]) // 4 and even == 0:
@@ -136,16 +136,27 @@ def _decode(data: bytes, name: str, problems: list[Problem]) -> str | None:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        problems.append(
-            Problem(name, line, f"bytes that are not {encoding.upper()} replaced with \ufffd")
-        )
-        text = data.decode(encoding, errors="replace")
+        if encoding == "utf-8":
+            # What a browser on Windows saves: smart quotes and the bullet survive, and
+            # the metadata lines are still recognised.
+            text = data.decode("cp1252", errors="replace")
+            problems.append(Problem(name, line, "not UTF-8: read as Windows-1252"))
+        else:
+            problems.append(Problem(
+                name, line, f"bytes that are not {encoding.upper()} replaced with \ufffd"))
+            text = data.decode(encoding, errors="replace")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
+        # A stray NUL in a text file (a copy gone wrong) costs that character, not the file.
         problems.append(Problem(name, text[: text.index("\x00")].count("\n") + 1,
-                                "binary data, not a text file; skipped"))
-        return None
+                                "NUL bytes removed"))
+        text = text.replace("\x00", "")
     return text
+
+
+def _binary(head: bytes) -> bool:
+    """Many NULs, as in binary data or UTF-16 without a BOM; one or two are a stray byte."""
+    return head.count(0) > max(2, len(head) // 64)
 
 
 def parse_date_line(line: str) -> tuple[int, int, int | None, int | None] | None:

@@ -115,13 +115,24 @@ def test_crlf_and_cr_line_ends(newline):
         ("T one", "A one.", 4), ("T two", "A two.", None)]
 
 
-def test_undecodable_bytes_are_replaced_and_reported_with_line():
-    raw = digest("Dec 9", entry("Good", "Fine."), entry("Bad \xff", "X.")).encode("utf-8")
-    raw = raw.replace("\xff".encode(), b"\xff")
-    d = parse(raw)
-    assert [e.title for e in d.entries] == ["Good", "Bad \ufffd"]
+def test_text_that_is_not_utf8_is_read_as_windows_1252_and_reported_once():
+    """What a browser on Windows saves: smart quotes and the bullet of the metadata line
+    survive, and the metadata is still recognised (not U+FFFD and junk papers)."""
+    meta = "  \u2022 5 authors\n\u00b7\nDec 8 40"
+    text = digest("Dec 9", entry("Good", "Fine."),
+                  entry("\u201cQuoted\u201d \u2013 Title", "X.", meta))
+    d = parse(text.encode("cp1252"))
+    assert [e.title for e in d.entries] == ["Good", "\u201cQuoted\u201d \u2013 Title"]
+    assert d.entries[1].authors == 5 and d.entries[1].upvotes == 40
     assert len(d.problems) == 1
-    assert d.problems[0].line == 17 and "replaced" in d.problems[0].message
+    assert d.problems[0].line == 17 and "Windows-1252" in d.problems[0].message
+
+
+def test_a_stray_nul_byte_costs_a_character_not_the_file():
+    raw = digest("Dec 9", entry("Good", "Fine."), entry("Also\x00 Good", "Yes.")).encode()
+    d = parse(raw)
+    assert [e.title for e in d.entries] == ["Good", "Also Good"]
+    assert [p.message for p in d.problems] == ["NUL bytes removed"]
 
 
 @pytest.mark.parametrize(
