@@ -43,3 +43,21 @@ async def test_damaged_index_is_shown_whole_with_the_repair_command(app_home, tm
         app, "cannot open this library", "is damaged",
         "`papers doctor --repair` rebuilds it from your digests, keeping your stars, tags "
         "and notes")
+
+
+async def test_the_damage_and_its_remedy_are_whole_at_120_and_80_columns(app_home, tmp_path):
+    for postings in (app_home / "index").glob("*.pst"):
+        postings.unlink()  # a file lost: the message names it, a long line
+    for size in ((120, 35), (80, 24)):
+        app = PapersApp(app_home, export_dir=tmp_path, rescan=False)
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            assert await until(pilot, lambda app=app: app.screen.__class__.__name__
+                               == "ErrorScreen")
+            shown = screen_text(app)
+            lines = [line.strip(" │") for line in shown.splitlines()]
+            # Wrapped at spaces, the command on one line, nothing cut at the box's edge.
+            assert any("`papers doctor --repair`" in line for line in lines)
+            assert "FileNotFoundError" in flat(shown)
+            assert "keeping your stars, tags and notes" in " ".join(lines)
+            assert "…" not in shown

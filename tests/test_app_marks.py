@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from _app_library import filter_group, hold_answer, list_rows, screen_text, until
 
 from papers.index.userdata import UserData
@@ -105,15 +107,19 @@ async def test_save_search_appears_in_filter_pane(app, app_home):
         assert len(list_rows(app)) == 2
 
 
-async def test_export_writes_the_current_view_as_markdown(app, tmp_path):
+async def test_export_asks_where_offering_a_name_with_the_query(app, tmp_path):
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         await search(pilot, "language")
         await pilot.press("s")  # star the first, to see the mark in the export
         await pilot.press("e")
         await settle(pilot)
+        path = app.screen.query_one("#export-path")
+        assert path.value == str(tmp_path / f"papers-language-{date.today()}.md")
+        await pilot.press("enter")
+        await settle(pilot)
         files = list(tmp_path.glob("papers-*.md"))
-        assert len(files) == 1
+        assert [f.name for f in files] == [f"papers-language-{date.today()}.md"]
         text = files[0].read_text("utf-8")
         plist = app.reader.paper_list
         titles = [plist.listing.row(i).title for i in range(len(plist))]
@@ -122,6 +128,33 @@ async def test_export_writes_the_current_view_as_markdown(app, tmp_path):
             assert title.split()[0] in text
         assert "language" in text  # the query heads the list
         assert text.index(titles[0].split()[0]) < text.index(titles[1].split()[0])
+        assert text.count("<details>") == 2  # the abstracts, as `papers export` writes them
+        # Another query, another name.
+        await search(pilot, "diffusion")
+        await pilot.press("e")
+        await settle(pilot)
+        assert app.screen.query_one("#export-path").value.endswith(
+            f"papers-diffusion-{date.today()}.md")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(list(tmp_path.glob("papers-*.md"))) == 1  # Esc wrote nothing
+
+
+async def test_export_never_replaces_a_file_without_asking(app, tmp_path):
+    target = tmp_path / f"papers-language-{date.today()}.md"
+    target.write_text("my notes\n", "utf-8")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await search(pilot, "language")
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert target.read_text("utf-8") == "my notes\n"
+        assert "exists" in screen_text(app)
+        await pilot.press("enter")  # asked, and confirmed
+        await settle(pilot)
+        assert "<details>" in target.read_text("utf-8")
 
 
 async def test_open_link_and_copy_use_the_papers_page_not_a_link_in_its_abstract(

@@ -30,9 +30,10 @@ async def test_export_of_a_digest_view_is_what_papers_export_writes(app, app_hom
     async with app.run_test(size=(140, 40)) as pilot:
         await open_digest(app, pilot, "2025-12-09")
         assert len(list_rows(app)) == len(DAY_ONE)
-        await pilot.press("e")
+        await pilot.press("e", "enter")  # the name offered
         await settle(pilot)
     [written] = tmp_path.glob("papers-*.md")
+    assert written.name.startswith("papers-digest-2025-12-09-")
     exported = written.read_text("utf-8")
     cli_export = papers(app_home, "export", "digest:2025-12-09")
     assert cli_export.exit_code == 0, cli_export.output

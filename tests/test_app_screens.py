@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from _app_library import detail_text, hold_answer, list_rows, screen_text, searched, until
+import itertools
+
+from _app_library import (
+    detail_text,
+    hold_answer,
+    list_rows,
+    record_notices,
+    screen_text,
+    searched,
+    until,
+)
 from textual.command import CommandList
 
 from papers.tui.app import PapersApp
@@ -92,6 +102,30 @@ async def test_empty_library_opens_the_welcome_screen(tmp_path):
         await pilot.press("d")
         await pilot.pause()
     assert app.return_value == "demo"
+
+
+async def test_the_welcome_screen_reads_whole_and_only_its_keys_work(tmp_path):
+    for size in ((80, 24), (120, 35)):
+        app = PapersApp(tmp_path / "empty", rescan=False)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            said = record_notices(app)
+            await pilot.press("e", "s", "o", "r", "slash")
+            await pilot.pause()
+            assert said == [] and app.screen.__class__.__name__ == "WelcomeScreen"
+            lines = screen_text(app).splitlines()
+            footer = lines[-1]
+            assert "Open the demo" in footer and "Quit" in footer
+            assert not any(word in footer for word in ("Star", "Sort", "Export", "Search"))
+            inside = [line.strip().strip("│").strip() for line in lines if "│" in line]
+            assert "Welcome to papers" in inside  # all of it fits: nothing scrolled away
+            # No line in the middle of a paragraph is cut short: words are wrapped by the
+            # box, not by a hard line break made for another width.
+            width = max(len(line) for line in inside)
+            text = inside[:next(i for i, line in enumerate(inside) if "▔" in line)]
+            for line, after in itertools.pairwise(text):
+                if line and after and not after.startswith("papers add"):
+                    assert len(line) + 1 + len(after.split()[0]) > width, (line, after)
 
 
 async def test_demo_library_has_every_metadata_variant(tmp_path):

@@ -93,6 +93,13 @@ MOVES: tuple[tuple[str, str], ...] = (
 Write = Callable[[], "str | None"]
 
 
+def export_name(scope: Scope, today: date) -> str:
+    """`papers-<view>-<query>-<day>.md`: another query gets another file."""
+    slug = "".join(c if c.isalnum() else "-" for c in scope.query.casefold())
+    slug = "-".join(part for part in slug.split("-") if part)[:60].strip("-")
+    return f"papers-{slug or 'all'}-{today.isoformat()}.md"
+
+
 def browser_can_start() -> bool:
     """Whether `webbrowser` finds a browser to run. Textual's `open_url` cannot say: on a
     machine without one (over SSH, in a container) it does nothing, silently."""
@@ -681,10 +688,18 @@ class ReaderScreen(Screen[None]):
         if not len(self.listing):
             self.notify("Nothing to export: this view is empty.", severity="warning")
             return
-        stamp = date.today().isoformat()
-        slug = "".join(c if c.isalnum() else "-" for c in self.view.label.lower()).strip("-")
-        path = self.export_dir / f"papers-{slug or 'view'}-{stamp}.md"
-        self._export(self.requests.new("export"), self.scope(), path)
+        from papers.tui.screens.export import ExportScreen
+
+        scope = self.scope()
+        folder = self.last_export.parent if self.last_export else self.export_dir
+        default = folder / export_name(scope, date.today())
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._export(self.requests.new("export"), scope, path)
+
+        self.app.push_screen(ExportScreen(default, len(self.listing), scope.query or "all papers"),
+                             chosen)
 
     @work(thread=True, group="export")
     def _export(self, request: int, scope: Scope, path: Path) -> None:

@@ -11,20 +11,19 @@ from textual.containers import Center, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
-WELCOME = """\
-Your library is empty.
-
-Save a Hugging Face Daily Papers page as a text file (select all, copy, paste into a
-file), then add it, or a folder of them, from a shell:
-
-    papers add ~/Downloads/daily-papers/
-
-The reader opens on them next time, and picks up new files in registered folders each
-time it starts.
-
-Or try the reader on a small demo library first: it lives in a temporary folder and
-does not touch your data.
-"""
+# One line per paragraph: the box wraps them to its width (a hard break at a width would
+# leave a word alone on a line at another).
+WELCOME = (
+    "Your library is empty.",
+    "Save Hugging Face Daily Papers pages as text files (select all, copy, paste into a "
+    "file), or the JSON of huggingface.co/api/daily_papers?date=YYYY-MM-DD, then add them, "
+    "or a folder of them, from a shell:",
+    "    papers add ~/Downloads/daily-papers/",
+    "The reader opens on them next time, and picks up new files in registered folders "
+    "each time it starts.",
+    "Or try the reader on a small demo library first: it lives in a temporary folder and "
+    "does not touch your data.",
+)
 
 
 class WelcomeScreen(Screen[None]):
@@ -36,7 +35,8 @@ class WelcomeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="welcome"):
             yield Static(Text("Welcome to papers", style="bold"), id="welcome-title")
-            yield Static(Text(WELCOME))
+            for paragraph in WELCOME:
+                yield Static(Text(paragraph), classes="welcome-paragraph")
             with Horizontal(id="welcome-buttons"):
                 yield Button("Open the demo (d)", id="demo", variant="primary")
                 yield Button("Quit (q)", id="quit")
