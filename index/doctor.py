@@ -27,7 +27,7 @@ from papers.index.schema import (
     sort_values,
 )
 from papers.index.sources import load_sources, status
-from papers.index.userdata import FILENAME, UserData
+from papers.index.userdata import FILENAME, SALVAGED, UserData, describe_counts, salvage
 
 OK, WARN, ERROR = "ok", "warn", "error"
 
@@ -233,6 +233,13 @@ def _check_userdata(home: Path, findings: list[Finding]) -> None:
                                 "make the data directory writable"))
     else:
         findings.append(Finding(OK, "user data", f"{path} passes SQLite's integrity check"))
+        for aside in _asides(home):
+            missing = _missing_from_live(home, aside)
+            if any(missing.values()):
+                findings.append(Finding(WARN, "user data", f"{aside} holds "
+                                        f"{describe_counts(missing)} that the user data lacks",
+                                        "`papers doctor --repair` merges them in; delete "
+                                        "the file if you changed them since on purpose"))
 
 
 def _check_sources(home: Path, findings: list[Finding]) -> None:
@@ -276,7 +283,10 @@ def repair(home: Path) -> list[str]:
     index_bad = any(f.what in ("index", "manifest") and f.severity == ERROR for f in findings)
     index_missing = not (home / INDEX_DIR).is_dir() and bool(load_sources(home))
 
-    if not userdata_bad:
+    userdata_aside = any(f.what == "user data" and "lacks" in f.detail for f in findings)
+    if userdata_bad:
+        done.extend(_restore_userdata(home))
+    else:
         try:
             made = backup_userdata(home, "repair")
         except UserDataError as exc:
@@ -284,8 +294,11 @@ def repair(home: Path) -> list[str]:
         else:
             if made:
                 done.append(f"backed up the user data to {made}")
-    else:
-        done.extend(_restore_userdata(home))
+    if userdata_aside:
+        for aside in _asides(home):
+            with UserData(home) as store:
+                added = store.merge(salvage(aside), replace=False)
+            done.append(f"merged from {aside.name}: {describe_counts(added)}")
 
     if index_bad:
         aside = _move_aside(home / INDEX_DIR, "index.damaged")
@@ -299,8 +312,11 @@ def repair(home: Path) -> list[str]:
 
 
 def _restore_userdata(home: Path) -> list[str]:
+    """Salvage every row still readable from the damaged store, put it aside (never
+    deleted), restore the newest good backup, merge the salvage over it, and say exactly
+    what came from where and what could not be saved."""
     path = home / FILENAME
-    done = []
+    found = salvage(path)
     aside = _move_aside(path, FILENAME + ".damaged")
     # The write-ahead log belongs to the damaged file; left here it would be replayed
     # into the restored one.
@@ -308,16 +324,41 @@ def _restore_userdata(home: Path) -> list[str]:
         side = path.with_name(path.name + suffix)
         if side.exists():
             os.replace(side, aside.with_name(aside.name + suffix))
-    done.append(f"moved the damaged user data to {aside}")
-    for backup in list_backups(home):
-        if integrity_problem(backup) is None:
-            tmp = path.with_name(f".{path.name}.restore")
-            shutil.copyfile(backup, tmp)
-            os.replace(tmp, path)
-            done.append(f"restored the user data from {backup}")
-            return done
-    done.append("no readable backup: starting with empty user data")
+    done = [f"moved the damaged user data to {aside}"]
+    backup = next((b for b in list_backups(home) if integrity_problem(b) is None), None)
+    if backup is not None:
+        tmp = path.with_name(f".{path.name}.restore")
+        shutil.copyfile(backup, tmp)
+        os.replace(tmp, path)
+    from_backup = salvage(path) if backup is not None else None
+    if backup is not None:
+        done.append(f"restored the user data from {backup}")
+    with UserData(home) as store:
+        store.merge(found, replace=True)  # the damaged file is newer than any backup
+    done.append(f"saved from the damaged file: {found.describe()}")
+    if from_backup is not None:
+        added = {t: len(from_backup.keys(t) - found.keys(t)) for t in SALVAGED}
+        done.append(f"added from the backup {backup.name}: {describe_counts(added)}")
+    else:
+        done.append("no readable backup to add from")
+    lost = [(f"{n} row{'s' if n != 1 else ''}" if n > 0 else "some rows") + f" of {t}"
+            for t, n in found.lost.items()]
+    lost += [f"the whole {t} table" for t in found.unreadable]
+    done.append("could not be read: " + ", ".join(lost) if lost
+                else "every row of the damaged file was read")
     return done
+
+
+def _asides(home: Path) -> list[Path]:
+    return sorted(p for p in home.glob(FILENAME + ".damaged-*")
+                  if not p.name.endswith(("-wal", "-shm")))
+
+
+def _missing_from_live(home: Path, aside: Path) -> dict[str, int]:
+    """What a damaged file put aside holds that the live store lacks, per table of choices
+    (snapshots of papers are facts, not choices)."""
+    held, live = salvage(aside), salvage(home / FILENAME)
+    return {t: len(held.keys(t) - live.keys(t)) for t in SALVAGED if t != "papers"}
 
 
 def _move_aside(path: Path, prefix: str) -> Path:

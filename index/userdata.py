@@ -660,6 +660,25 @@ class UserData:
 
     # -- maintenance ------------------------------------------------------------------------
 
+    def merge(self, found: Salvage, *, replace: bool) -> dict[str, int]:
+        """Write salvaged rows into this store, in one transaction (not an undoable
+        command): with `replace` they win over rows with the same key, else rows already
+        here win. Returns the rows that were new here, per table."""
+        added: dict[str, int] = {}
+        with self._write() as db:
+            for table, rows in found.rows.items():
+                names = [n for n in (rows[0] if rows else ()) if n.isidentifier()]
+                if not names:
+                    continue
+                have = {tuple(r) for r in db.execute(
+                    f"SELECT {', '.join(SALVAGED[table])} FROM {table}")}
+                verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+                sql = (f"{verb} INTO {table} ({', '.join(names)}) "
+                       f"VALUES ({', '.join('?' * len(names))})")
+                db.executemany(sql, [[r[n] for n in names] for r in rows])
+                added[table] = len(found.keys(table) - have)
+        return added
+
     def integrity(self) -> str | None:
         """What SQLite's integrity check finds wrong with the store, or None."""
         with self._lock, self._guard():
@@ -692,6 +711,115 @@ class UserData:
         finally:
             tmp.unlink(missing_ok=True)
         return dest
+
+
+# -- salvage ----------------------------------------------------------------------------------
+
+# What is worth saving from a damaged store, with the columns that identify a row: the
+# user's choices and the snapshots that show their papers. The undo log is not.
+SALVAGED: dict[str, tuple[str, ...]] = {**_KEYS, "papers": ("id",)}
+_CHUNK = 256
+
+
+@dataclass
+class Salvage:
+    """The rows that could still be read out of a damaged store, table by table."""
+
+    rows: dict[str, list[dict]]
+    lost: dict[str, int]  # rows that could not be read (-1: some, how many is unknown)
+    unreadable: list[str]  # tables that could not be read at all
+
+    def count(self, table: str) -> int:
+        return len(self.rows.get(table, ()))
+
+    def keys(self, table: str) -> set[tuple]:
+        cols = SALVAGED[table]
+        return {tuple(row[c] for c in cols) for row in self.rows.get(table, ())}
+
+    def describe(self) -> str:
+        """What it holds, in words: '3 stars, 2 tags, 1 note'."""
+        return describe_counts({t: self.count(t) for t in SALVAGED})
+
+
+def salvage(path: Path) -> Salvage:
+    """Every row of ours that can still be read from the store at `path` (and its
+    write-ahead log), reading around damaged pages; the file itself is not changed."""
+    import tempfile
+
+    rows: dict[str, list[dict]] = {}
+    lost: dict[str, int] = {}
+    unreadable: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="papers-salvage-") as tmp:
+        copy = Path(tmp) / FILENAME
+        shutil.copyfile(path, copy)  # SQLite may write (replay the log): never to the original
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists():
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        try:
+            db = sqlite3.connect(copy, isolation_level=None)
+        except sqlite3.Error:
+            return Salvage({}, {}, list(SALVAGED))
+        try:
+            for table, _ in SALVAGED.items():
+                try:
+                    cols = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+                except sqlite3.Error:
+                    cols = []
+                read, missed = _read_around_damage(db, table, cols, copy) if cols else ([], -1)
+                if not read and missed:
+                    unreadable.append(table)
+                else:
+                    rows[table], lost[table] = read, missed
+        finally:
+            db.close()
+    return Salvage(rows, {t: n for t, n in lost.items() if n}, unreadable)
+
+
+def _read_around_damage(db, table: str, cols: list[str], path: Path) -> tuple[list[dict], int]:
+    select = f"SELECT {', '.join(cols)} FROM {table}"
+    try:
+        return [dict(zip(cols, r, strict=True)) for r in db.execute(select)], 0
+    except sqlite3.Error:
+        pass
+    try:
+        top = db.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
+    except sqlite3.Error:
+        top = path.stat().st_size // 16  # no row is smaller than this
+        known = False
+    else:
+        known = True
+    found: list[dict] = []
+    lost = 0
+
+    def read(lo: int, hi: int) -> None:
+        nonlocal lost
+        try:
+            # Whole or not at all: a chunk that fails halfway is read again in halves.
+            found.extend([dict(zip(cols, r, strict=True)) for r in db.execute(
+                f"{select} WHERE rowid BETWEEN ? AND ?", (lo, hi))])
+        except sqlite3.Error:
+            if lo == hi:
+                lost += 1
+                return
+            mid = (lo + hi) // 2
+            read(lo, mid)
+            read(mid + 1, hi)
+
+    for lo in range(1, top + 1, _CHUNK):
+        read(lo, min(lo + _CHUNK - 1, top))
+    # A damaged page can still parse into rows of garbage: keep only rows of our shape.
+    sane = [row for row in found if "id" not in row or _ID.fullmatch(str(row["id"]))]
+    if not known:  # how many rows there were is unknown: so is how many were lost
+        return sane, -1 if lost or len(sane) < len(found) else 0
+    return sane, lost + len(found) - len(sane)
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    """Rows per table in words: '3 stars, 2 tags, 1 note', or 'nothing'."""
+    words = {"stars": "star", "reads": "read mark", "tags": "tag", "notes": "note",
+             "searches": "saved search", "papers": "remembered paper"}
+    parts = [f"{n} {words[t]}{'s' if n != 1 else ''}" for t, n in counts.items() if n]
+    return ", ".join(parts) or "nothing"
 
 
 # -- helpers ----------------------------------------------------------------------------------
