@@ -328,6 +328,24 @@ def test_a_cancel_stops_between_days_and_keeps_whole_files(home, hub, runner):
     assert json.loads(result.output)["papers_added"] == len(papers_in(date(2025, 9, 26)))
 
 
+def test_in_a_worker_thread_without_ingest_the_files_wait_for_the_next_rescan(home, hub):
+    """How the reader calls it: in a thread, progress and cancel as callables, and its own
+    re-scan (which refreshes the list) reading the saved files afterwards."""
+    from papers.index.ingest import ingest
+    from papers.index.sources import load_sources
+
+    done: list = []
+    worker = threading.Thread(target=lambda: done.append(
+        fetch(home, [TODAY], today=TODAY, network=quick(hub), ingest=False,
+              progress=lambda *args: None, cancelled=lambda: False)))
+    worker.start()
+    worker.join(60)
+    [report] = done
+    assert report.written == [TODAY] and report.ingest is None and not report.changed
+    rescan = ingest(home, load_sources(home))
+    assert rescan.papers_added == len(papers_in(TODAY))
+
+
 def test_a_cancel_ends_a_long_retry_wait(home, hub):
     hub.faults = [("status", 503, {"Retry-After": "100"})]
     started = time.monotonic()
