@@ -155,8 +155,9 @@ def _decode(data: bytes, name: str, problems: list[Problem]) -> str | None:
 
 
 def _binary(head: bytes) -> bool:
-    """Many NULs, as in binary data or UTF-16 without a BOM; one or two are a stray byte."""
-    return head.count(0) > max(2, len(head) // 64)
+    """NULs in more than one byte of 256, as in binary data or UTF-16 without a BOM; fewer
+    are stray bytes in a text file."""
+    return head.count(0) > len(head) // 256 + 1
 
 
 def parse_date_line(line: str) -> tuple[int, int, int | None, int | None] | None:

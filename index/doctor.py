@@ -29,12 +29,13 @@ from papers.index.schema import (
 from papers.index.sources import load_sources, status
 from papers.index.userdata import FILENAME, SALVAGED, UserData, describe_counts, salvage
 
-OK, WARN, ERROR = "ok", "warn", "error"
+# A note is something to know that needs no repair (a digest's own problems).
+OK, NOTE, WARN, ERROR = "ok", "note", "warn", "error"
 
 
 @dataclass(frozen=True)
 class Finding:
-    severity: str  # OK, WARN or ERROR
+    severity: str  # OK, NOTE, WARN or ERROR
     what: str  # the part checked: index, manifest, user data, sources, backups
     detail: str
     fix: str | None = None  # what the user can do about it
@@ -63,7 +64,7 @@ def check(home: Path) -> list[Finding]:
 
 
 def healthy(findings: list[Finding]) -> bool:
-    return all(f.severity == OK for f in findings)
+    return all(f.severity in (OK, NOTE) for f in findings)
 
 
 # -- the index ----------------------------------------------------------------------------
@@ -201,6 +202,13 @@ def _check_manifest(home: Path, ids: Counter | None, findings: list[Finding]) ->
     else:
         findings.append(Finding(OK, "manifest", f"{len(files)} digest files, "
                                 f"{len(listed)} papers, consistent with the index"))
+    for file, found in sorted(manifest.problems.items()):
+        if found:
+            line, message = found[0]
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            findings.append(Finding(NOTE, "digests", f"{file}:{line}: {message}{more}",
+                                    "fix or replace the file; `papers index` reads it again "
+                                    "when it changes"))
 
 
 # -- user data, sources, backups ----------------------------------------------------------
@@ -373,4 +381,4 @@ def _move_aside(path: Path, prefix: str) -> Path:
     return target
 
 
-__all__ = ["ERROR", "OK", "WARN", "Finding", "check", "healthy", "repair"]
+__all__ = ["ERROR", "NOTE", "OK", "WARN", "Finding", "check", "healthy", "repair"]

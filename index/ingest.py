@@ -78,6 +78,8 @@ class IngestReport:
     rebuilt: bool = False
     reason: str | None = None  # why a rebuild happened, when it did on its own
     missing: list[str] = field(default_factory=list)  # sources missing; their papers kept
+    # Problems of digest files read in earlier runs, still there (the manifest keeps them).
+    standing: list[Problem] = field(default_factory=list)
     kept_files: int = 0  # digests of missing sources, still in the library
     seconds: float = 0.0
 
@@ -95,6 +97,7 @@ class IngestReport:
             "papers_removed": self.papers_removed,
             "missing_sources": self.missing,
             "problems": [p.to_json() for p in self.problems],
+            "earlier_problems": [p.to_json() for p in self.standing],
         }
 
     def summary(self) -> str:
@@ -111,7 +114,11 @@ class IngestReport:
                      f"{_count(self.kept_files, 'digest')} kept "
                      "(`papers index --prune` removes them)")
         if self.problems:
-            text += f"; {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
+            text += f"; {_count(len(self.problems), 'problem')}"
+        if self.standing:
+            files = len({p.file for p in self.standing})
+            text += (f"; {_count(len(self.standing), 'earlier problem')} in "
+                     f"{_count(files, 'digest')} (`papers doctor` lists them)")
         return text
 
 
@@ -307,6 +314,10 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
     removed = [key for key in old_files if key not in present and key not in kept]
     report.missing = [str(m) for m in found.missing]
     report.kept_files = len(kept)
+    rereading = {key for key, _, _ in changed} | set(removed)
+    report.standing = [Problem(key, line, message)
+                       for key, found_there in manifest.problems.items()
+                       if key not in rereading for line, message in found_there]
 
     if not changed and not removed:
         if touched_only:
@@ -323,6 +334,7 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
     for n, (key, data, st) in enumerate(changed, 1):
         digest = _parse(key, data, st)
         report.problems.extend(digest.problems)
+        manifest.problems[key] = [(p.line, p.message) for p in digest.problems]
         ids: list[str] = []
         for entry in digest.entries:
             pid = identify(entry)
@@ -378,6 +390,7 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
 
     for key in removed:
         del old_files[key]
+        manifest.problems.pop(key, None)
     old_files.update(new_file_records)
     report.files_changed = len(changed)
     report.files_removed = len(removed)

@@ -42,6 +42,9 @@ class Manifest:
 
     schema: int | None = None  # the index format it was written with; None: no manifest
     files: dict[str, DigestRecord] = field(default_factory=dict)
+    # What was wrong in each digest file when it was last read, as (line, message): kept
+    # until the file changes, so every re-scan can still count them.
+    problems: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 
     def paper_ids(self) -> set[str]:
         return {pid for rec in self.files.values() for pid in rec.papers}
@@ -64,7 +67,9 @@ def read(index_dir: Path) -> Manifest:
     try:
         data = json.loads(text)
         return Manifest(data.get("schema"),
-                        {path: DigestRecord(**rec) for path, rec in data["files"].items()})
+                        {path: DigestRecord(**rec) for path, rec in data["files"].items()},
+                        {path: [(int(line), str(message)) for line, message in found]
+                         for path, found in data.get("problems", {}).items()})
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ManifestUnreadable(f"{exc.__class__.__name__}: {exc}") from None
 
@@ -86,7 +91,9 @@ def save(index_dir: Path, manifest: Manifest) -> None:
     path = Path(index_dir) / MANIFEST
     tmp = path.with_name(MANIFEST + ".tmp")
     data = {"schema": manifest.schema,
-            "files": {key: rec.to_json() for key, rec in manifest.files.items()}}
+            "files": {key: rec.to_json() for key, rec in manifest.files.items()},
+            "problems": {key: [list(p) for p in found]
+                         for key, found in manifest.problems.items() if found}}
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(data, fh, separators=(",", ":"))
         fh.flush()

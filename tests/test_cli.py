@@ -28,7 +28,8 @@ def test_add_prints_the_summary(home, tmp_path, runner):
     result = run(runner, "add", str(folder), "--json")
     summary = json.loads(result.output)
     assert set(summary) == {"files_scanned", "files_changed", "files_removed", "papers_added",
-                            "papers_updated", "papers_removed", "missing_sources", "problems"}
+                            "papers_updated", "papers_removed", "missing_sources", "problems",
+                            "earlier_problems"}
     assert (summary["files_changed"], summary["papers_added"]) == (1, 2)
     again = run(runner, "index")
     assert again.exit_code == 0 and "nothing changed" in again.output

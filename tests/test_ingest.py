@@ -156,3 +156,22 @@ def test_a_digest_added_then_removed_leaves_no_empty_segment(home, folder):
     lib = Library(home)
     assert lib.search("passing").docnums == []
     assert len(lib.searcher().leaf_searchers()) <= before
+
+
+def test_problems_of_skipped_entries_are_remembered_until_the_file_changes(home, tmp_path):
+    from papers.index.doctor import NOTE, check
+
+    folder = tmp_path / "p"
+    bad = write(folder / "bad.txt", digest("Dec 9", entry("Fine", "Ok.")) + "Cut off title\n")
+    first = ingest(home, [folder])
+    assert first.problems and not first.standing
+    again = ingest(home, [folder])  # nothing read again, the problem still counted
+    assert not again.problems and [p.message for p in again.standing] == [
+        p.message for p in first.problems]
+    assert "1 earlier problem in 1 digest" in again.summary()
+    notes = [f for f in check(home) if f.what == "digests"]
+    assert [f.severity for f in notes] == [NOTE] and str(bad) in notes[0].detail
+    write(bad, digest("Dec 9", entry("Fine", "Ok.")))
+    fixed = ingest(home, [folder])
+    assert not fixed.problems and not fixed.standing
+    assert not [f for f in check(home) if f.what == "digests"]
