@@ -179,6 +179,57 @@ async def measure(home: Path, keys: int) -> dict:
     return out
 
 
+def title_chars(row: str, title: str) -> int:
+    """How many characters of `title` a list row shows."""
+    from papers.tui.text import clean
+
+    title = clean(title)
+    start = row.find(title[:12])
+    if start < 0:
+        return 0
+    n = 0
+    while n < len(title) and start + n < len(row) and row[start + n] == title[n]:
+        n += 1
+    return n
+
+
+async def layout(home: Path) -> dict:
+    """Title characters a list row shows (the widest over the rows, and the cursor's),
+    and whether the selected paper's whole title is on screen, at three sizes."""
+    from papers.tui.app import PapersApp
+    from papers.tui.pilot import settle
+    from papers.tui.widgets.paper_list import plain_lines
+
+    out = {}
+    for size in ((80, 24), (120, 35), (160, 45)):
+        app = PapersApp(home, rescan=False)
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            plist = app.reader.paper_list
+            rows = plain_lines(plist)
+            top = plist.scroll_offset.y
+            shown = [title_chars(r, plist.listing.row(top + i).title)
+                     for i, r in enumerate(rows) if top + i < len(plist)]
+            long = [n for n, i in zip(shown, range(len(shown)), strict=False)
+                    if len(plist.listing.row(top + i).title) > n]
+            import io
+
+            from rich.console import Console
+
+            console = Console(width=size[0], file=io.StringIO(), record=True)
+            console.print(app.screen._compositor.render_update(full=True))
+            # The detail pane's part of the screen, read in order (it wraps the title).
+            d = app.query_one("#detail").region
+            lines = console.export_text().splitlines()[d.y:d.y + d.height]
+            pane = "".join("".join(line[d.x:d.x + d.width - 1] for line in lines).split())
+            whole = "".join(plist.current.title.split()) in pane
+            out[f"{size[0]}x{size[1]}"] = {
+                "title_chars_max": max(long or shown or [0]),
+                "title_chars_cursor_row": shown[plist.cursor - top] if shown else 0,
+                "selected_title_whole_on_screen": whole}
+    return out
+
+
 def in_terminal(home: Path) -> dict | None:
     """`papers` in a tmux pane: wall time from launch to rows on screen, and peak RSS."""
     tmux = shutil.which("tmux")
@@ -226,8 +277,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, help="where to build the corpus (no --home)")
     ap.add_argument("--keys", type=int, default=30, help="keystrokes to time")
     ap.add_argument("--no-terminal", action="store_true", help="skip the tmux measurement")
+    ap.add_argument("--layout", action="store_true",
+                    help="only the title widths at 80x24, 120x35 and 160x45 (needs --home)")
     args = ap.parse_args(argv)
     home = args.home
+    if args.layout:
+        print(json.dumps(asyncio.run(layout(home)), indent=2))
+        return 0
     if home is None:
         work = args.work or Path(tempfile.gettempdir()) / f"papers-bench-{args.n}"
         home = build(work, args.n)

@@ -196,3 +196,32 @@ def record_notices(app) -> list[str]:
 
     app.notify = recording
     return said
+
+
+# Daily Papers titles are 80-120 characters; these are of that length, and no entry has
+# upvotes (a saved page often shows none).
+LONG_TITLES = [
+    "PolicyGuide: From Guarding One Action to Guiding the Whole Workflow for "
+    "Policy-Compliant LLM Agents",
+    "SWE-bench Science: Can Coding Agents Resolve Engineering Issues in Scientific "
+    "Software Repositories?",
+    "MemTrapBench: Benchmarking Cognitive Traps in LLM Memory Systems Across Long "
+    "Multi-Session Dialogues",
+    "Listening Forward: Next Patch Embedding Prediction Enables Streaming Speech "
+    "Understanding in Audio LLMs",
+    "FlashPrefill V2: Block-Sparse Prefill Attention for Long-Context Inference on "
+    "Commodity Accelerators",
+    "WithEveryone: Unified Planning and Identity Grounding for Multi-Person Video "
+    "Generation at Scale",
+]
+
+
+def build_long_library(root: Path) -> Path:
+    digests = root / "digests"
+    digests.mkdir(parents=True, exist_ok=True)
+    entries = [(t, f"An abstract about {t.split(':')[0]}.", "  • 5 authors\n·\nDec 9")
+               for t in LONG_TITLES]
+    (digests / "2025-12-09.txt").write_text(digest_text("Dec 9, 2025", entries), "utf-8")
+    home = root / "home"
+    ingest(home, add_sources(home, [digests]), procs=1)
+    return home

@@ -60,8 +60,8 @@ async def test_keys_act_on_the_paper_the_detail_pane_shows(app, app_home):
         under_cursor = app.reader.paper_list.current.id
         # Back in the list, the pane still shows the similar paper, and says the keys act
         # on it.
-        await pilot.press("shift+tab", "shift+tab")
-        assert app.focused is app.reader.paper_list
+        app.reader.paper_list.focus()
+        await until(pilot, lambda: app.focused is app.reader.paper_list)
         assert app.query_one("#detail-origin").display
         said = record_notices(app)
         await pilot.press("s")
@@ -87,3 +87,32 @@ async def test_backspace_goes_back_to_the_paper_shown_before(app):
         await settle(pilot)
         assert app.reader.detail.paper.id == first and list_rows(app)
         assert await until(pilot, lambda: app.is_running)
+
+
+async def test_space_N_and_A_triage_a_day(app, app_home):
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        plist = app.reader.paper_list
+        ids = [plist.listing.row(i).id for i in range(len(plist))]
+        said = record_notices(app)
+        await pilot.press("space", "space")  # read, next; read, next
+        await settle(pilot)
+        assert plist.cursor == 2
+        with UserData(app_home) as ud:
+            assert ud.read_ids() == set(ids[:2])
+        await pilot.press("g", "N")  # the next unread is the third
+        assert plist.cursor == 2
+        await pilot.press("j", "j", "A")
+        await settle(pilot)
+        with UserData(app_home) as ud:
+            assert ud.read_ids() == set(ids[:4])
+        assert said[-1].startswith("Marked 2 papers above read (2 already were)")
+        await pilot.press("u")  # one change: one undo
+        await settle(pilot)
+        with UserData(app_home) as ud:
+            assert ud.read_ids() == set(ids[:2])
+        assert said[-1] == "Marked 2 papers unread"
+        await pilot.press("s", "u")  # an undo names the paper by its title, not its id
+        await settle(pilot)
+        title = plist.listing.row(4).title
+        assert title[:20] in said[-1] and ids[4] not in said[-1]

@@ -7,12 +7,11 @@ that says why and how to repair it, instead of a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
@@ -20,7 +19,7 @@ from papers.index.errors import LibraryBusy, LibraryError, PapersError
 from papers.index.ingest import ingest
 from papers.index.sources import load_sources
 from papers.tui.messages import ChangesSeen, Failed, IngestProgress, Requests
-from papers.tui.screens.main import ACTIONS, ReaderScreen
+from papers.tui.screens.main import ReaderScreen
 from papers.tui.store import Store
 
 POLL_EVERY = 2.0  # how often to look for changes made by other processes
@@ -31,6 +30,9 @@ class PapersApp(App[str | None]):
     """`papers` with no command."""
 
     CSS_PATH = "app.tcss"
+    # The reader's screen has the palette's commands (tui.screens.palette): one per action
+    # and every view; Textual's own (themes, screenshots) are not the reader's.
+    COMMANDS: ClassVar = set()
     TITLE = "papers"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit")]
 
@@ -172,19 +174,6 @@ class PapersApp(App[str | None]):
         if message.changed:
             self._changed_elsewhere((self.store.library_generation(),
                                      self.store.data_version()))
-
-    # -- command palette ----------------------------------------------------------------
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        if not isinstance(screen, ReaderScreen):
-            return
-        for action, key, help_text in ACTIONS:
-            if action == "quit":
-                continue
-            title = help_text.split(":")[0].split(" (")[0]
-            yield SystemCommand(title, f"{help_text} (key {key})",
-                                lambda a=action: screen.run_action(a))
 
     def on_unmount(self) -> None:
         if self.store is None:

@@ -9,9 +9,11 @@ second handle with its own files and lock, so that they never hold up a search.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter, OrderedDict
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -254,9 +256,27 @@ class Store:
         self.userdata.save_search(name, query)
         return f"Saved the search {name!r}."
 
+    def mark_read_above(self, papers: list[Paper]) -> str:
+        """Every paper above the cursor read, in one change that one `u` undoes."""
+        change = self.userdata.mark_read([p.id for p in papers], remember=papers)
+        return (f"Marked {len(change.changed)} papers above read"
+                + (f" ({len(change.unchanged)} already were)" if change.unchanged else "")
+                + "; u undoes it.")
+
     def undo(self) -> str:
         said = self.userdata.undo()
-        return said.capitalize() if said else "Nothing to undo."
+        if not said:
+            return "Nothing to undo."
+        said = _ID.sub(lambda m: self._title_of(m.group(0)), said)
+        return said[:1].upper() + said[1:]
+
+    def _title_of(self, paper_id: str) -> str:
+        """A paper named by its title in what the reader says, not by its id."""
+        paper = self.get(paper_id)
+        if paper is None:
+            with suppress(UserDataError):
+                paper = self.userdata.remembered(paper_id)
+        return f"“{_short(paper.title, 50)}”" if paper is not None else paper_id
 
     # -- counts -------------------------------------------------------------------------
 
@@ -289,6 +309,9 @@ class Store:
             digests=[(view, n) for view, n, _ in digests],
             months=[(month_view(m), len(months[m])) for m in sorted(months, reverse=True)],
         )
+
+
+_ID = re.compile(r"\b[0-9a-f]{12}\b")  # a paper id, as the undo log names papers
 
 
 def _short(title: str, n: int = 60) -> str:

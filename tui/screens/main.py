@@ -21,10 +21,11 @@ from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Label, ProgressBar
@@ -34,7 +35,7 @@ from papers.index.errors import PapersError, UserDataError
 from papers.index.export import render, write_atomic
 from papers.index.library import SearchCancelled
 from papers.index.models import Paper
-from papers.index.scope import ALL, SORTS, Scope, View
+from papers.index.scope import ALL, SORTS, STARRED, UNREAD, Scope, View
 from papers.index.userdata import EMPTY
 from papers.tui.messages import (
     CountsReady,
@@ -46,7 +47,8 @@ from papers.tui.messages import (
     Requests,
     SimilarReady,
 )
-from papers.tui.store import Listing, Store
+from papers.tui.screens.palette import ActionCommands, ViewCommands
+from papers.tui.store import Counts, Listing, Store
 from papers.tui.widgets.detail import DetailData, DetailPane
 from papers.tui.widgets.filter_pane import FilterPane
 from papers.tui.widgets.paper_list import Marks, PaperList
@@ -55,7 +57,9 @@ from papers.tui.widgets.search_bar import SearchBar
 SIMILAR_AFTER_TYPING = 0.4  # seconds of no typing before similar papers are looked up
 FIRST_PAGE = 60  # papers drawn by the quick first pass of a search: a tall screen
 DETAIL_DEBOUNCE = 0.12  # the detail pane waits for the cursor to settle (key repeat)
-NARROW = 110  # below this many columns the detail pane goes under the list
+# Below this many columns the detail pane goes under the list: beside it, a list narrower
+# than ~95 columns shows too little of a Daily Papers title (80-120 characters).
+NARROW = 140
 NARROW_FILTERS = 100  # below this many columns the filter pane starts hidden
 
 # (action, key, description): the single source for the palette and the help screen.
@@ -76,6 +80,9 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("export", "e", "Export this view as a Markdown reading list"),
     ("save_search", "ctrl+s", "Save the current search"),
     ("undo", "u", "Undo the last change to your marks"),
+    ("read_next", "space", "Mark the paper read and go to the next"),
+    ("next_unread", "N", "Go to the next unread paper"),
+    ("read_above", "A", "Mark every paper above the cursor read (one undoable change)"),
     ("back", "backspace", "Back to the paper shown before a similar paper was opened"),
     ("help", "?", "Show the keys"),
     ("quit", "q", "Quit"),
@@ -113,6 +120,8 @@ def browser_can_start() -> bool:
 class ReaderScreen(Screen[None]):
     """The library, searched and read."""
 
+    COMMANDS: ClassVar = {ActionCommands, ViewCommands}
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "app.quit", "Quit"),  # the app's own, listed here to lead the footer
         # A priority binding: it moves the focus before the keys that follow it are handed
@@ -133,6 +142,9 @@ class ReaderScreen(Screen[None]):
         Binding("ctrl+s", "save_search", "Save search", show=False),
         Binding("u", "undo", "Undo", show=False),
         Binding("backspace", "back", "Back"),
+        Binding("space", "read_next", "Read+next"),
+        Binding("N", "next_unread", "Next unread", show=False),
+        Binding("A", "read_above", "Read above", show=False),
         Binding("question_mark", "help", "Help"),
     ]
 
@@ -157,6 +169,7 @@ class ReaderScreen(Screen[None]):
         # The paper waiting for its similar papers, and the pause in the typing they wait for.
         self._similar_for: tuple[int, DetailData] | None = None
         self._similar_timer: Timer | None = None
+        self.counts: Counts | None = None  # the latest, for the palette's views
         self._history: list[str] = []  # papers shown before a similar paper was opened
         self._writes: deque[tuple[int, Write]] = deque()  # written in order, one at a time
         self._writing = False
@@ -168,7 +181,9 @@ class ReaderScreen(Screen[None]):
         with Horizontal(id="main"):
             yield FilterPane(id="filters")
             with Horizontal(id="reading"):
-                yield PaperList(id="papers")
+                with Vertical(id="list-box"):
+                    yield Label("", id="list-header")
+                    yield PaperList(id="papers")
                 yield DetailPane(id="detail")
         with Horizontal(id="status"):
             yield Label("", id="status-text")
@@ -301,12 +316,25 @@ class ReaderScreen(Screen[None]):
             return "The library is empty: add digests with `papers add PATH`."
         return "No papers in this view."
 
+    def _shown_sort(self) -> str:
+        """The order the list is in: relevance with nothing to rank by is newest first."""
+        if self.sort == "relevance" and not self.query_text and self.view.kind != "saved":
+            return "newest"
+        return self.sort
+
     def _show_status(self) -> None:
-        sort = self.sort
-        if sort == "relevance" and not self.listing.query and self.view.kind != "saved":
-            sort = "newest"
-        text = f"{self.view.label} · {len(self.listing):,} papers · sort: {sort}"
-        self.query_one("#status-text", Label).update(text)
+        """The list's header: its columns, and the view, sort and count it shows."""
+        sort = self._shown_sort()
+        from papers.tui.screens.palette import view_name
+
+        header = Text(no_wrap=True, overflow="ellipsis")
+        header.append(self.paper_list.column_names(), "dim")
+        header.append("   ")
+        header.append(view_name(self.view), "bold")
+        header.append(f" · sort: {sort} (o) · {len(self.listing):,} papers", "dim")
+        self.query_one("#list-header", Label).update(header)
+        self.query_one("#status-text", Label).update(
+            f"{view_name(self.view)} · {len(self.listing):,} papers · sort: {sort}")
 
     @on(SearchBar.Changed)
     def _query_changed(self, event: SearchBar.Changed) -> None:
@@ -573,6 +601,31 @@ class ReaderScreen(Screen[None]):
 
         self._write(lambda: self.store.toggle_read(paper))
 
+    def action_read_next(self) -> None:
+        paper = self._target()
+        if paper is None:
+            return
+        if paper.id not in self.store.read:
+            self._write(lambda: self.store.toggle_read(paper))
+        self.paper_list.focus()
+        self.paper_list.cursor += 1
+
+    def action_next_unread(self) -> None:
+        plist, read = self.paper_list, self.store.read
+        for i in range(plist.cursor + 1, min(len(plist), plist.cursor + 5000)):
+            if plist.listing.row(i).id not in read:
+                plist.cursor = i
+                return
+        self.notify("No unread paper below this one.", timeout=2)
+
+    def action_read_above(self) -> None:
+        listing, upto = self.listing, self.paper_list.cursor
+        if upto == 0:
+            self.notify("No paper above the cursor.", timeout=2)
+            return
+        self._write(lambda: self.store.mark_read_above(
+            [listing.paper(i) for i in range(upto)]))
+
     def action_undo(self) -> None:
         self._write(self.store.undo)
 
@@ -730,7 +783,11 @@ class ReaderScreen(Screen[None]):
 
     def action_cycle_sort(self) -> None:
         names = list(SORTS)
+        shown = self._shown_sort()
         self.sort = names[(names.index(self.sort) + 1) % len(names)]
+        if self._shown_sort() == shown:  # relevance with no query is newest: skip it
+            self.sort = names[(names.index(self.sort) + 1) % len(names)]
+        self._show_status()  # the header says it at once; the list follows
         self.notify(f"Sort: {self.sort}", timeout=1.5)
         self.request_search()
 
@@ -764,7 +821,22 @@ class ReaderScreen(Screen[None]):
     @on(CountsReady)
     def _counts_ready(self, message: CountsReady) -> None:
         if self.requests.answered("counts", message.request) and message.counts is not None:
+            self.counts = message.counts
             self.query_one(FilterPane).update_counts(message.counts)
+
+    def views(self) -> list[tuple[View, int]]:
+        """Every view with its count, as the filter pane lists them."""
+        c = self.counts
+        if c is None:
+            return [(ALL, len(self.listing))]
+        return [(ALL, c.total), (UNREAD, c.unread), (STARRED, c.starred),
+                *c.tags, *c.saved, *c.digests, *c.months]
+
+    def pick_view(self, view: View) -> None:
+        """Show `view`, as if picked in the filter pane."""
+        self.query_one(FilterPane).select_view(view)
+        self.view = view
+        self.request_search()
 
     # -- the start-up re-scan's progress (the app runs it) -------------------------------
 

@@ -8,10 +8,12 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from papers.index.scope import ALL, STARRED, UNREAD, View
+from papers.tui.screens.palette import view_name
 from papers.tui.store import Counts
 from papers.tui.text import clean
 
 GROUPS = ("Tags", "Saved searches", "Digests", "Months")
+MONTHS_AFTER = 60  # more digests than this are grouped by month
 
 
 def _label(name: str, count: int | None) -> Text:
@@ -47,7 +49,7 @@ class FilterPane(Tree[View | None]):
 
         def leaf(parent: TreeNode, view: View, count: int | None) -> None:
             nonlocal keep
-            node = parent.add_leaf(_label(view.label, count), data=view)
+            node = parent.add_leaf(_label(view_name(view), count), data=view)
             if view == self.selected:
                 keep = node
 
@@ -60,10 +62,31 @@ class FilterPane(Tree[View | None]):
             items = groups[name]
             group = root.add(_label(name, len(items)), data=None,
                              expand=name in self._expanded, allow_expand=bool(items))
+            if name == "Digests" and len(items) > MONTHS_AFTER:
+                # Hundreds of digests: one branch per month, newest first.
+                months: dict[str, list[tuple[View, int]]] = {}
+                for view, n in items:
+                    months.setdefault(view_name(view)[:7], []).append((view, n))
+                for month, days in months.items():
+                    branch = group.add(_label(month, len(days)), data=None,
+                                       expand=f"Digests {month}" in self._expanded)
+                    for view, n in days:
+                        leaf(branch, view, n)
+                continue
             for view, n in items:
                 leaf(group, view, n)
         if keep is not None:
             self.move_cursor(keep)
+
+    def select_view(self, view: View) -> None:
+        """Put the cursor on `view` (picked elsewhere: the palette)."""
+        self.selected = view
+        for node in (*self.root.children, *(c for n in self.root.children for c in n.children)):
+            if node.data == view:
+                if node.parent is not None and node.parent is not self.root:
+                    node.parent.expand()
+                self.move_cursor(node)
+                return
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         event.stop()

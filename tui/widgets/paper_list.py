@@ -87,6 +87,7 @@ class PaperList(ScrollView, can_focus=True):
         self.empty_message = "No papers."
         self.drawn_generation = -1  # the listing generation last painted (for the bench)
         self._kept: str | None = None  # while a new listing places the cursor: its paper
+        self.votes = True  # the upvotes column: dropped when no paper near the top has any
 
     # -- data ---------------------------------------------------------------------------
 
@@ -94,6 +95,8 @@ class PaperList(ScrollView, can_focus=True):
         """Show a new listing; keep the cursor on paper `keep` when it is still there."""
         old, was = self.cursor, self.current
         self.listing = listing
+        # Rows near the top are read to be drawn anyway; a column no paper fills is waste.
+        self.votes = any(listing.row(i).upvotes for i in range(min(len(listing), 60)))
         self.virtual_size = Size(self.scrollable_content_region.width, len(listing))
         index = listing.index_of(keep, near=old) if keep and len(listing) else None
         if index is None:
@@ -204,8 +207,9 @@ class PaperList(ScrollView, can_focus=True):
         text.append(" ")
         day = row.day.isoformat() if row.day else "          "
         text.append(day, style("paper-list--date"))
-        votes = f"{row.upvotes:>5}" if row.upvotes else "     "
-        text.append(votes, style("paper-list--upvotes"))
+        if self.votes:
+            votes = f"{row.upvotes:>5}" if row.upvotes else "     "
+            text.append(votes, style("paper-list--upvotes"))
         text.append("  ")
         spans = highlight_spans(row.title, self.listing.terms)
         title = highlighted(row.title, spans, style=style("paper-list--highlight"),
@@ -215,6 +219,10 @@ class PaperList(ScrollView, can_focus=True):
         if text.cell_len > width > 1:
             text.truncate(width, overflow="ellipsis")
         return text
+
+    def column_names(self) -> str:
+        """The header over the columns `row_text` draws."""
+        return "★ ● date      " + ("    ▲" if self.votes else "") + "  title"
 
     def __len__(self) -> int:
         return len(self.listing)
