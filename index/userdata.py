@@ -15,6 +15,10 @@ Tags keep the spelling the user typed but compare without case (`LoRA` and `lora
 the spelling first used is kept for everyone). A tag is stripped of surrounding whitespace and
 must not be empty or contain whitespace, `,` or `;`: those are what people type to separate
 tags, and `;` separates tags in the CSV export.
+
+Every change also records, in its own transaction, what each changed row is now: an op of
+the sync log (`papers.index.sync` has the format and the merge). `apply` merges other
+machines' ops; undoing a change that came from another machine is a new change like any.
 """
 
 from __future__ import annotations
@@ -27,19 +31,22 @@ import shutil
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 from urllib.parse import quote
 
+from papers.index import sync as sync_log
 from papers.index.errors import InputError, StorageError, UserDataDamaged, UserDataError
 from papers.index.models import Paper
 
 FILENAME = "userdata.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the sync tables
+_READABLE = (1, SCHEMA_VERSION)  # formats a read-only store can still be read in
 BUSY_TIMEOUT_S = 10.0
 HANDOFF_S = 0.005  # how long a writer steps aside for a waiting process
 UNDO_DEPTH = 500  # commands kept in the undo log; older ones are dropped
@@ -57,7 +64,18 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "searches": ("name",),
 }
 
-_OUR_TABLES = {*_KEYS, "papers", "undo", "meta", "sqlite_sequence"}
+# The columns of a row besides its key: what a sync op carries as the row's value. A table
+# here is a kind of op this version knows how to apply.
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "stars": ("at",),
+    "reads": ("at",),
+    "tags": ("tag", "at"),
+    "notes": ("text", "at"),
+    "searches": ("query", "created"),
+}
+
+_SYNC_TABLES = {"sync_ops", "sync_registers", "sync_files"}
+_OUR_TABLES = {*_KEYS, *_SYNC_TABLES, "papers", "undo", "meta", "sqlite_sequence"}
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stars (id TEXT PRIMARY KEY, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reads (id TEXT PRIMARY KEY, at TEXT NOT NULL);
@@ -79,6 +97,19 @@ CREATE TABLE IF NOT EXISTS undo (
 );
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta (name, value) VALUES ('version', 0);
+INSERT OR IGNORE INTO meta (name, value) VALUES ('clock', 0);
+CREATE TABLE IF NOT EXISTS sync_ops (
+    machine TEXT NOT NULL, clock INTEGER NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+    value TEXT, prev TEXT, PRIMARY KEY (machine, clock)
+);
+CREATE INDEX IF NOT EXISTS sync_ops_by_key ON sync_ops (kind, key);
+CREATE TABLE IF NOT EXISTS sync_registers (
+    kind TEXT NOT NULL, key TEXT NOT NULL, clock INTEGER NOT NULL, machine TEXT NOT NULL,
+    value TEXT, applied INTEGER NOT NULL, PRIMARY KEY (kind, key)
+);
+CREATE TABLE IF NOT EXISTS sync_files (
+    path TEXT PRIMARY KEY, offset INTEGER NOT NULL, tail TEXT NOT NULL, top INTEGER NOT NULL
+);
 """
 
 
@@ -126,6 +157,25 @@ class Change:
         return bool(self.changed)
 
 
+@dataclass(frozen=True)
+class NoteVersion:
+    """A text of a note that another machine's edit replaced without seeing it."""
+
+    text: str
+    at: datetime | None
+    machine: str
+
+
+@dataclass
+class Applied:
+    """What merging sync logs did: new ops per machine, how many changed what is shown."""
+
+    new: Counter = field(default_factory=Counter)
+    changed: int = 0
+    bad: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
 def normalise_tag(tag: str) -> str:
     """The tag as stored, or ValueError saying what is wrong with it."""
     t = tag.strip()
@@ -151,6 +201,8 @@ class UserData:
                 f"cannot create the papers home {self.path.parent}: {e.strerror or e}"
             ) from None
         self.read_only: str | None = None  # why changes cannot be saved, when they cannot
+        self._machine: str | None = None
+        self._quiet = False  # the transaction under way leaves the data version alone
         try:
             self._open(self.path)
         except StorageError as exc:
@@ -179,7 +231,7 @@ class UserData:
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         if read_only:
             version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version != SCHEMA_VERSION:
+            if version not in _READABLE:
                 raise StorageError(f"user data at {self.path} is read-only and of another "
                                    f"format ({version}); open it where it can be written")
             db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
@@ -257,7 +309,8 @@ class UserData:
         self._begin_immediate()
         try:
             yield self._db
-            self._db.execute("UPDATE meta SET value = value + 1 WHERE name = 'version'")
+            if not self._quiet:
+                self._db.execute("UPDATE meta SET value = value + 1 WHERE name = 'version'")
             self._db.execute("COMMIT")
         except BaseException:
             if self._db.in_transaction:
@@ -317,16 +370,24 @@ class UserData:
             db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
     @contextmanager
-    def _write(self, remember: Iterable[Paper] = ()) -> Iterator[sqlite3.Connection]:
+    def _write(self, remember: Iterable[Paper] = (),
+               bump: bool = True) -> Iterator[sqlite3.Connection]:
         """One transaction of changes; the papers in `remember` are snapshotted in it, so
         a mark and the title it needs to be shown later are written together or not at
         all."""
         if self.read_only:
             raise StorageError(f"{self.read_only}; nothing was changed")
         try:
-            with self._lock, self._guard(), self._transaction() as db:
-                yield db
-                self._snapshot(db, remember)
+            with self._lock, self._guard():
+                # `bump=False`: bookkeeping that changes nothing a reader shows (it polls the
+                # version); set under the lock, so it is this transaction's alone.
+                self._quiet = not bump
+                try:
+                    with self._transaction() as db:
+                        yield db
+                        self._snapshot(db, remember)
+                finally:
+                    self._quiet = False
         except StorageError as exc:  # the transaction rolled back
             raise StorageError(f"{exc}; nothing was changed") from None
 
@@ -352,6 +413,9 @@ class UserData:
         rows.append([table, list(key), dict(zip(names, old, strict=True)) if old else None])
 
     def _log(self, db: sqlite3.Connection, what: str, revert: str, rows: list) -> None:
+        """Record the command for undo, and each row it changed as a sync op."""
+        for table, key, _old in rows:
+            self._emit(db, table, tuple(key))
         db.execute(
             "INSERT INTO undo (at, what, revert, rows) VALUES (?, ?, ?, ?)",
             (_now(), what, revert, json.dumps(rows)),
@@ -381,6 +445,8 @@ class UserData:
                         [old[n] for n in names],
                     )
             db.execute("DELETE FROM undo WHERE seq = ?", (seq,))
+            for table, key, _old in rows:  # a new change, however the row changed meanwhile
+                self._emit(db, table, tuple(key))
         return revert if rows else f"nothing to revert: the last command ({what}) changed nothing"
 
     # -- stars and read marks ---------------------------------------------------------------
@@ -658,6 +724,226 @@ class UserData:
         with self._read() as db:
             return {r[0] for r in db.execute(sql, args)}
 
+    # -- sync -------------------------------------------------------------------------------
+
+    @property
+    def machine(self) -> str:
+        """This machine's id in the sync logs (made on first use)."""
+        if self._machine is None:
+            self._machine = sync_log.machine_id(self.path.parent)
+        return self._machine
+
+    def _tick(self, db: sqlite3.Connection) -> int:
+        last = db.execute("SELECT value FROM meta WHERE name = 'clock'").fetchone()
+        clock = sync_log.tick(last[0] if last else 0)
+        db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('clock', ?)", (clock,))
+        return clock
+
+    def _emit(self, db: sqlite3.Connection, table: str, key: tuple) -> None:
+        """Record row `key` of `table` as it is now as an op of this machine, unless the sync
+        state already says so."""
+        cols = _COLUMNS[table]
+        where = " AND ".join(f"{c} = ?" for c in _KEYS[table])
+        row = db.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE {where}", key).fetchone()
+        value = dict(zip(cols, row, strict=True)) if row else None
+        skey = json.dumps(list(key), ensure_ascii=False)
+        reg = db.execute("SELECT clock, machine, value FROM sync_registers "
+                         "WHERE kind = ? AND key = ?", (table, skey)).fetchone()
+        if (_known(_loads(reg[2]), cols) if reg else None) == value:
+            return
+        clock, me = self._tick(db), self.machine
+        prev = json.dumps([reg[0], reg[1]]) if reg else None
+        text = json.dumps(value, ensure_ascii=False) if value is not None else None
+        db.execute("INSERT INTO sync_ops (machine, clock, kind, key, value, prev) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", (me, clock, table, skey, text, prev))
+        db.execute("INSERT OR REPLACE INTO sync_registers (kind, key, clock, machine, value, "
+                   "applied) VALUES (?, ?, ?, ?, ?, 1)", (table, skey, clock, me, text))
+
+    def reconcile(self) -> int:
+        """Make the sync state agree with the rows: apply merged ops of kinds an older
+        version could not apply, then record as new ops the rows that changed without one
+        (user data from before sync, or restored from a backup). How many ops it recorded."""
+        with self._write(bump=False) as db:
+            changed = 0
+            for kind, skey, value in db.execute(
+                    "SELECT kind, key, value FROM sync_registers WHERE applied = 0").fetchall():
+                if kind in _COLUMNS:
+                    changed += self._materialise(db, kind, tuple(json.loads(skey)),
+                                                 _loads(value))
+                    db.execute("UPDATE sync_registers SET applied = 1 WHERE kind = ? AND key = ?",
+                               (kind, skey))
+            if changed:
+                db.execute("UPDATE meta SET value = value + 1 WHERE name = 'version'")
+            before = db.execute("SELECT COUNT(*) FROM sync_ops").fetchone()[0]
+            for table, cols in _COLUMNS.items():
+                keys = _KEYS[table]
+                rows = {tuple(r[: len(keys)]): dict(zip(cols, r[len(keys):], strict=True))
+                        for r in db.execute(f"SELECT {', '.join(keys + cols)} FROM {table}")}
+                regs = {tuple(json.loads(k)): _known(_loads(v), cols) for k, v in db.execute(
+                    "SELECT key, value FROM sync_registers WHERE kind = ?", (table,))}
+                for key in rows.keys() | regs.keys():
+                    if rows.get(key) != regs.get(key):
+                        self._emit(db, table, key)
+            return db.execute("SELECT COUNT(*) FROM sync_ops").fetchone()[0] - before
+
+    def apply(self, reads: list[sync_log.Read]) -> Applied:
+        """Merge the ops read from sync logs, in one transaction with where each log was read
+        to: an op already here is skipped (one that differs from it is reported), a register
+        takes the op with the largest (clock, machine)."""
+        applied = Applied()
+        me = self.machine
+        with self._write(bump=False) as db:
+            clock = db.execute("SELECT value FROM meta WHERE name = 'clock'").fetchone()[0]
+            changed_ops = set()
+            for read in reads:
+                path = str(read.path.resolve())
+                old = db.execute("SELECT top FROM sync_files WHERE path = ?", (path,)).fetchone()
+                top = 0 if read.restarted or old is None else old[0]
+                for op in read.ops:
+                    if op.machine == me:
+                        top = max(top, op.clock)
+                    outcome = self._apply_op(db, op)
+                    if outcome == "differs":
+                        changed_ops.add((op.machine, op.clock))
+                    elif outcome == "bad":
+                        applied.bad += 1
+                    elif outcome is not None:
+                        applied.new[op.machine] += 1
+                        applied.changed += outcome == "changed"
+                        clock = max(clock, op.clock)
+                db.execute("INSERT OR REPLACE INTO sync_files (path, offset, tail, top) "
+                           "VALUES (?, ?, ?, ?)", (path, read.offset, read.tail, top))
+            db.execute("UPDATE meta SET value = ? WHERE name = 'clock'", (clock,))
+            if applied.changed:
+                db.execute("UPDATE meta SET value = value + 1 WHERE name = 'version'")
+        if changed_ops:
+            applied.problems.append(
+                f"{len(changed_ops)} change{'s' if len(changed_ops) != 1 else ''} read again "
+                "with other content than the first time (a log was rewritten): the first "
+                "reading is kept")
+        if applied.bad:
+            applied.problems.append(f"{applied.bad} change{'s' if applied.bad != 1 else ''} "
+                                    "that cannot be applied to papers' user data, skipped")
+        return applied
+
+    def _apply_op(self, db: sqlite3.Connection, op: sync_log.Op) -> str | None:
+        """None: already here; 'differs': here with other content; 'bad'; 'kept': merged but
+        nothing shown changed; 'changed'."""
+        skey = json.dumps(list(op.key), ensure_ascii=False)
+        value = json.dumps(op.value, ensure_ascii=False) if op.value is not None else None
+        prev = json.dumps(list(op.prev)) if op.prev is not None else None
+        here = db.execute("SELECT kind, key, value, prev FROM sync_ops WHERE machine = ? AND "
+                          "clock = ?", (op.machine, op.clock)).fetchone()
+        if here is not None:
+            same = (here[0], json.loads(here[1]), _loads(here[2]), _loads(here[3])) == (
+                op.kind, list(op.key), op.value, list(op.prev) if op.prev else None)
+            return None if same else "differs"
+        known = op.kind in _COLUMNS
+        if known and not _valid(op):
+            return "bad"
+        db.execute("INSERT INTO sync_ops (machine, clock, kind, key, value, prev) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", (op.machine, op.clock, op.kind, skey, value, prev))
+        reg = db.execute("SELECT clock, machine FROM sync_registers WHERE kind = ? AND key = ?",
+                         (op.kind, skey)).fetchone()
+        if reg is not None and (reg[0], reg[1]) >= (op.clock, op.machine):
+            return "kept"
+        db.execute("INSERT OR REPLACE INTO sync_registers (kind, key, clock, machine, value, "
+                   "applied) VALUES (?, ?, ?, ?, ?, ?)",
+                   (op.kind, skey, op.clock, op.machine, value, int(known)))
+        if known and self._materialise(db, op.kind, op.key, op.value):
+            return "changed"
+        return "kept"
+
+    def _materialise(self, db: sqlite3.Connection, table: str, key: tuple,
+                     value: dict | None) -> bool:
+        """Make row `key` of `table` what `value` says; whether that changed it."""
+        keys, cols = _KEYS[table], _COLUMNS[table]
+        where = " AND ".join(f"{c} = ?" for c in keys)
+        row = db.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE {where}", key).fetchone()
+        want = _known(value, cols)
+        if (dict(zip(cols, row, strict=True)) if row else None) == want:
+            return False
+        db.execute(f"DELETE FROM {table} WHERE {where}", key)
+        if want is not None:
+            db.execute(f"INSERT INTO {table} ({', '.join(keys + cols)}) "
+                       f"VALUES ({', '.join('?' * (len(keys) + len(cols)))})",
+                       [*key, *(want[c] for c in cols)])
+        return True
+
+    def file_state(self, path: str) -> tuple[int, str]:
+        """How far the log at `path` was read, and the fingerprint of what ends there."""
+        with self._read() as db:
+            row = db.execute("SELECT offset, tail FROM sync_files WHERE path = ?",
+                             (path,)).fetchone()
+        return (row[0], row[1]) if row else (0, "")
+
+    def sent_until(self, path: str) -> int:
+        """The clock of the last op of this machine known to be in its log at `path`."""
+        with self._read() as db:
+            row = db.execute("SELECT top FROM sync_files WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else 0
+
+    def mark_sent(self, path: str, clock: int) -> None:
+        with self._write(bump=False) as db:
+            db.execute("INSERT INTO sync_files (path, offset, tail, top) VALUES (?, 0, '', ?) "
+                       "ON CONFLICT (path) DO UPDATE SET top = MAX(top, excluded.top)",
+                       (path, clock))
+
+    def local_ops(self, after: int = 0) -> list[sync_log.Op]:
+        """This machine's ops after the clock `after`, oldest first."""
+        with self._read() as db:
+            rows = db.execute("SELECT machine, clock, kind, key, value, prev FROM sync_ops "
+                              "WHERE machine = ? AND clock > ? ORDER BY clock",
+                              (self.machine, after)).fetchall()
+        return [_op(r) for r in rows]
+
+    def machines(self) -> list[tuple[str, int, int]]:
+        """(machine, ops, last clock) of every machine whose changes are here."""
+        with self._read() as db:
+            return [tuple(r) for r in db.execute(
+                "SELECT machine, COUNT(*), MAX(clock) FROM sync_ops GROUP BY machine "
+                "ORDER BY machine")]
+
+    def unknown_ops(self, ops: Iterable[sync_log.Op]) -> int:
+        """How many of `ops` are not merged here yet."""
+        with self._read() as db:
+            return sum(db.execute("SELECT 1 FROM sync_ops WHERE machine = ? AND clock = ?",
+                                  (op.machine, op.clock)).fetchone() is None for op in ops)
+
+    def unknown_kinds(self) -> dict[str, int]:
+        """Kinds of change from a newer papers, kept until a version that knows them."""
+        with self._read() as db:
+            return {k: n for k, n in db.execute(
+                "SELECT kind, COUNT(*) FROM sync_registers WHERE applied = 0 GROUP BY kind")}
+
+    def remembered_ids(self) -> set[str]:
+        return self._ids("SELECT id FROM papers")
+
+    def note_history(self, id: str) -> list[NoteVersion]:
+        """Texts of the note written on other machines at the same time as the one that
+        won (newest first): kept, not dropped. A version is in the history when no later
+        edit replaced it knowingly and it is not the note."""
+        skey = json.dumps([_id(id)])
+        with self._read() as db:
+            ops = db.execute("SELECT machine, clock, value, prev FROM sync_ops "
+                             "WHERE kind = 'notes' AND key = ?", (skey,)).fetchall()
+            reg = db.execute("SELECT clock, machine, value FROM sync_registers "
+                             "WHERE kind = 'notes' AND key = ?", (skey,)).fetchone()
+        return _history(ops, reg)
+
+    def notes_with_history(self) -> list[str]:
+        """The papers whose note has a history (edits on two machines at once)."""
+        with self._read() as db:
+            ops = db.execute("SELECT key, machine, clock, value, prev FROM sync_ops "
+                             "WHERE kind = 'notes' ORDER BY key").fetchall()
+            regs = {k: (c, m, v) for k, c, m, v in db.execute(
+                "SELECT key, clock, machine, value FROM sync_registers WHERE kind = 'notes'")}
+        by_key: dict[str, list] = {}
+        for key, *rest in ops:
+            by_key.setdefault(key, []).append(rest)
+        return sorted(json.loads(k)[0] for k, o in by_key.items()
+                      if len(o) > 1 and _history(o, regs.get(k)))
+
     # -- maintenance ------------------------------------------------------------------------
 
     def merge(self, found: Salvage, *, replace: bool) -> dict[str, int]:
@@ -914,3 +1200,68 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# -- sync helpers -----------------------------------------------------------------------------
+
+
+def _loads(text: str | None):
+    return json.loads(text) if text is not None else None
+
+
+def _known(value: dict | None, cols: tuple[str, ...]) -> dict | None:
+    """The columns of `value` this version stores (a newer one may send more)."""
+    return None if value is None else {c: value.get(c) for c in cols}
+
+
+def _valid(op: sync_log.Op) -> bool:
+    """Whether an op of a kind we know says something our tables can hold."""
+    keys, cols = _KEYS[op.kind], _COLUMNS[op.kind]
+    if len(op.key) != len(keys):
+        return False
+    if "id" in keys and not _ID.fullmatch(op.key[0]):
+        return False
+    if op.value is not None:
+        if not all(isinstance(op.value.get(c), str) for c in cols):
+            return False
+        try:
+            for c in ("at", "created"):
+                if c in cols:
+                    datetime.fromisoformat(op.value[c])
+        except ValueError:
+            return False
+    if op.kind == "searches":
+        return op.key[0] == op.key[0].strip() != ""
+    if op.kind == "tags" and op.value is not None:
+        tag = op.value["tag"]
+        try:
+            return normalise_tag(tag) == tag and tag.casefold() == op.key[1]
+        except InputError:
+            return False
+    if op.kind == "notes" and op.value is not None:
+        return bool(op.value["text"].strip())
+    return True
+
+
+def _op(row) -> sync_log.Op:
+    machine, clock, kind, key, value, prev = row
+    prev = _loads(prev)
+    return sync_log.Op(machine, clock, kind, tuple(json.loads(key)), _loads(value),
+                       (prev[0], prev[1]) if prev else None)
+
+
+def _history(ops: list, reg) -> list[NoteVersion]:
+    """The heads of a note's versions (no op names them as `prev`) but the register's."""
+    replaced = {tuple(json.loads(p)) for _m, _c, _v, p in ops if p}
+    winner = reg and (reg[0], reg[1])
+    text = (_loads(reg[2]) or {}).get("text") if reg else None
+    seen, out = set(), []
+    for machine, clock, value, _p in sorted(ops, key=lambda o: (o[1], o[0]), reverse=True):
+        v = _loads(value)
+        if (clock, machine) in replaced or (clock, machine) == winner or not v:
+            continue
+        if v.get("text") in seen or v.get("text") == text:
+            continue
+        seen.add(v.get("text"))
+        out.append(NoteVersion(v.get("text", ""), _time(v.get("at")), machine))
+    return out
