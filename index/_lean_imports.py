@@ -2,11 +2,13 @@
 
 `whoosh.compat` imports `urllib.request` (with ssl, http, email: ~22 ms) for a Python 2
 alias, and whoosh-reloaded's `cached_property` dependency imports `asyncio` (~13 ms) to
-check whether a property is a coroutine, which no Whoosh property is. That is a fifth of
-a `papers find`. Both are loaded here with stand-ins bound in their place: a
-`urlretrieve` that imports the real one when called, and an `iscoroutinefunction` from
-`inspect`. The stand-ins leave `sys.modules` at once, so anything importing `urllib.request`
-or `asyncio` later (the reader's Textual) gets the real modules.
+check whether a property is a coroutine, which no Whoosh property is; `whoosh.query`
+imports `whoosh.lang.morph_en` (hundreds of regular expressions compiled at import: ~10 ms)
+for the `Variations` query, which papers never makes. That is a fifth of a `papers find`.
+They are loaded here with stand-ins bound in their place: a `urlretrieve` that imports the
+real one when called, an `iscoroutinefunction` from `inspect`, and a `variations` that
+imports the real one when called. The stand-ins leave `sys.modules` at once, so anything
+importing `urllib.request` or `asyncio` later (the reader's Textual) gets the real modules.
 
 Every module that imports Whoosh imports this one first (after an `isort: split`).
 """
@@ -29,6 +31,12 @@ def _iscoroutinefunction(func) -> bool:
     return inspect.iscoroutinefunction(func)
 
 
+def _variations(word):
+    from whoosh.lang.morph_en import variations
+
+    return variations(word)
+
+
 def _with_stand_in(name: str, attributes: dict, module: str) -> None:
     if module in sys.modules:
         return
@@ -48,6 +56,7 @@ def _with_stand_in(name: str, attributes: dict, module: str) -> None:
 def load() -> None:
     _with_stand_in("urllib.request", {"urlretrieve": _urlretrieve}, "whoosh.compat")
     _with_stand_in("asyncio", {"iscoroutinefunction": _iscoroutinefunction}, "cached_property")
+    _with_stand_in("whoosh.lang.morph_en", {"variations": _variations}, "whoosh.query")
 
 
 load()

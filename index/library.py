@@ -7,6 +7,7 @@ digest file. The format is `index.schema`'s; writing happens in `index.ingest`.
 from __future__ import annotations
 
 import heapq
+import os
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from pathlib import Path
 from papers.index import _lean_imports  # noqa: F401  (before Whoosh: see there)
 
 # isort: split
-from whoosh import collectors, qparser, query, sorting
+from whoosh import collectors, query, sorting
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.reading import EmptyReader
 from whoosh.support.levenshtein import damerau_levenshtein
@@ -37,7 +38,6 @@ from papers.index.ranker import Ranker, SearchCancelled
 from papers.index.schema import (
     INDEX_DIR,
     SCHEMA_VERSION,
-    DayPlugin,
     document_to_paper,
     index_exists,
     make_schema,
@@ -65,6 +65,23 @@ def _dir_id(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_dev, st.st_ino
+
+
+def _state_of(index_dir: Path) -> tuple:
+    """What `outdated` depends on, as cheaply compared values."""
+    try:
+        names = sorted(n for n in (e.name for e in _scandir(index_dir))
+                       if n.endswith(".toc") or n == manifest_file.MANIFEST)
+        return _dir_id(index_dir), tuple(
+            (n, (st := (index_dir / n).stat()).st_ino, st.st_size, st.st_mtime_ns)
+            for n in names)
+    except OSError:
+        return None, ()
+
+
+def _scandir(path: Path):
+    with os.scandir(path) as it:
+        return list(it)
 
 
 @contextmanager
@@ -154,6 +171,7 @@ class Library:
         self._searcher = None
         self._ranker: Ranker | None = None
         self._dir_id: tuple[int, int] | None = None
+        self._outdated: tuple[object, str | None] | None = None
 
     # -- opening ------------------------------------------------------------------------
 
@@ -169,8 +187,14 @@ class Library:
     @property
     def outdated(self) -> str | None:
         """Why the index must be rebuilt for this version of papers, or None: another
-        format in the manifest, or a schema Whoosh cannot load or that differs from ours."""
-        return outdated(self.path)
+        format in the manifest, or a schema Whoosh cannot load or that differs from ours.
+
+        Asked twice by every command (before opening, and on opening): the answer is kept
+        while the directory, its manifest and its tables of contents stay the same files."""
+        key = _state_of(self.path)
+        if self._outdated is None or self._outdated[0] != key:
+            self._outdated = (key, outdated(self.path))
+        return self._outdated[1]
 
     @property
     def ix(self):
@@ -229,7 +253,13 @@ class Library:
     # -- queries ------------------------------------------------------------------------
 
     @cached_property
-    def parser(self) -> qparser.QueryParser:
+    def parser(self):
+        """Whoosh's query parser with our plugins (imported here: plain words never need
+        it, see `plain_query`)."""
+        from whoosh import qparser
+
+        from papers.index.schema import DayPlugin
+
         schema = make_schema()
         parser = qparser.MultifieldParser(["title", "abstract"], schema)
         parser.add_plugin(qparser.FuzzyTermPlugin())
@@ -277,7 +307,7 @@ class Library:
                              f"{', '.join(k for k in _SORT_KEYS if k != 'date')}")
         s = self.searcher()
         text = text.strip()
-        q = self.parse(text) if text else query.Every()
+        q = (plain_query(text) or self.parse(text)) if text else query.Every()
         if not s.doc_count_all():  # an empty library is a library: nothing matches
             return Results([], [], frozenset(), None, s, None, self.path, 0)
         if not text and sort == "relevance":
@@ -457,8 +487,11 @@ def outdated(index_dir: Path) -> str | None:
     if not index_exists(index_dir):
         return None
     # No manifest is not another format: an ingest killed before writing it is completed
-    # by the next one.
-    schema = manifest_file.load(index_dir, current=SCHEMA_VERSION).schema
+    # by the next one. Its head names the format; anything unexpected there, and the whole
+    # manifest decides.
+    schema = manifest_file.schema_hint(index_dir)
+    if schema != SCHEMA_VERSION:
+        schema = manifest_file.load(index_dir, current=SCHEMA_VERSION).schema
     if schema is not None and schema != SCHEMA_VERSION:
         return f"it was written in format {schema}, this version writes {SCHEMA_VERSION}"
     try:
@@ -482,6 +515,32 @@ def _collector(s, kwargs: dict, cancelled: Callable[[], bool] | None):
     return collector
 
 
+def plain_query(text: str) -> query.Query | None:
+    """The query Whoosh's parser makes of `text` when it is only words, each one term
+    (`reinforcement learning`), made without the parser; None for anything else.
+
+    The parser costs a cold `papers find` more than the search: importing it, building it,
+    and parsing. tests/test_search.py checks this gives the parser's very query.
+    """
+    if not _PLAIN_WORDS.fullmatch(text):
+        return None
+    parts = []
+    for word in text.split():
+        if word in _OPERATORS:
+            return None
+        tokens = [token.text for token in _ANALYZER(word, mode="query")]
+        if len(tokens) > 1:
+            return None
+        part = tokens and query.Or([query.Term("title", tokens[0]),
+                                    query.Term("abstract", tokens[0])])
+        # A stop word says nothing, and a word said twice says it once: the parser's too.
+        if part and part not in parts:
+            parts.append(part)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else query.And(parts)
+
+
 def _frequency(reader, word: str) -> int:
     return sum(reader.doc_frequency(field, token.text) for token in _ANALYZER(word)
                for field in ("title", "abstract"))
@@ -503,6 +562,7 @@ _ANALYZER = StemmingAnalyzer(cachesize=-1)
 # A plain word the user typed: not a field name, wildcard, fuzzy term or operator.
 _WORD = re.compile(r"(?<![\w*?~\\])[A-Za-z][A-Za-z'-]{2,}(?![\w*?~:])")
 _OPERATORS = frozenset({"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"})
+_PLAIN_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[ \t]+[A-Za-z][A-Za-z0-9]*)*")
 
 
 # A "-" that starts a word (after a space or "(", before a word, phrase, group or field):

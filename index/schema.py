@@ -27,8 +27,6 @@ from whoosh.analysis import (
 )
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.qparser import PseudoFieldPlugin, syntax
-from whoosh.qparser.common import QueryParserError
 from whoosh.support.charset import accent_map
 
 from papers.index.models import Paper, Sighting
@@ -263,6 +261,8 @@ def day_number(d: date | str) -> int:
 def day_span(text: str) -> tuple[int, int]:
     """`2024` -> first and last day of 2024; `2024-06` -> of June; `2024-06-01` -> that day
     (dashes, slashes, dots or nothing between the parts)."""
+    from whoosh.qparser.common import QueryParserError
+
     m = _DAY_TEXT.match(text.strip().strip("'\""))
     if not m:
         raise QueryParserError(f"{text!r} is not a date (use 2024, 2024-06 or 2024-06-01)")
@@ -280,64 +280,78 @@ def day_span(text: str) -> tuple[int, int]:
     return day_number(first), day_number(last)
 
 
-class _DayRange(syntax.SyntaxNode):
-    """A span of days in a day field, as the query parser's tree holds it."""
-
-    has_fieldname = True
-    has_boost = True
-
-    def __init__(self, fieldname: str, low: int | None, high: int | None,
-                 startexcl: bool = False, endexcl: bool = False) -> None:
-        self.fieldname, self.low, self.high = fieldname, low, high
-        self.startexcl, self.endexcl = startexcl, endexcl
-        self.boost = 1.0
-
-    def r(self) -> str:
-        return f"{self.fieldname}:days[{self.low} {self.high}]"
-
-    def query(self, parser):
-        if self.low is None and self.high is None:
-            return query.Every(self.fieldname, boost=self.boost)
-        # Days are stored from 1970 on (an earlier one as 1970-01-01): a span before it
-        # matches nothing, one that starts before it starts there.
-        if self.high is not None and (self.high < 0 or (self.high == 0 and self.endexcl)):
-            return query.NullQuery
-        before = self.low is not None and self.low < 0
-        return query.NumericRange(self.fieldname, 0 if before else self.low, self.high,
-                                  self.startexcl and not before, self.endexcl, boost=self.boost)
+def __getattr__(name: str):
+    # The query parser's plugin: built on first use, so that opening the index (every
+    # `papers find` of plain words) never imports Whoosh's query parser.
+    if name == "DayPlugin":
+        globals()["DayPlugin"] = plugin = _day_plugin()
+        return plugin
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _days(fieldname: str):
-    def transform(node):
-        if isinstance(node, syntax.GroupNode):  # published:(2024 OR 2025)
-            group = node.empty_copy()
-            for child in node:
-                group.append(transform(child) if child.has_text or
-                             isinstance(child, syntax.RangeNode) else child)
-            return group
-        if isinstance(node, syntax.RangeNode):
-            # `>2024` is after all of 2024, `<2024-06` before all of June.
-            low = day_span(node.start)[1 if node.startexcl else 0] if node.start else None
-            high = day_span(node.end)[0 if node.endexcl else 1] if node.end else None
-            return _DayRange(fieldname, low, high, node.startexcl, node.endexcl)
-        if node.has_text:
-            first, last = day_span(node.text)
-            return _DayRange(fieldname, first, last)
-        return node
+def _day_plugin():
+    from whoosh.qparser import PseudoFieldPlugin, syntax
 
-    return transform
+    class _DayRange(syntax.SyntaxNode):
+        """A span of days in a day field, as the query parser's tree holds it."""
 
+        has_fieldname = True
+        has_boost = True
 
-class DayPlugin(PseudoFieldPlugin):
-    """Query-parser plugin: days in `published:` and `seen:` as a day, month or year, or a
-    range of them (`published:2024-06`, `seen:[2025-12-01 to]`, `published:>2025-01-15`)."""
+        def __init__(self, fieldname: str, low: int | None, high: int | None,
+                     startexcl: bool = False, endexcl: bool = False) -> None:
+            self.fieldname, self.low, self.high = fieldname, low, high
+            self.startexcl, self.endexcl = startexcl, endexcl
+            self.boost = 1.0
 
-    def __init__(self) -> None:
-        super().__init__({name: _days(name) for name in DAY_FIELDS})
+        def r(self) -> str:
+            return f"{self.fieldname}:days[{self.low} {self.high}]"
 
-    def filters(self, parser):
-        # After GtLtPlugin (99) has made `>x` a range, before fields are assigned (100).
-        return [(self.do_pseudofield, 99.5)]
+        def query(self, parser):
+            if self.low is None and self.high is None:
+                return query.Every(self.fieldname, boost=self.boost)
+            # Days are stored from 1970 on (an earlier one as 1970-01-01): a span before it
+            # matches nothing, one that starts before it starts there.
+            if self.high is not None and (self.high < 0 or (self.high == 0 and self.endexcl)):
+                return query.NullQuery
+            before = self.low is not None and self.low < 0
+            return query.NumericRange(self.fieldname, 0 if before else self.low, self.high,
+                                      self.startexcl and not before, self.endexcl,
+                                      boost=self.boost)
+
+    def _days(fieldname: str):
+        def transform(node):
+            if isinstance(node, syntax.GroupNode):  # published:(2024 OR 2025)
+                group = node.empty_copy()
+                for child in node:
+                    group.append(transform(child) if child.has_text or
+                                 isinstance(child, syntax.RangeNode) else child)
+                return group
+            if isinstance(node, syntax.RangeNode):
+                # `>2024` is after all of 2024, `<2024-06` before all of June.
+                low = day_span(node.start)[1 if node.startexcl else 0] if node.start else None
+                high = day_span(node.end)[0 if node.endexcl else 1] if node.end else None
+                return _DayRange(fieldname, low, high, node.startexcl, node.endexcl)
+            if node.has_text:
+                first, last = day_span(node.text)
+                return _DayRange(fieldname, first, last)
+            return node
+
+        return transform
+
+    class DayPlugin(PseudoFieldPlugin):
+        """Query-parser plugin: days in `published:` and `seen:` as a day, month or year, or
+        a range of them (`published:2024-06`, `seen:[2025-12-01 to]`,
+        `published:>2025-01-15`)."""
+
+        def __init__(self) -> None:
+            super().__init__({name: _days(name) for name in DAY_FIELDS})
+
+        def filters(self, parser):
+            # After GtLtPlugin (99) has made `>x` a range, before fields are assigned (100).
+            return [(self.do_pseudofield, 99.5)]
+
+    return DayPlugin
 
 
 def _iso(d: date | None) -> str | None:

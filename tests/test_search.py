@@ -81,3 +81,44 @@ def test_similar_papers_of_a_paper_with_no_words_to_go_on_is_an_empty_list(home,
     [pid] = [lib.search("").paper(i).id for i in range(2)
              if lib.search("").paper(i).title == "A Title With Words"]
     assert lib.more_like(pid) == []
+
+
+def _sample_words() -> list[str]:
+    import re
+
+    text = " ".join(f.read_text("utf-8") for f in FIXTURES.glob("sample-*.txt"))
+    return sorted(set(re.findall(r"[A-Za-z][A-Za-z0-9]*", text)))
+
+
+def test_plain_words_are_asked_as_the_parser_would_ask_them(lib):
+    """Words alone skip Whoosh's parser (a cold `papers find` saves its import); the query is
+    the parser's own, stop words, repeats, capitals and words like 'and' or 'AND' included."""
+    import random
+
+    from papers.index.library import plain_query
+
+    words = [*_sample_words(), "and", "or", "not", "to", "AND", "OR", "NOT", "TO", "a", "I"]
+    rng = random.Random(0)
+    texts = words + [" ".join(rng.choice(words) for _ in range(rng.randint(2, 5)))
+                     for _ in range(3000)]
+    fast = 0
+    for text in texts:
+        q = plain_query(text)
+        if q is not None:
+            fast += 1
+            assert q == lib.parse(text), text
+    assert fast > len(texts) * 0.9  # nearly every text of words takes the short way
+    for text in ("GPT-4o", "title:diffusion", '"vision language"', "lora~", "model*",
+                 "diffusion AND video", "a the", "x", ""):
+        assert plain_query(text) is None, text
+
+
+def test_plain_words_find_what_the_parser_finds(lib):
+    from papers.index.library import plain_query
+
+    for text in ("models", "language models", "the Language of MODELS", "sparsity sparsity"):
+        assert plain_query(text) is not None
+        found = lib.search(text)
+        parsed = lib.search(f"({text})")  # a group: through the parser
+        assert (found.docnums, found.scores) == (parsed.docnums, parsed.scores), text
+        assert found.docnums, text
