@@ -199,9 +199,10 @@ def logs(folder: Path) -> list[Path]:
         raise from_os_error(exc, f"read the sync folder {folder}") from None
 
 
-def append(path: Path, ops: list[Op]) -> None:
+def append(path: Path, ops: list[Op]) -> tuple[int, str]:
     """Append ops to this machine's own log: first dropping a line a killed run left
-    half-written, then the new lines, then fsync, so a line is in the file whole or not."""
+    half-written, then the new lines, then fsync, so a line is in the file whole or not.
+    Returns where the log now ends and the fingerprint of its end (see `read_log`)."""
     try:
         with open(path, "a+b") as f:
             size = f.seek(0, os.SEEK_END)
@@ -216,6 +217,9 @@ def append(path: Path, ops: list[Op]) -> None:
                 f.write(b"".join(op.line() for op in ops))
             f.flush()
             os.fsync(f.fileno())
+            end = f.seek(0, os.SEEK_END)
+            f.seek(max(0, end - _TAIL))
+            return end, _fingerprint(f.read())
     except OSError as exc:
         raise from_os_error(exc, f"write {path}") from None
 
@@ -363,9 +367,11 @@ def _sync(ud, folder: Path) -> Report:
     sent_until = ud.sent_until(str(mine.resolve())) if mine.exists() else 0
     pending = ud.local_ops(after=sent_until)
     if pending or (mine.exists() and _ends_partial(mine)):
-        append(mine, pending)
-        if pending:
-            ud.mark_sent(str(mine.resolve()), pending[-1].clock)
+        # What was read of it reached its last whole line, and only this process writes it:
+        # it is read up to its new end, so a later shrink shows as one.
+        end, tail = append(mine, pending)
+        ud.mark_sent(str(mine.resolve()), pending[-1].clock if pending else sent_until,
+                     end, tail)
     report.sent = len(pending)
     return report
 

@@ -883,11 +883,12 @@ class UserData:
             row = db.execute("SELECT top FROM sync_files WHERE path = ?", (path,)).fetchone()
         return row[0] if row else 0
 
-    def mark_sent(self, path: str, clock: int) -> None:
+    def mark_sent(self, path: str, clock: int, offset: int, tail: str) -> None:
+        """This machine's log at `path` now holds its ops up to `clock`, and ends at
+        `offset` (with the fingerprint `tail`)."""
         with self._write(bump=False) as db:
-            db.execute("INSERT INTO sync_files (path, offset, tail, top) VALUES (?, 0, '', ?) "
-                       "ON CONFLICT (path) DO UPDATE SET top = MAX(top, excluded.top)",
-                       (path, clock))
+            db.execute("INSERT OR REPLACE INTO sync_files (path, offset, tail, top) "
+                       "VALUES (?, ?, ?, ?)", (path, offset, tail, clock))
 
     def local_ops(self, after: int = 0) -> list[sync_log.Op]:
         """This machine's ops after the clock `after`, oldest first."""

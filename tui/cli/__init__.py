@@ -1,7 +1,7 @@
 """The `papers` command line: the group, its one error boundary, and `main()`.
 
 The commands live one module per group of commands (`library`, `fetch`, `search`, `marks`,
-`searches`, `export`); `common` holds what they share. Whoosh, Rich and Textual load
+`searches`, `export`, `sync`); `common` holds what they share. Whoosh, Rich and Textual load
 inside the commands that need them, so `papers --help` and `papers tags` start fast.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from papers.tui.cli import export, fetch, library, marks, search, searches
+from papers.tui.cli import export, fetch, library, marks, search, searches, sync
 from papers.tui.cli.common import JSON_KEY, Context
 
 EXIT_CODES = """\b
@@ -72,7 +72,7 @@ def cli(ctx: click.Context, home: str | None) -> None:
         run_reader(ctx.obj.home)
 
 
-for _module in (library, fetch, search, marks, searches, export):
+for _module in (library, fetch, search, marks, searches, export, sync):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -48,9 +48,33 @@ def add(ctx: Context, paths: tuple[str, ...], as_json: bool) -> None:
 @json_option("Print the summary as one JSON object.")
 @pass_ctx
 def index_cmd(ctx: Context, rebuild: bool, optimize: bool, prune: bool, as_json: bool) -> None:
-    """Re-scan the registered sources: read only new or changed digest files."""
+    """Re-scan the registered sources: read only new or changed digest files.
+
+    With a sync folder set (`papers sync DIR`), then sync the user data through it.
+    """
     run_ingest(ctx, registered_sources(ctx), rebuild=rebuild, optimize=optimize, prune=prune,
                as_json=as_json)
+    _sync_on_its_own(ctx, quiet=as_json)
+
+
+def _sync_on_its_own(ctx: Context, quiet: bool) -> None:
+    """Sync when a sync folder is set. The index is built whatever happens here: a sync that
+    fails is said on stderr and does not fail the command."""
+    from papers.index import sync
+    from papers.index.errors import PapersError
+    from papers.tui.cli import output
+
+    try:
+        folder = sync.sync_dir(ctx.home)
+        if folder is None:
+            return
+        report = sync.sync(ctx.home, folder, userdata=ctx.store())
+    except PapersError as exc:
+        output.err(f"sync: {exc}")
+        return
+    output.problems(report.problems)
+    if not quiet:  # --json prints the ingest's one object only
+        say(report.summary())
 
 
 @click.command("sources")
