@@ -228,18 +228,18 @@ def append(path: Path, ops: list[Op]) -> tuple[int, str]:
 
 
 def machine_id(home: Path) -> str:
-    """This machine's id, made once and kept in the data directory. It names the host, so a
-    data directory copied to another machine makes itself a new id there instead of writing
-    the same log as the original."""
+    """This machine's id, made once and kept in the data directory. It is tied to the
+    machine, so a data directory copied to another machine makes itself a new id there
+    instead of writing the same log as the original."""
     path = Path(home) / MACHINE_FILE
-    host = socket.gethostname()
+    host = _this_machine()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("host") == host and _MACHINE.fullmatch(str(data.get("id"))):
             return data["id"]
     except (OSError, ValueError, AttributeError):
         pass
-    slug = re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-")[:24] or "machine"
+    slug = re.sub(r"[^a-z0-9]+", "-", socket.gethostname().lower()).strip("-")[:24] or "machine"
     new = f"{slug}-{secrets.token_hex(4)}"
     _write_json(path, {"id": new, "host": host})
     # Two processes may race to make the id: whichever file landed is the id.
@@ -247,6 +247,19 @@ def machine_id(home: Path) -> str:
         return json.loads(path.read_text(encoding="utf-8"))["id"]
     except (OSError, ValueError, KeyError):
         return new
+
+
+def _this_machine() -> str:
+    """Something that names this machine and stays: the OS's machine id where there is one
+    (a host name can change with the network), else the host name."""
+    for source in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            value = Path(source).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if value:
+            return hashlib.sha1(value.encode()).hexdigest()[:16]  # not the id itself
+    return socket.gethostname()
 
 
 def load_settings(home: Path) -> dict:
@@ -343,7 +356,6 @@ def sync(home: Path, folder: Path | None = None, *, userdata=None) -> Report:
 def _sync(ud, folder: Path) -> Report:
     me = ud.machine
     report = Report(me, folder)
-    ud.reconcile()
     reads: list[Read] = []
     for path in logs(folder):
         offset, tail = ud.file_state(str(path.resolve()))
@@ -358,6 +370,11 @@ def _sync(ud, folder: Path) -> Report:
             report.problems.append(f"{path.name}: {read.bad} line{'s' if read.bad != 1 else ''}"
                                    " that are not changes, skipped")
         reads.append(read)
+    # Rows changed without an op (user data from before sync, or restored from a backup) are
+    # recorded first, as changes made now: merged after, they would lose to what the logs
+    # say and be gone. Their clock starts past every op read, so none can take the id
+    # (machine, clock) of one already in our log that this store lost.
+    ud.reconcile(after=max((op.clock for r in reads for op in r.ops), default=0))
     applied = ud.apply(reads)
     report.received.update({m: n for m, n in applied.new.items() if m != me})
     report.changed = applied.changed

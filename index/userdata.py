@@ -759,11 +759,13 @@ class UserData:
         db.execute("INSERT OR REPLACE INTO sync_registers (kind, key, clock, machine, value, "
                    "applied) VALUES (?, ?, ?, ?, ?, 1)", (table, skey, clock, me, text))
 
-    def reconcile(self) -> int:
+    def reconcile(self, after: int = 0) -> int:
         """Make the sync state agree with the rows: apply merged ops of kinds an older
         version could not apply, then record as new ops the rows that changed without one
-        (user data from before sync, or restored from a backup). How many ops it recorded."""
+        (user data from before sync, or restored from a backup), with clocks past `after`.
+        How many ops it recorded."""
         with self._write(bump=False) as db:
+            db.execute("UPDATE meta SET value = MAX(value, ?) WHERE name = 'clock'", (after,))
             changed = 0
             for kind, skey, value in db.execute(
                     "SELECT kind, key, value FROM sync_registers WHERE applied = 0").fetchall():

@@ -313,7 +313,7 @@ action = st.one_of(
 )
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(actions=st.lists(action, min_size=150, max_size=400), data=st.data())
 def test_random_interleavings_end_identical_on_every_machine(actions, data):
     with tempfile.TemporaryDirectory() as tmp:
@@ -449,6 +449,23 @@ def test_a_log_of_ours_cut_by_a_killed_sync_is_mended(machines):
     assert not ops.partial and ops.bad == 0 and len(ops.ops) == 3
     desk.sync()
     assert desk.ud.starred_ids() == {A, B, C}
+
+
+def test_a_machine_that_lost_its_user_data_gets_it_back_from_its_log(machines):
+    laptop, desk, _ = machines
+    laptop.ud.star([A])
+    laptop.ud.add_tags(A, ["nlp"])
+    sync_all(laptop, desk)
+    laptop.ud.close()
+    for f in laptop.home.glob("userdata.sqlite*"):
+        f.unlink()
+    laptop.ud = UserData(laptop.home)
+    assert laptop.ud.starred_ids() == set()
+    laptop.ud.star([B])  # a change before the next sync: it must not take an old one's place
+    sync_all(laptop, desk)
+    assert laptop.ud.starred_ids() == desk.ud.starred_ids() == {A, B}
+    assert laptop.ud.state(A).tags == ("nlp",) and laptop.seen() == desk.seen()
+    assert read_log(laptop.log).ops == laptop.ud.local_ops()
 
 
 def test_a_kill_during_papers_sync_loses_nothing_and_applies_nothing_twice(tmp_path, shared):
@@ -606,6 +623,7 @@ def test_a_data_directory_copied_to_another_machine_takes_a_new_id(tmp_path, mon
     home = tmp_path / "h"
     first = sync_mod.machine_id(home)
     assert sync_mod.machine_id(home) == first
+    monkeypatch.setattr(sync_mod, "_this_machine", lambda: "another machine")
     monkeypatch.setattr(sync_mod.socket, "gethostname", lambda: "another-host")
     second = sync_mod.machine_id(home)
     assert second != first and second.startswith("another-host-")
