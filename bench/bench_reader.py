@@ -230,6 +230,49 @@ async def layout(home: Path) -> dict:
     return out
 
 
+# The morning's triage of a 50-paper day (issue 11): open the digest, star 5, mark the other
+# 45 read. Before (d608f42, counted by reading its bindings): shift+tab to the filter pane,
+# down x5 to Digests, enter, down, enter, tab back to the list (10 keys), then `s`/`r` and
+# `j` for each paper, since nothing marked read and moved in one key: 50 x 2 - 1 = 99.
+TRIAGE_BEFORE = 10 + 99
+STARS = (0, 10, 20, 30, 40)  # the papers worth a star, by position in the day
+
+
+async def triage(home: Path, size: tuple[int, int] = (120, 35)) -> dict:
+    """Run the triage with the Pilot on a library whose newest digest is the day, pressing
+    only keys a user would, and count them. The day's papers end 5 starred, 45 read."""
+    from papers.tui.app import PapersApp
+    from papers.tui.pilot import settle
+
+    app = PapersApp(home, rescan=False)
+    pressed: list[str] = []
+    async with app.run_test(size=size) as pilot:
+
+        async def press(*keys: str) -> None:
+            pressed.extend(keys)
+            await pilot.press(*keys)
+
+        await settle(pilot)
+        # The digest: `v` to the views, down to Digests (All, Unread, Starred, Tags, Saved
+        # searches, Digests), open the group, the newest day, and back to the list.
+        await press("v", *"jjjjj", "enter", "j", "enter", "tab")
+        await settle(pilot)
+        assert app.reader.view.kind == "digest", app.reader.view
+        n = len(app.reader.listing)
+        for i in range(n):
+            if i in STARS:
+                await press("s", *(["j"] if i < n - 1 else []))
+            else:
+                await press("space")
+        await settle(pilot)
+        store = app.reader.store
+        ids = [app.reader.listing.row(i).id for i in range(n)]
+        starred = sum(pid in store.starred for pid in ids)
+        read = sum(pid in store.read for pid in ids)
+    return {"papers": n, "starred": starred, "read": read, "keys": len(pressed),
+            "keys_before": TRIAGE_BEFORE}
+
+
 def in_terminal(home: Path) -> dict | None:
     """`papers` in a tmux pane: wall time from launch to rows on screen, and peak RSS."""
     tmux = shutil.which("tmux")
@@ -277,12 +320,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, help="where to build the corpus (no --home)")
     ap.add_argument("--keys", type=int, default=30, help="keystrokes to time")
     ap.add_argument("--no-terminal", action="store_true", help="skip the tmux measurement")
+    ap.add_argument("--triage", action="store_true",
+                    help="only the keys a 50-paper day's triage takes (needs --home)")
     ap.add_argument("--layout", action="store_true",
                     help="only the title widths at 80x24, 120x35 and 160x45 (needs --home)")
     args = ap.parse_args(argv)
     home = args.home
     if args.layout:
         print(json.dumps(asyncio.run(layout(home)), indent=2))
+        return 0
+    if args.triage:
+        print(json.dumps(asyncio.run(triage(home)), indent=2))
         return 0
     if home is None:
         work = args.work or Path(tempfile.gettempdir()) / f"papers-bench-{args.n}"

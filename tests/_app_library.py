@@ -225,3 +225,21 @@ def build_long_library(root: Path) -> Path:
     home = root / "home"
     ingest(home, add_sources(home, [digests]), procs=1)
     return home
+
+
+def build_day_library(root: Path, n: int = 50) -> Path:
+    """A morning's triage: one older digest and a day of `n` papers with real-length titles,
+    half of them without upvotes."""
+    digests = root / "digests"
+    digests.mkdir(parents=True, exist_ok=True)
+    (digests / "2025-12-09.txt").write_text(digest_text("Dec 9, 2025", DAY_ONE), "utf-8")
+    entries = []
+    for i in range(n):
+        base = LONG_TITLES[i % len(LONG_TITLES)]
+        title = f"{base.split(':')[0]} {i + 1}:{base.split(':', 1)[1]}"
+        meta = f"  • {3 + i % 7} authors\n·\nDec 10" + (f" {i * 3 + 1}" if i % 2 else "")
+        entries.append((title, f"An abstract about {title[:30]}.", meta))
+    (digests / "2025-12-10.txt").write_text(digest_text("Dec 10, 2025", entries), "utf-8")
+    home = root / "home"
+    ingest(home, add_sources(home, [digests]), procs=1)
+    return home

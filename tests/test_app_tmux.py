@@ -9,10 +9,12 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
 from _app_library import build_library
+from test_fetch import PROXY_VARIABLES, hub, papers_in  # noqa: F401  (hub: a fixture)
 
 TMUX = shutil.which("tmux")
 PAPERS = Path(sys.executable).with_name("papers")
@@ -123,5 +125,23 @@ def test_slash_and_a_word_sent_at_once_all_reach_the_search_bar(tmp_path):
         shown = term.wait_for("0 papers")
         assert term.alive()
         assert "quant" in shown.splitlines()[0]
+    finally:
+        term.close()
+
+
+def test_the_readers_fetch_brings_new_papers_into_the_open_list(tmp_path, hub):  # noqa: F811
+    """Issue 14: F in a real terminal fetches from a server on 127.0.0.1 (HF_ENDPOINT)."""
+    home = build_library(tmp_path)
+    hub.files[date.today().isoformat()] = hub.files["2025-10-03"]
+    new = len(papers_in(date(2025, 10, 3)))
+    # No proxy between the reader and 127.0.0.1, whatever the machine's settings.
+    unset = " ".join(f"-u {v} -u {v.upper()}" for v in PROXY_VARIABLES)
+    term = Terminal(tmp_path, f"env {unset} PAPERS_HOME={home} HF_ENDPOINT={hub.url} "
+                              f"TERM=xterm-256color {PAPERS}")
+    try:
+        term.wait_for("· 8 papers")
+        term.keys("F")
+        term.wait_for(f"· {8 + new} papers", timeout=60)
+        assert term.alive()
     finally:
         term.close()

@@ -7,6 +7,7 @@ that says why and how to repair it, instead of a traceback.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
@@ -14,11 +15,12 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from papers.index.errors import LibraryBusy, LibraryError, PapersError
 from papers.index.ingest import ingest
 from papers.index.sources import load_sources
-from papers.tui.messages import ChangesSeen, Failed, IngestProgress, Requests
+from papers.tui.messages import ChangesSeen, Failed, IngestProgress, Requests, SourcesChecked
 from papers.tui.screens.main import ReaderScreen
 from papers.tui.store import Store
 
@@ -54,6 +56,7 @@ class PapersApp(App[str | None]):
         self._reader: ReaderScreen | None = None
         self._sources: list = []
         self._seen: tuple[int, int] = (-2, -2)  # (index generation, user-data version)
+        self._warned: set[str] = set()  # missing sources already said
 
     @property
     def reader(self) -> ReaderScreen:
@@ -64,7 +67,8 @@ class PapersApp(App[str | None]):
     @property
     def busy(self) -> bool:
         """The reader has something still to show (`tui.pilot.settle` waits on this)."""
-        return self._reader is not None and self._reader.busy
+        return self._reader is not None and (self._reader.busy
+                                             or self.requests.waiting("sources"))
 
     def get_default_screen(self) -> Screen:
         # The reader is the bottom screen; the welcome and error screens open over a blank one.
@@ -86,6 +90,8 @@ class PapersApp(App[str | None]):
         self._seen = (self.store.library_generation(), self.store.data_version())
         if self._sources and self.rescan:
             self.rescan_sources()
+        if self._sources:
+            self.check_sources()
         self.set_interval(POLL_EVERY, self.poll_changes)
 
     @on(Failed)
@@ -131,6 +137,31 @@ class PapersApp(App[str | None]):
         self.store.reload_marks()
         self.reader.changed_elsewhere(library_changed)
 
+    # -- missing sources ----------------------------------------------------------------
+
+    def check_sources(self) -> None:
+        self._check_sources(self.requests.new("sources"))
+
+    @work(thread=True, exclusive=True, group="sources")
+    def _check_sources(self, request: int) -> None:
+        self.post_message(SourcesChecked(request, self.store.check_sources()))
+
+    @on(SourcesChecked)
+    def _sources_checked(self, message: SourcesChecked) -> None:
+        if not self.requests.answered("sources", message.request):
+            return
+        for path, state in message.missing:
+            if path in self._warned:
+                continue  # said once a run: the filter pane and the status line keep it
+            self._warned.add(path)
+            why = ("is empty where it had digests (unmounted?)" if state == "empty"
+                   else "is missing (gone or unreadable)")
+            self.notify(f"The source {path} {why}. Its papers are kept; `papers sources` "
+                        "lists the sources, `papers remove` forgets one. ! lists the "
+                        "problems.", title="A source is missing", severity="warning",
+                        timeout=10, markup=False)
+        self.reader.refresh_counts()
+
     # -- the start-up re-scan -----------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="ingest")
@@ -157,6 +188,49 @@ class PapersApp(App[str | None]):
             request, finished=True, changed=report.changed,
             said=report.summary() if report.changed else None))
 
+    # -- fetching today's papers (`F`, or the palette) ----------------------------------
+
+    @property
+    def fetching(self) -> bool:
+        return any(w.group == "fetch" and not w.is_finished for w in self.workers)
+
+    def fetch_now(self) -> None:
+        if self.fetching:
+            self.notify("Already fetching.", timeout=2)
+            return
+        self._fetch(self.requests.new("ingest"))
+
+    @work(thread=True, exclusive=True, group="fetch")
+    def _fetch(self, request: int) -> None:
+        """Yesterday's and today's Daily Papers into <home>/fetched, then an ingest, as
+        `papers fetch` does; the endpoint is HF_ENDPOINT's, or the Hub."""
+        # Imported here: the HTTP client is loaded only by those who fetch.
+        from papers.index.fetch import FetchFailed, Network, endpoint_from, fetch, plan_days
+
+        worker = get_current_worker()
+
+        def progress(stage: str, done: int, total: int) -> None:
+            self.post_message(IngestProgress(request, stage, done, total, kind="fetch"))
+
+        today = date.today()
+        try:
+            report = fetch(self.home, plan_days(today), today=today,
+                           network=Network(endpoint=endpoint_from()), progress=progress,
+                           cancelled=lambda: worker.is_cancelled, procs=1, lock_timeout=0.5)
+        except LibraryBusy:
+            self.post_message(IngestProgress(request, finished=True, busy=True, kind="fetch"))
+            return
+        except FetchFailed as exc:  # days fetched before the fault are in the library
+            self.post_message(IngestProgress(request, finished=True, error=True, kind="fetch",
+                                             said=str(exc), changed=exc.report.changed))
+            return
+        except (PapersError, OSError) as exc:
+            self.post_message(IngestProgress(request, finished=True, error=True, kind="fetch",
+                                             said=f"Fetch failed: {exc}"))
+            return
+        self.post_message(IngestProgress(request, finished=True, changed=report.changed,
+                                         said="Fetched: " + report.summary(), kind="fetch"))
+
     @on(IngestProgress)
     def _ingest_progress(self, message: IngestProgress) -> None:
         reader = self.reader
@@ -165,15 +239,17 @@ class PapersApp(App[str | None]):
             return
         reader.progress_done()
         if message.busy:
-            self.notify("Another papers process is indexing; the reader will look again "
+            self.notify("Another papers process is indexing; the reader will try again "
                         "soon.", timeout=3)
-            self.set_timer(INGEST_RETRY, self.rescan_sources)
+            again = self.fetch_now if message.kind == "fetch" else self.rescan_sources
+            self.set_timer(INGEST_RETRY, again)
         if message.said:
             self.notify(message.said, severity="error" if message.error else "information",
                         markup=False)
         if message.changed:
             self._changed_elsewhere((self.store.library_generation(),
                                      self.store.data_version()))
+        self.check_sources()
 
     def on_unmount(self) -> None:
         if self.store is None:

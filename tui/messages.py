@@ -112,7 +112,8 @@ class ChangesSeen(Message):
 
 @dataclass
 class IngestProgress(Message):
-    """The start-up re-scan's progress; `finished` with what it has to say, if anything."""
+    """The progress of a re-scan or a fetch (`kind`, which is also what to run again when
+    another process held the library); `finished` with what it has to say, if anything."""
 
     request: int
     stage: str = ""
@@ -123,6 +124,15 @@ class IngestProgress(Message):
     error: bool = False
     busy: bool = False  # another process holds the ingest lock: try again later
     changed: bool = False
+    kind: str = "rescan"  # or "fetch"
+
+
+@dataclass
+class SourcesChecked(Message):
+    """The registered sources that are missing now: (path, `missing` or `empty`)."""
+
+    request: int
+    missing: list[tuple[str, str]]
 
 
 @dataclass

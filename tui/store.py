@@ -9,6 +9,7 @@ second handle with its own files and lock, so that they never hold up a search.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -33,6 +34,7 @@ from papers.index.scope import (
 )
 from papers.index.scope import search as scope_search
 from papers.index.scope import select as scope_select
+from papers.index.sources import status as source_status
 from papers.index.userdata import UserData
 
 
@@ -112,6 +114,18 @@ class Counts:
     saved: list[tuple[View, int]]
     digests: list[tuple[View, int]]  # newest first
     months: list[tuple[View, int]]  # newest first
+    problems: int = 0  # problems of digest files, kept by the manifest until they change
+    # The digests under a source that is missing (gone, unmounted): their papers are kept.
+    unreachable: frozenset[View] = frozenset()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One line of the problems screen: a digest file's problem, or a missing source."""
+
+    file: str
+    line: int
+    message: str
 
 
 class Store:
@@ -128,6 +142,8 @@ class Store:
         self._generation = 0
         self.starred: set[str] = set()
         self.read: set[str] = set()
+        # Sources that are missing, as `check_sources` last found them: (path, state).
+        self.missing_sources: list[tuple[str, str]] = []
         self.reload_marks()
 
     def close(self) -> None:
@@ -280,18 +296,45 @@ class Store:
 
     # -- counts -------------------------------------------------------------------------
 
+    def check_sources(self) -> list[tuple[str, str]]:
+        """The registered sources that are missing (`missing`, or `empty` where they had
+        digests: taken for unmounted), read from the disk now; kept for `counts`."""
+        with self._lock:
+            known = list(self.library.manifest().files)
+        self.missing_sources = [(str(path), state) for path, state in source_status(
+            self.home, known) if state != "ok"]
+        return self.missing_sources
+
+    def problems(self) -> list[Problem]:
+        """What is wrong that the user can fix: the missing sources, then every problem
+        of a digest file the manifest remembers, by file and line."""
+        with self._lock:
+            found = self.library.manifest().problems
+        why = {"missing": "the source is missing (gone or unreadable): its papers are kept",
+               "empty": "the source is empty where it had digests (unmounted?): its papers "
+                        "are kept"}
+        out = [Problem(path, 0, why.get(state, state)) for path, state in self.missing_sources]
+        for path in sorted(found):
+            out.extend(Problem(path, line, message) for line, message in found[path])
+        return out
+
     def counts(self) -> Counts:
         with self._lock:
             total = self.library.count() if self.library.exists else 0
-            files = self.library.manifest().files
+            manifest = self.library.manifest()
+        files = manifest.files
         present: set[str] = set()
         digests = []
         months: dict[str, set[str]] = {}
         days = Counter(rec.date for rec in files.values())
+        gone = tuple(path.rstrip(os.sep) for path, _ in self.missing_sources)
+        unreachable = set()
         for path, rec in files.items():
             present.update(rec.papers)
-            digests.append((digest_view(path, rec.date, days[rec.date]), len(rec.papers),
-                            rec.date or ""))
+            view = digest_view(path, rec.date, days[rec.date])
+            if any(path == g or path.startswith(g + os.sep) for g in gone):
+                unreachable.add(view)
+            digests.append((view, len(rec.papers), rec.date or ""))
             if rec.date:
                 months.setdefault(rec.date[:7], set()).update(rec.papers)
         digests.sort(key=lambda d: d[2], reverse=True)
@@ -308,6 +351,8 @@ class Store:
             saved=saved,
             digests=[(view, n) for view, n, _ in digests],
             months=[(month_view(m), len(months[m])) for m in sorted(months, reverse=True)],
+            problems=sum(len(found) for found in manifest.problems.values()),
+            unreachable=frozenset(unreachable),
         )
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -47,12 +47,14 @@ from papers.tui.messages import (
     Requests,
     SimilarReady,
 )
+from papers.tui.screens.note import note_file_prefix, note_from_edit, note_template
 from papers.tui.screens.palette import ActionCommands, ViewCommands
 from papers.tui.store import Counts, Listing, Store
 from papers.tui.widgets.detail import DetailData, DetailPane
 from papers.tui.widgets.filter_pane import FilterPane
 from papers.tui.widgets.paper_list import Marks, PaperList
 from papers.tui.widgets.search_bar import SearchBar
+from papers.tui.widgets.view_picker import ViewPicker
 
 SIMILAR_AFTER_TYPING = 0.4  # seconds of no typing before similar papers are looked up
 FIRST_PAGE = 60  # papers drawn by the quick first pass of a search: a tall screen
@@ -66,6 +68,7 @@ NARROW_FILTERS = 100  # below this many columns the filter pane starts hidden
 ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("focus_search", "/", "Search: focus the search bar (Esc leaves it)"),
     ("toggle_filters", "\\", "Show or hide the filter pane"),
+    ("choose_view", "v", "Pick a view: the filter pane, or its one-line picker on a narrow screen"),
     ("cycle_sort", "o", "Sort by relevance, newest, upvotes, title"),
     ("open", "enter", "Open the paper (marks it read)"),
     ("star", "s", "Star or unstar the paper"),
@@ -78,12 +81,14 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("authors", "a", "Show all the authors, or the first few again"),
     ("copy", "y", "Copy the title and link"),
     ("export", "e", "Export this view as a Markdown reading list"),
+    ("fetch", "F", "Fetch today's and yesterday's Daily Papers from Hugging Face now"),
     ("save_search", "ctrl+s", "Save the current search"),
     ("undo", "u", "Undo the last change to your marks"),
     ("read_next", "space", "Mark the paper read and go to the next"),
     ("next_unread", "N", "Go to the next unread paper"),
     ("read_above", "A", "Mark every paper above the cursor read (one undoable change)"),
     ("back", "backspace", "Back to the paper shown before a similar paper was opened"),
+    ("problems", "!", "List the problems: missing sources, digest files not read whole"),
     ("help", "?", "Show the keys"),
     ("quit", "q", "Quit"),
 )
@@ -128,6 +133,7 @@ class ReaderScreen(Screen[None]):
         # to a widget, so `/quant` typed or pasted at once is all a query (never `q`uit).
         Binding("slash", "focus_search", "Search", priority=True),
         Binding("backslash", "toggle_filters", "Filters"),
+        Binding("v", "choose_view", "View", show=False),
         Binding("o", "cycle_sort", "Sort"),
         Binding("s", "star", "Star"),
         Binding("r", "toggle_read", "Read"),
@@ -139,12 +145,14 @@ class ReaderScreen(Screen[None]):
         Binding("a", "authors", "Authors", show=False),
         Binding("y", "copy", "Copy", show=False),
         Binding("e", "export", "Export"),
+        Binding("F", "fetch", "Fetch", show=False),
         Binding("ctrl+s", "save_search", "Save search", show=False),
         Binding("u", "undo", "Undo", show=False),
         Binding("backspace", "back", "Back"),
         Binding("space", "read_next", "Read+next"),
         Binding("N", "next_unread", "Next unread", show=False),
         Binding("A", "read_above", "Read above", show=False),
+        Binding("exclamation_mark", "problems", "Problems", show=False),
         Binding("question_mark", "help", "Help"),
     ]
 
@@ -173,6 +181,7 @@ class ReaderScreen(Screen[None]):
         self._history: list[str] = []  # papers shown before a similar paper was opened
         self._writes: deque[tuple[int, Write]] = deque()  # written in order, one at a time
         self._writing = False
+        self._narrow_filters: bool | None = None
 
     # -- layout -------------------------------------------------------------------------
 
@@ -182,13 +191,17 @@ class ReaderScreen(Screen[None]):
             yield FilterPane(id="filters")
             with Horizontal(id="reading"):
                 with Vertical(id="list-box"):
+                    yield ViewPicker(id="view-picker")
                     yield Label("", id="list-header")
                     yield PaperList(id="papers")
                 yield DetailPane(id="detail")
-        with Horizontal(id="status"):
-            yield Label("", id="status-text")
-            yield ProgressBar(id="progress", show_eta=False)
-        yield Footer()
+        # The status line sits on the footer: two docks at one edge would overlap.
+        with Vertical(id="bottom"):
+            with Horizontal(id="status"):
+                yield Label("", id="status-text")
+                yield Label("", id="alerts")
+                yield ProgressBar(id="progress", show_eta=False)
+            yield Footer()
 
     @property
     def busy(self) -> bool:
@@ -211,10 +224,8 @@ class ReaderScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#progress").display = False
+        self.query_one("#alerts").display = False
         self._layout_for(self.app.size.width)
-        if self.app.size.width < NARROW_FILTERS:
-            # On a small terminal the list needs the room; `\` brings the filters back.
-            self.query_one(FilterPane).display = False
         self.paper_list.focus()
         self.paper_list.set_marks(self._marks())
         self.request_search()
@@ -225,6 +236,19 @@ class ReaderScreen(Screen[None]):
 
     def _layout_for(self, width: int) -> None:
         self.query_one("#reading").set_class(width < NARROW, "-narrow")
+        narrow = width < NARROW_FILTERS
+        if narrow != self._narrow_filters:
+            # On a small terminal the list needs the room: the filter pane folds into a
+            # one-line view picker above the list; `\` brings the whole pane back.
+            self._narrow_filters = narrow
+            self.query_one(FilterPane).display = not narrow
+            self._show_picker()
+
+    def _show_picker(self) -> None:
+        filters = self.query_one(FilterPane)
+        self.query_one(ViewPicker).display = not filters.display
+        if not filters.display and filters.has_focus:
+            self.paper_list.focus()
 
     # -- searching ----------------------------------------------------------------------
 
@@ -310,7 +334,8 @@ class ReaderScreen(Screen[None]):
 
     def _empty_message(self, listing: Listing) -> str:
         if listing.query:
-            hint = f' Did you mean "{listing.suggestion}"?' if listing.suggestion else ""
+            hint = (f' Did you mean "{listing.suggestion}"? tab takes it.'
+                    if listing.suggestion else "")
             return f"Nothing matches this search.{hint}"
         if not self.store.library.exists:
             return "The library is empty: add digests with `papers add PATH`."
@@ -347,6 +372,7 @@ class ReaderScreen(Screen[None]):
 
     @on(FilterPane.ViewSelected)
     def _view_selected(self, event: FilterPane.ViewSelected) -> None:
+        self.query_one(ViewPicker).pick(event.view)
         self.view = event.view
         self.request_search()
 
@@ -653,9 +679,9 @@ class ReaderScreen(Screen[None]):
             return
         old = self.store.userdata.state(paper.id).note or ""
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        with tempfile.NamedTemporaryFile("w+", suffix=".md", prefix="papers-note-",
+        with tempfile.NamedTemporaryFile("w+", suffix=".md", prefix=note_file_prefix(paper),
                                          delete=False, encoding="utf-8") as f:
-            f.write(old)
+            f.write(note_template(old, paper))
             path = Path(f.name)
         try:
             try:
@@ -665,7 +691,7 @@ class ReaderScreen(Screen[None]):
                 self.notify(f"Cannot run the editor ({editor}): {exc}", severity="error",
                             markup=False)
                 return
-            text = path.read_text("utf-8")
+            text = note_from_edit(path.read_text("utf-8"))
         finally:
             path.unlink(missing_ok=True)
         if text.strip() == old.strip():
@@ -773,13 +799,31 @@ class ReaderScreen(Screen[None]):
         self.notify(message.text, severity="error" if message.error else "information",
                     markup=False)
 
+    def action_fetch(self) -> None:
+        self.app.fetch_now()  # type: ignore[attr-defined]
+
     # -- filters, counts and sorting ----------------------------------------------------
 
     def action_toggle_filters(self) -> None:
         pane = self.query_one(FilterPane)
         pane.display = not pane.display
-        if not pane.display and pane.has_focus:
-            self.paper_list.focus()
+        self._show_picker()
+
+    def action_choose_view(self) -> None:
+        pane = self.query_one(FilterPane)
+        if pane.display:
+            pane.focus()
+            return
+        picker = self.query_one(ViewPicker)
+        picker.focus()
+        picker.expanded = True
+
+    @on(ViewPicker.ViewPicked)
+    def _view_picked(self, event: ViewPicker.ViewPicked) -> None:
+        self.query_one(FilterPane).select_view(event.view)
+        self.view = event.view
+        self.request_search()
+        self.paper_list.focus()
 
     def action_cycle_sort(self) -> None:
         names = list(SORTS)
@@ -791,6 +835,22 @@ class ReaderScreen(Screen[None]):
         self.notify(f"Sort: {self.sort}", timeout=1.5)
         self.request_search()
 
+    def suggestion(self) -> str | None:
+        """The "did you mean" shown now: the list is empty and a correction is known."""
+        listing = self.listing
+        if len(listing) or not listing.query or listing.query != self.query_text:
+            return None
+        return listing.suggestion
+
+    def action_take_suggestion(self) -> None:
+        suggestion = self.suggestion()
+        if suggestion is None:
+            return
+        self.search_bar.set_value(suggestion)
+        self.search_bar.input.cursor_position = len(suggestion)
+        self.query_text = suggestion
+        self.request_search()
+
     def action_focus_search(self) -> None:
         # At once, not later as `focus()` would: the next key may already be waiting.
         self.set_focus(self.search_bar.input)
@@ -800,7 +860,30 @@ class ReaderScreen(Screen[None]):
             return False  # a `/` typed in the query is part of it
         if action == "back":
             return bool(self._history)
+        if action == "take_suggestion":
+            return self.suggestion() is not None  # else tab moves on to the next pane
         return True
+
+    def _show_alerts(self, counts: Counts) -> None:
+        """What is wrong, counted where the reader always shows it; `!` or a click lists it."""
+        missing = len(self.store.missing_sources)
+        parts = []
+        if missing:
+            parts.append(f"{missing} source{'' if missing == 1 else 's'} missing")
+        if counts.problems:
+            parts.append(f"{counts.problems} problem{'' if counts.problems == 1 else 's'}")
+        alerts = self.query_one("#alerts", Label)
+        alerts.display = bool(parts)
+        alerts.update(Text("⚠ " + " · ".join(parts) + " (!)") if parts else "")
+
+    @on(events.Click, "#alerts")
+    def _alerts_clicked(self) -> None:
+        self.action_problems()
+
+    def action_problems(self) -> None:
+        from papers.tui.screens.problems import ProblemsScreen
+
+        self.app.push_screen(ProblemsScreen(self.store.problems()))
 
     def action_help(self) -> None:
         from papers.tui.screens.help import HelpScreen
@@ -823,6 +906,8 @@ class ReaderScreen(Screen[None]):
         if self.requests.answered("counts", message.request) and message.counts is not None:
             self.counts = message.counts
             self.query_one(FilterPane).update_counts(message.counts)
+            self.query_one(ViewPicker).show_views(self.views(), self.view)
+            self._show_alerts(message.counts)
 
     def views(self) -> list[tuple[View, int]]:
         """Every view with its count, as the filter pane lists them."""
@@ -835,6 +920,7 @@ class ReaderScreen(Screen[None]):
     def pick_view(self, view: View) -> None:
         """Show `view`, as if picked in the filter pane."""
         self.query_one(FilterPane).select_view(view)
+        self.query_one(ViewPicker).pick(view)
         self.view = view
         self.request_search()
 
@@ -844,7 +930,9 @@ class ReaderScreen(Screen[None]):
         bar = self.query_one("#progress", ProgressBar)
         bar.display = True
         bar.update(total=max(total, 1), progress=done)
-        self.query_one("#status-text", Label).update(f"{stage} {done}/{total}")
+        said = (f"fetching Daily Papers: day {min(done + 1, total)} of {total}"
+                if stage == "fetching" and done < total else f"{stage} {done}/{total}")
+        self.query_one("#status-text", Label).update(said)
 
     def progress_done(self) -> None:
         self.query_one("#progress").display = False

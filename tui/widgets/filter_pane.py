@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -25,6 +28,12 @@ def _label(name: str, count: int | None) -> Text:
 
 class FilterPane(Tree[View | None]):
     """A tree of views; groups are expanded by the user and stay so across refreshes."""
+
+    # The list's moves, here too: a hand on j/k should not have to reach for the arrows.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
 
     class ViewSelected(Message):
         def __init__(self, view: View) -> None:
@@ -49,7 +58,10 @@ class FilterPane(Tree[View | None]):
 
         def leaf(parent: TreeNode, view: View, count: int | None) -> None:
             nonlocal keep
-            node = parent.add_leaf(_label(view_name(view), count), data=view)
+            label = _label(view_name(view), count)
+            if view in counts.unreachable:
+                label.append("  ⚠ source missing", "bold yellow")
+            node = parent.add_leaf(label, data=view)
             if view == self.selected:
                 keep = node
 
@@ -60,7 +72,10 @@ class FilterPane(Tree[View | None]):
                   "Digests": counts.digests, "Months": counts.months}
         for name in GROUPS:
             items = groups[name]
-            group = root.add(_label(name, len(items)), data=None,
+            label = _label(name, len(items))
+            if name == "Digests" and counts.unreachable:
+                label.append("  ⚠", "bold yellow")
+            group = root.add(label, data=None,
                              expand=name in self._expanded, allow_expand=bool(items))
             if name == "Digests" and len(items) > MONTHS_AFTER:
                 # Hundreds of digests: one branch per month, newest first.

@@ -45,6 +45,9 @@ class PaperList(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("enter", "open", "Open"),
+        # Only when the list is empty and a "did you mean" is shown (the screen decides):
+        # otherwise tab moves to the next pane as everywhere.
+        Binding("tab", "screen.take_suggestion", "Did you mean", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {

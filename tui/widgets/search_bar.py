@@ -18,6 +18,9 @@ class SearchInput(Input):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "leave", "Leave search", show=True),
         Binding("down", "leave", "To list", show=False),
+        # When a "did you mean" is shown (the screen decides), tab takes it, as a shell
+        # completes a word; otherwise tab moves on to the next pane.
+        Binding("tab", "screen.take_suggestion", "Did you mean", show=False),
     ]
 
     class Leave(Message):
@@ -80,7 +83,7 @@ class SearchBar(Horizontal):
             if not hits and suggestion:
                 text.append("  did you mean ", "dim")
                 text.append(clean(suggestion), "bold")
-                text.append("?", "dim")
+                text.append("? tab takes it", "dim")
         if busy:
             text.append(" …", "dim")
         label.update(text)
