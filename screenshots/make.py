@@ -1,7 +1,10 @@
-"""Make the README's screenshots from the demo library: `python screenshots/make.py`.
+"""Make the README's screenshots: `python screenshots/make.py [DIGESTS]`.
 
-Builds the demo library in a temporary folder (the user's data is not touched), drives
-the reader with the Pilot and saves SVGs next to this script.
+Builds a library in a temporary folder (the user's data is not touched) from real saved
+Daily Papers pages: DIGESTS, else `../shared/digests` next to the repository (real-length
+titles, most of them without upvotes, as a page saved in the morning has them), else the
+shipped demo digest. Then drives the reader with the Pilot at 120x35, a common terminal,
+and saves SVGs next to this script.
 """
 
 from __future__ import annotations
@@ -18,13 +21,25 @@ from papers.tui.app import PapersApp  # noqa: E402
 from papers.tui.launch import build_demo  # noqa: E402
 from papers.tui.pilot import settle  # noqa: E402
 
-SIZE = (150, 40)
+SIZE = (120, 35)
+REAL = HERE.parent.parent / "shared" / "digests"
 
 
-async def shoot(home: Path) -> list[Path]:
+def build(root: Path, digests: Path | None) -> tuple[Path, str]:
+    """The library to shoot, and what it is."""
+    from papers.index.ingest import ingest
+    from papers.index.sources import add_sources
+
+    if digests is None or not digests.is_dir():
+        return build_demo(root), "demo library"
+    home = root / "home"
+    ingest(home, add_sources(home, [digests]), procs=1)
+    return home, "saved Daily Papers pages"
+
+
+async def shoot(home: Path, title: str) -> list[Path]:
     saved = []
-    app = PapersApp(home, export_dir=Path(tempfile.gettempdir()), rescan=False,
-                    title="demo library")
+    app = PapersApp(home, export_dir=Path(tempfile.gettempdir()), rescan=False, title=title)
     async with app.run_test(size=SIZE) as pilot:
 
         def save(name: str) -> None:
@@ -58,9 +73,10 @@ async def shoot(home: Path) -> list[Path]:
 
 
 def main() -> int:
+    digests = Path(sys.argv[1]) if len(sys.argv) > 1 else REAL
     with tempfile.TemporaryDirectory(prefix="papers-shots-") as tmp:
-        home = build_demo(Path(tmp))
-        for path in asyncio.run(shoot(home)):
+        home, title = build(Path(tmp), digests)
+        for path in asyncio.run(shoot(home, title)):
             print(path)
     return 0
 
