@@ -185,6 +185,21 @@ def _prefix(path: Path, start: int) -> bytes:
         return f.read(min(start, _TAIL))
 
 
+def is_log(path: Path) -> bool:
+    """Whether the file is a sync log (its first line is a change): for the digest scan, so
+    that a sync folder inside a digest folder is not read as Daily Papers JSON lines."""
+    try:
+        with open(path, "rb") as f:
+            first = f.readline(MAX_LINE + 1)
+    except OSError:
+        return False
+    try:
+        parse(first)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return True
+
+
 def logs(folder: Path) -> list[Path]:
     """Every log in the folder, conflict copies too; not our own temporary files."""
     try:
@@ -447,8 +462,8 @@ def status(home: Path, folder: Path | None, userdata, library=None) -> dict:
     problems: list[str] = []
     if folder is not None:
         mine = folder / f"{me}{LOG_SUFFIX}"
-        data["to_send"] = len(userdata.local_ops(after=userdata.sent_until(
-            str(mine.resolve()))))
+        sent = userdata.sent_until(str(mine.resolve())) if mine.exists() else 0
+        data["to_send"] = len(userdata.local_ops(after=sent))
         for path in logs(folder):
             offset, tail = userdata.file_state(str(path.resolve()))
             try:

@@ -614,6 +614,15 @@ def test_sync_status_says_what_is_pending_and_who_was_seen(tmp_path, shared, run
     desk.ud.close()
 
 
+def test_a_sync_log_is_told_from_a_daily_papers_jsonl(machines, tmp_path):
+    laptop, _, _ = machines
+    laptop.ud.star([A])
+    laptop.sync()
+    assert sync_mod.is_log(laptop.log)
+    daily = write(tmp_path / "daily.jsonl", json.dumps({"title": "A paper", "paper": {}}) + "\n")
+    assert not sync_mod.is_log(daily)
+
+
 def test_a_sync_folder_that_is_not_there_is_bad_input(tmp_path, runner):
     result = papers(runner, tmp_path / "h", "sync", str(tmp_path / "nowhere"), code=2)
     assert "does not exist" in result.output
