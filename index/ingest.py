@@ -12,19 +12,24 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import pickle
 import shutil
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from pathlib import Path
 
 from papers.index import _lean_imports  # noqa: F401  (before Whoosh: see there)
 
 # isort: split
 from whoosh import index as whoosh_index
+from whoosh import writing as whoosh_writing
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import SegmentReader
+from whoosh.util.numeric import byte_to_length
 
 from papers.index import manifest as manifest_file
 from papers.index.backup import backup_userdata, daily_backup
@@ -321,6 +326,7 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
 
     if not changed and not removed:
         if touched_only:
+            manifest.segments = segment_files(index_dir)
             manifest_file.save(index_dir, manifest)
         if optimize:
             _optimize(index_dir)
@@ -394,8 +400,16 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
     old_files.update(new_file_records)
     report.files_changed = len(changed)
     report.files_removed = len(removed)
+    manifest.segments = segment_files(index_dir)
     manifest_file.save(index_dir, manifest)
     return report
+
+
+def segment_files(index_dir: Path) -> dict[str, int]:
+    """Each of Whoosh's segment files with its size (what `Manifest.segments` keeps)."""
+    with os.scandir(index_dir) as entries:
+        return {e.name: e.stat().st_size for e in entries
+                if e.name.startswith("MAIN_") and e.name != "MAIN_WRITELOCK" and e.is_file()}
 
 
 class _Identities:
@@ -442,6 +456,87 @@ def _writer(ix, procs: int):
         return ix.writer(compound=False, timeout=5.0)
     except whoosh_index.LockError as exc:
         raise LibraryBusy("library busy: the index is locked by another writer") from exc
+
+
+# -- Whoosh's commit, faster --------------------------------------------------------------
+#
+# A commit sorts every posting of the new segment (an external sort when they outgrow
+# memory) and writes them a term at a time. Two parts of it cost more than the writing:
+# the sort's run files pickle and unpickle each posting on its own (protocol 2), and each
+# posting asks the segment for its document's field length through a column reader, with
+# an os.stat for every field that has no length column. Here the runs are pickled in
+# chunks, and the lengths are read once per field. What is written is the same bytes.
+# (pyproject.toml pins whoosh-reloaded: these reach into its writer, as index.ranker into
+# its reader.)
+
+_RUN_CHUNK = 50_000  # postings per pickle in a run file
+
+
+def _write_run(self, f, items) -> None:
+    items = iter(items)
+    while chunk := list(islice(items, _RUN_CHUNK)):
+        pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
+    f.close()
+
+
+def _read_run(self, path):
+    f = self._open_run(path)
+    try:
+        while True:
+            try:
+                chunk = pickle.load(f)
+            except EOFError:
+                return
+            yield from chunk
+    finally:
+        f.close()
+        self._remove_run(path)
+
+
+# The length a W3 length byte stands for; 0 is no length (Whoosh returns None for it).
+_LENGTH_OF_BYTE = [None] + [byte_to_length(b) for b in range(1, 256)]
+
+
+class _WholeLengths:
+    """A new segment's field lengths, each field's column read whole on first use: what
+    `W3PerDocReader.doc_field_length` answers, without a column read per posting."""
+
+    def __init__(self, perdoc) -> None:
+        self._perdoc = perdoc
+        self._fields: dict[str, list | None] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default=0):
+        lengths = self._fields.get(fieldname, False)
+        if lengths is False:
+            lengths = self._fields[fieldname] = self._read(fieldname)
+        return default if lengths is None else lengths[docnum]
+
+    def _read(self, fieldname: str) -> list | None:
+        column = self._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if column is None:
+            return None
+        n = self._perdoc.doc_count_all()
+        if column._fixedlen != 1:  # not the one-byte column of this codec: ask per document
+            return [self._perdoc.doc_field_length(d, fieldname) for d in range(n + 1)]
+        data = column._dbfile.get(column._basepos, column._count)
+        lengths = [_LENGTH_OF_BYTE[b] for b in data]
+        return lengths + [None] * (n + 1 - len(lengths))
+
+
+def _flush_segment(self) -> None:
+    """`SegmentWriter._flush_segment` with the lengths read whole."""
+    self.perdocwriter.close()
+    pdr = self.per_document_reader() if self.codec.length_stats else None
+    postings = self.pool.iter_postings()
+    self.fieldwriter.add_postings(self.schema, _WholeLengths(pdr) if pdr else None, postings)
+    self.fieldwriter.close()
+    if pdr:
+        pdr.close()
+
+
+whoosh_writing.PostingPool._write_run = _write_run
+whoosh_writing.PostingPool._read_run = _read_run
+whoosh_writing.SegmentWriter._flush_segment = _flush_segment
 
 
 def _merge_small_segments(writer, segments):

@@ -67,6 +67,25 @@ def _dir_id(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
+def _resized_segment_file(index_dir: Path) -> str | None:
+    """A segment file whose size is not the one the manifest noted, said as a cause.
+
+    Whoosh writes each once; one cut short (a full disk, a bad copy) would otherwise show
+    only when a search happens to read its end. A file the manifest lists but that is gone
+    was merged away after it was written, which is no damage.
+    """
+    for name, size in manifest_file.segment_sizes(index_dir).items():
+        try:
+            actual = (index_dir / name).stat().st_size
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return None  # unreadable: opening or searching says how
+        if actual != size:
+            return f"{name} is {actual:,} bytes, written as {size:,}"
+    return None
+
+
 def _state_of(index_dir: Path) -> tuple:
     """What `outdated` depends on, as cheaply compared values."""
     try:
@@ -216,6 +235,10 @@ class Library:
                 self._ix = open_index(self.path)
             except Exception as exc:  # whoosh raises many kinds on a damaged index
                 raise damaged(self.path, exc) from exc
+            cut = _resized_segment_file(self.path)
+            if cut:
+                self._ix = None
+                raise damaged(self.path, cut)
         return self._ix
 
     def searcher(self):
@@ -522,7 +545,7 @@ def plain_query(text: str) -> query.Query | None:
     The parser costs a cold `papers find` more than the search: importing it, building it,
     and parsing. tests/test_search.py checks this gives the parser's very query.
     """
-    if not _PLAIN_WORDS.fullmatch(text):
+    if not _PLAIN_WORDS.fullmatch(text) or len(text) > MAX_WORD:  # `parse` refuses a long one
         return None
     parts = []
     for word in text.split():

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MANIFEST = "manifest.json"
-# How `save` starts every manifest: the format can be read without parsing the rest.
-_HEAD = re.compile(rb'\{"schema":(\d{1,9}),"files":')
+# How `save` starts every manifest: the format, and the sizes of the index's files, can be
+# read without parsing the rest.
+_HEAD = re.compile(rb'\{"schema":(\d{1,9}),(?:"segments":|"files":)')
+_HEAD_BYTES = 16_384
 
 
 class ManifestUnreadable(ValueError):
@@ -48,6 +50,10 @@ class Manifest:
     # What was wrong in each digest file when it was last read, as (line, message): kept
     # until the file changes, so every re-scan can still count them.
     problems: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    # The size of each of Whoosh's segment files when the manifest was written. They are
+    # written once and never change, so one of another size is a damaged index, whatever
+    # a search would read of it.
+    segments: dict[str, int] = field(default_factory=dict)
 
     def paper_ids(self) -> set[str]:
         return {pid for rec in self.files.values() for pid in rec.papers}
@@ -72,7 +78,9 @@ def read(index_dir: Path) -> Manifest:
         return Manifest(data.get("schema"),
                         {path: DigestRecord(**rec) for path, rec in data["files"].items()},
                         {path: [(int(line), str(message)) for line, message in found]
-                         for path, found in data.get("problems", {}).items()})
+                         for path, found in data.get("problems", {}).items()},
+                        {str(name): int(size)
+                         for name, size in data.get("segments", {}).items()})
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ManifestUnreadable(f"{exc.__class__.__name__}: {exc}") from None
 
@@ -104,11 +112,26 @@ def schema_hint(index_dir: Path) -> int | None:
     return int(m[1]) if m else None
 
 
+def segment_sizes(index_dir: Path) -> dict[str, int]:
+    """The segment files' sizes the manifest's head lists (none when it lists none)."""
+    try:
+        with open(Path(index_dir) / MANIFEST, "rb") as fh:
+            head = fh.read(_HEAD_BYTES)
+        m = _HEAD.match(head)
+        if not m or not m[0].endswith(b'"segments":'):
+            return {}
+        sizes, _ = json.JSONDecoder().raw_decode(head[m.end():].decode("utf-8", "replace"))
+        return {str(name): int(size) for name, size in sizes.items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
 def save(index_dir: Path, manifest: Manifest) -> None:
     """Write the manifest whole or not at all: a temporary file, fsync, rename."""
     path = Path(index_dir) / MANIFEST
     tmp = path.with_name(MANIFEST + ".tmp")
     data = {"schema": manifest.schema,
+            **({"segments": manifest.segments} if manifest.segments else {}),
             "files": {key: rec.to_json() for key, rec in manifest.files.items()},
             "problems": {key: [list(p) for p in found]
                          for key, found in manifest.problems.items() if found}}

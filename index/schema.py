@@ -8,6 +8,7 @@ document's stored record is laid out) is versioned by SCHEMA_VERSION, kept in th
 
 from __future__ import annotations
 
+import pickle
 import re
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
@@ -25,6 +26,7 @@ from whoosh.analysis import (
     RegexTokenizer,
     StemmingAnalyzer,
 )
+from whoosh.codec import whoosh3
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
@@ -37,6 +39,17 @@ SCHEMA_VERSION = 5
 INDEX_DIR = "index"
 TOC_GLOB = "_MAIN_*.toc"  # Whoosh's table of contents: an index has one per generation
 DAY_FIELDS = ("published", "seen")  # days since 1970, one term per day
+
+
+def _dumps(obj, protocol=None) -> bytes:
+    return pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+
+
+# Whoosh's W3 codec pickles each block of postings with protocol 2, where every bytes
+# object (a posting's positions) goes through `_codecs.encode`: protocol 5 writes them as
+# they are, which makes the index a quarter smaller and its blocks quicker to read. Any
+# protocol reads back the same, so indexes written before read as ever.
+whoosh3.dumps = _dumps
 
 
 def make_schema() -> Schema:

@@ -175,3 +175,29 @@ def test_problems_of_skipped_entries_are_remembered_until_the_file_changes(home,
     fixed = ingest(home, [folder])
     assert not fixed.problems and not fixed.standing
     assert not [f for f in check(home) if f.what == "digests"]
+
+
+def test_a_segment_file_cut_short_is_damage_whatever_a_search_reads(home, tmp_path):
+    """Whoosh notices a cut postings file only when a search reads its end; the sizes the
+    manifest keeps say so on opening, for any query."""
+    from papers.index.errors import LibraryDamaged
+
+    folder = tmp_path / "d"
+    for f in FIXTURES.glob("sample-*.txt"):
+        write(folder / f.name, f.read_text("utf-8"))
+    ingest(home, [folder])
+    assert len(Library(home).search("models")) > 0
+    postings = next((home / INDEX_DIR).glob("MAIN_*.pst"))
+    with open(postings, "r+b") as fh:
+        fh.truncate(postings.stat().st_size - 1)
+    with pytest.raises(LibraryDamaged, match="doctor"):
+        Library(home).search("")
+    # A segment merged away after the manifest was written is no damage.
+    ingest(home, [folder], rebuild=True)
+    sizes = manifest_file.read(home / INDEX_DIR).segments
+    assert sizes and all((home / INDEX_DIR / name).stat().st_size == size
+                         for name, size in sizes.items())
+    data = json.loads((home / INDEX_DIR / MANIFEST).read_text("utf-8"))
+    data["segments"] = {"MAIN_gone.pst": 1, **data["segments"]}
+    (home / INDEX_DIR / MANIFEST).write_text(json.dumps(data, separators=(",", ":")), "utf-8")
+    assert len(Library(home).search("models")) > 0
