@@ -1,13 +1,20 @@
 """Benchmark the library end to end, the way a user runs it, and print the numbers.
 
     python bench/bench_library.py -n 10000 [--runs 5] [--keep DIR] [--reader] [--write FILE]
+                                  [--code SRC]
 
-Builds a corpus of N papers (the real corpus first, when ../shared is there), then times:
-bulk ingest (`papers add`), a no-op re-scan (`papers index`), adding one new 50-paper
-digest, cold `papers find` for a few queries (a fresh process each time), and the same
-queries with `rg -l` over the digest folder and SQLite FTS5 over the same papers as
-reference points; as root, also with the page cache dropped before each run. With
+Builds a corpus of N papers (the real corpus first, when ../shared is there), then times
+every row of the speed targets (issue 16): bulk ingest (`papers add`, beside SQLite FTS5
+filled with the same papers), a no-op re-scan (`papers index`), adding one new 50-paper
+digest, the index size (beside FTS5's), cold `papers find` for plain words and a phrase (a
+fresh process each time), each run interleaved with the same query through `rg -l` over
+the digest folder and through SQLite FTS5 in a fresh Python, `papers --version` and
+`--help` beside a bare `python -c pass`; as root, also with the page cache dropped. With
 --reader, the reader too: first paint, keystroke to redraw, cursor moves, memory.
+
+The machine may be shared: read the ratios to FTS5 and rg, measured in the same run.
+`--code SRC` runs another checkout's papers (its index/ and tui/ folders) instead of the
+installed one, to measure a before and an after on the same corpus.
 """
 
 from __future__ import annotations
@@ -32,8 +39,12 @@ if str(REPO) not in sys.path:
 from bench.corpus import render_digest, synthetic_papers, write_corpus  # noqa: E402
 
 REAL = REPO.parent / "shared" / "corpus" / "hf-daily-papers.jsonl"
-QUERIES = [("diffusion", "diffusion"), ("reinforcement learning", "reinforcement learning"),
-           ("lora", "lora")]
+# (name, papers find / FTS5 MATCH query, rg pattern)
+QUERIES = [("diffusion", "diffusion", "diffusion"),
+           ("reinforcement learning", "reinforcement learning", "reinforcement learning"),
+           ("lora", "lora", "lora"),
+           ('"vision language" (a phrase)', '"vision language"', "vision language")]
+CODE: Path | None = None  # a package folder for PYTHONPATH: another checkout's papers
 
 
 def timed(cmd: list[str], env: dict) -> tuple[float, subprocess.CompletedProcess]:
@@ -50,7 +61,18 @@ def spread(samples: list[float]) -> dict:
 def papers_cmd(*args: str) -> list[str]:
     """The `papers` command as a user runs it: the installed script when there is one."""
     script = Path(sys.executable).with_name("papers")
-    return [str(script), *args] if script.exists() else [sys.executable, "-m", "papers.tui", *args]
+    if script.exists() and CODE is None:
+        return [str(script), *args]
+    return [sys.executable, "-m", "papers.tui", *args]
+
+
+def code_folder(src: Path) -> Path:
+    """A folder that makes `papers` the checkout at `src` when on PYTHONPATH."""
+    pkg = Path(tempfile.mkdtemp(prefix="papers-code-"))
+    (pkg / "papers").mkdir()
+    for name in ("index", "tui"):
+        (pkg / "papers" / name).symlink_to(Path(src).resolve() / name)
+    return pkg
 
 
 def run(n: int, runs: int, keep: Path | None, reader: bool = False) -> dict:
@@ -63,6 +85,8 @@ def run(n: int, runs: int, keep: Path | None, reader: bool = False) -> dict:
     env.pop("NO_COLOR", None)
     # A user's Python caches bytecode; without it every run would compile papers anew.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if CODE is not None:
+        env["PYTHONPATH"] = str(CODE)
     files = sorted(corpus.glob("*.txt"))
     digest_bytes = sum(f.stat().st_size for f in files)
     out: dict = {"papers": n, "files": len(files), "digest_bytes": digest_bytes}
@@ -94,14 +118,19 @@ def run(n: int, runs: int, keep: Path | None, reader: bool = False) -> dict:
     out["index_bytes"] = sum(p.stat().st_size for p in index_dir.glob("*") if p.is_file())
 
     fts = work / "fts.sqlite"
-    build_fts(fts, env)
+    out["fts5_ingest_papers_per_s"] = build_fts(fts, env)
+    out["fts5_bytes"] = fts.stat().st_size
+    rg = shutil.which("rg")
     queries = {}
-    for name, q in QUERIES:
-        cold = [timed(papers_cmd("find", q, "--json"), env)[0] for _ in range(runs)]
-        rg = [timed(["rg", "-l", "-i", q, str(corpus)], env)[0] for _ in range(runs)] \
-            if shutil.which("rg") else []
-        fts_times = [fts_query(fts, q) for _ in range(runs)]
-        queries[name] = {"papers_find": spread(cold), "rg": spread(rg) if rg else None,
+    for name, q, pattern in QUERIES:
+        # One of each per run, in turn, so that a busy moment of the machine falls on all.
+        cold, rgs, fts_times = [], [], []
+        for _ in range(runs):
+            cold.append(timed(papers_cmd("find", q, "--json"), env)[0])
+            if rg:
+                rgs.append(timed([rg, "-l", "-i", pattern, str(corpus)], env)[0])
+            fts_times.append(fts_query(fts, q))
+        queries[name] = {"papers_find": spread(cold), "rg": spread(rgs) if rgs else None,
                          "fts5": spread(fts_times)}
     out["queries"] = queries
     if can_drop_caches():
@@ -113,8 +142,16 @@ def run(n: int, runs: int, keep: Path | None, reader: bool = False) -> dict:
                 "rg": spread([cold_cache(["rg", "-l", "-i", q, str(corpus)], env)
                               for _ in range(runs)]) if shutil.which("rg") else None,
             }
-            for name, q in QUERIES
+            for name, q, _ in QUERIES[:3]
         }
+    # Start-up alone, beside a bare interpreter.
+    version, help_, bare = [], [], []
+    for _ in range(runs):
+        version.append(timed(papers_cmd("--version"), env)[0])
+        help_.append(timed(papers_cmd("--help"), env)[0])
+        bare.append(timed([sys.executable, "-c", "pass"], env)[0])
+    out["startup"] = {"version": spread(version), "help": spread(help_),
+                      "python": spread(bare)}
     if reader:
         # The reader on this library (bench/bench_reader.py), in a process of its own.
         proc = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_reader.py")),
@@ -135,12 +172,14 @@ def cold_cache(cmd: list[str], env: dict) -> float:
     return timed(cmd, env)[0]
 
 
-def build_fts(path: Path, env: dict) -> None:
-    """SQLite FTS5 over the same papers, from `papers find --json` (the library's own view)."""
+def build_fts(path: Path, env: dict) -> float:
+    """SQLite FTS5 over the same papers, from `papers find --json` (the library's own view);
+    how many papers a second it takes them in."""
     proc = subprocess.run(papers_cmd("find", "--json", "--limit", "0"), env=env,
                           capture_output=True, text=True)
     rows = json.loads(proc.stdout)
     path.unlink(missing_ok=True)
+    start = time.perf_counter()
     db = sqlite3.connect(path)
     db.execute("CREATE VIRTUAL TABLE papers USING fts5(id, title, abstract, "
                "tokenize='porter')")
@@ -148,6 +187,7 @@ def build_fts(path: Path, env: dict) -> None:
                    [(r["id"], r["title"], r["abstract"]) for r in rows])
     db.commit()
     db.close()
+    return len(rows) / (time.perf_counter() - start)
 
 
 def fts_query(path: Path, q: str) -> float:
@@ -160,34 +200,45 @@ def fts_query(path: Path, q: str) -> float:
     return time.perf_counter() - start
 
 
+def _ms(s: dict) -> str:
+    return f"{s['median'] * 1000:.0f} ms"
+
+
 def report(results: list[dict]) -> str:
     lines = [f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
              f"{platform.python_version()}, {platform.platform()}", ""]
     for r in results:
         lines.append(f"## {r['papers']:,} papers ({r['files']} digest files, "
                      f"{r['digest_bytes'] / 1e6:.1f} MB)")
+        fts_rate = r.get("fts5_ingest_papers_per_s")
         lines.append(f"bulk ingest:        {r['ingest_papers_per_s']:,.0f} papers/s "
-                     f"({r['ingest_seconds']:.1f} s)")
+                     f"({r['ingest_seconds']:.1f} s)"
+                     + (f"; FTS5 {fts_rate:,.0f} papers/s" if fts_rate else ""))
         for key, label in (("noop_rescan", "no-op re-scan:"), ("add_50", "add a 50-paper day:")):
             s = r[key]
             lines.append(f"{label:<19} {s['median']:.3f} s median "
                          f"(min {s['min']:.3f}, max {s['max']:.3f}, {s['runs']} runs)")
         ratio = r["index_bytes"] / r["digest_bytes"]
         lines.append(f"index size:         {r['index_bytes'] / 1e6:.1f} MB "
-                     f"({ratio:.2f}x the digests)")
+                     f"({ratio:.2f}x the digests)"
+                     + (f"; FTS5 {r['fts5_bytes'] / 1e6:.1f} MB" if r.get("fts5_bytes") else ""))
         for q, t in r["queries"].items():
-            parts = [f"papers find {t['papers_find']['median'] * 1000:.0f} ms "
-                     f"({t['papers_find']['min'] * 1000:.0f}-{t['papers_find']['max'] * 1000:.0f})"]
+            find, fts = t["papers_find"], t["fts5"]
+            parts = [f"papers find {_ms(find)} ({find['min'] * 1000:.0f}-"
+                     f"{find['max'] * 1000:.0f}, {find['median'] / fts['median']:.1f}x FTS5)"]
             if t["rg"]:
-                parts.append(f"rg -l {t['rg']['median'] * 1000:.0f} ms")
-            parts.append(f"fts5 {t['fts5']['median'] * 1000:.0f} ms")
-            lines.append(f"cold query {q!r}: " + ", ".join(parts))
+                parts.append(f"rg -l {_ms(t['rg'])}")
+            parts.append(f"fts5 {_ms(fts)}")
+            lines.append(f"cold query {q}: " + ", ".join(parts))
         for q, t in r.get("queries_cold_cache", {}).items():
-            line = (f"page cache dropped, {q!r}: papers find "
-                    f"{t['papers_find']['median'] * 1000:.0f} ms")
+            line = f"page cache dropped, {q!r}: papers find {_ms(t['papers_find'])}"
             if t["rg"]:
-                line += f", rg -l {t['rg']['median'] * 1000:.0f} ms"
+                line += f", rg -l {_ms(t['rg'])}"
             lines.append(line)
+        if r.get("startup"):
+            st = r["startup"]
+            lines.append(f"start-up:           papers --version {_ms(st['version'])}, "
+                         f"--help {_ms(st['help'])}; python -c pass {_ms(st['python'])}")
         if r.get("reader"):
             rd = r["reader"]
             key, cursor = rd["keystroke_to_redraw"], rd["cursor_move"]
@@ -216,7 +267,12 @@ def main() -> None:
                     help="also measure the reader on each library (bench/bench_reader.py)")
     ap.add_argument("--write", type=Path, help="also write the report to this Markdown file "
                                               "(docs/benchmarks.md)")
+    ap.add_argument("--code", type=Path, help="run the papers of this checkout (a folder with "
+                                             "index/ and tui/) instead of the installed one")
     args = ap.parse_args()
+    global CODE
+    if args.code:
+        CODE = code_folder(args.code)
     results = []
     for n in args.n:
         keep = args.keep / str(n) if args.keep else None
