@@ -40,6 +40,31 @@ class PapersGroup(click.Group):
             report(ctx, from_os_error(exc, "use"))
 
 
+def _print_version(ctx: click.Context) -> None:
+    click.echo(f"papers, version {version()}")
+    ctx.exit()
+
+
+def version() -> str:
+    """The installed version, from the name of its dist-info folder: importlib.metadata
+    would take longer to import than all of `papers --version` should take."""
+    import os
+    import sys
+
+    prefix, suffix = "papers_tui-", ".dist-info"
+    for folder in sys.path:
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(prefix) and name.endswith(suffix):
+                return name[len(prefix):-len(suffix)]
+    from importlib.metadata import version as installed
+
+    return installed("papers-tui")
+
+
 def report(ctx: click.Context, exc) -> None:
     """Say what went wrong in one line (or one JSON object) on stderr, and exit."""
     from papers.tui.cli import output
@@ -56,7 +81,9 @@ def report(ctx: click.Context, exc) -> None:
 @click.option("--home", type=click.Path(file_okay=False), envvar="PAPERS_HOME",
               help="Data directory of the library (default: the platform's user data dir; "
                    "env PAPERS_HOME).")
-@click.version_option(package_name="papers-tui", prog_name="papers")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, param, value: _print_version(ctx) if value else None,
+              help="Show the version and exit.")
 @click.pass_context
 def cli(ctx: click.Context, home: str | None) -> None:
     """A terminal reader for Hugging Face Daily Papers digests.
