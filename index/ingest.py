@@ -534,6 +534,11 @@ def _flush_segment(self) -> None:
         pdr.close()
 
 
+# Whoosh's own, for tests/test_ingest.py to check that the bytes written are the same.
+WHOOSH_COMMIT = {(whoosh_writing.PostingPool, "_write_run"): whoosh_writing.PostingPool._write_run,
+                 (whoosh_writing.PostingPool, "_read_run"): whoosh_writing.PostingPool._read_run,
+                 (whoosh_writing.SegmentWriter, "_flush_segment"):
+                     whoosh_writing.SegmentWriter._flush_segment}
 whoosh_writing.PostingPool._write_run = _write_run
 whoosh_writing.PostingPool._read_run = _read_run
 whoosh_writing.SegmentWriter._flush_segment = _flush_segment

@@ -201,3 +201,36 @@ def test_a_segment_file_cut_short_is_damage_whatever_a_search_reads(home, tmp_pa
     data["segments"] = {"MAIN_gone.pst": 1, **data["segments"]}
     (home / INDEX_DIR / MANIFEST).write_text(json.dumps(data, separators=(",", ":")), "utf-8")
     assert len(Library(home).search("models")) > 0
+
+
+@pytest.mark.parametrize("limitmb", [128, 0.002])  # sorted in memory; in many runs on disk
+def test_the_faster_commit_writes_the_bytes_whooshs_own_commit_writes(tmp_path, monkeypatch,
+                                                                       limitmb):
+    from bench.corpus import write_corpus
+    from papers.index.digest import parse_digest
+    from papers.index.ingest import WHOOSH_COMMIT, merge_paper
+    from papers.index.schema import create_index, paper_to_document
+
+    write_corpus(tmp_path / "digests", 300)
+    docs = []
+    for f in sorted((tmp_path / "digests").glob("*.txt")):
+        found = parse_digest(f.read_bytes(), name=str(f), mtime=date(2025, 12, 10))
+        for e in found.entries:
+            docs.append(paper_to_document(*merge_paper(paper_id(e.title), None,
+                                                       {str(f): (e, found.date)}, set())))
+    assert len(docs) >= 300
+
+    def write(folder):
+        folder.mkdir()
+        writer = create_index(folder).writer(limitmb=limitmb, compound=False)
+        for doc in docs:
+            writer.add_document(**doc)
+        writer.commit()
+        return {p.name.split(".", 1)[1]: p.read_bytes() for p in folder.glob("MAIN_*.*")}
+
+    ours = write(tmp_path / "ours")
+    for (cls, name), method in WHOOSH_COMMIT.items():
+        monkeypatch.setattr(cls, name, method)
+    whooshs = write(tmp_path / "whoosh")
+    assert "pst" in ours and "trm" in ours
+    assert ours == whooshs
