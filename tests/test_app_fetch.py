@@ -30,6 +30,10 @@ async def test_F_fetches_today_and_the_open_list_shows_the_new_papers(
         before = len(app.reader.listing)
         digests = len(app.reader.counts.digests)
         said = record_notices(app)
+        status = app.reader.query_one("#status-text")
+        shown: list[str] = []
+        update = status.update
+        status.update = lambda text="": (shown.append(str(text)), update(text))[1]
         await pilot.press("F")
         assert await until(pilot, lambda: len(app.reader.listing) == before + new, 60)
         await settle(pilot)
@@ -38,6 +42,10 @@ async def test_F_fetches_today_and_the_open_list_shows_the_new_papers(
         yesterday = (date.today() - timedelta(days=1)).isoformat()
         assert sorted(hub.days_asked()) == [yesterday, date.today().isoformat()]
         assert len(app.reader.counts.digests) == digests + 1  # a view of its own
+        # Progress in the status line: the days, then the ingest's stages.
+        assert "fetching Daily Papers: day 1 of 2" in shown
+        fetching = shown.index("fetching Daily Papers: day 1 of 2")
+        assert any(not s.startswith(("fetching", "All")) for s in shown[fetching:]), shown
         assert f"{before + new} papers" in screen_text(app)
 
 

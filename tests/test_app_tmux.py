@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -142,6 +143,37 @@ def test_the_readers_fetch_brings_new_papers_into_the_open_list(tmp_path, hub): 
         term.wait_for("· 8 papers")
         term.keys("F")
         term.wait_for(f"· {8 + new} papers", timeout=60)
+        assert term.alive()
+    finally:
+        term.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
+                    reason="needs root and unshare(1) to mount the data directory read-only")
+def test_a_read_only_data_directory_reads_and_a_star_says_why_it_is_not_saved(tmp_path):
+    """Issue 12, for real: the papers home bind-mounted read-only in a mount namespace of
+    the test's own; the reader lists and searches, and `s` says why nothing was saved."""
+    from papers.index.userdata import UserData
+
+    home = build_library(tmp_path)
+    UserData(home).close()  # the user data exists, as it does after the first mark
+    script = (f'mount --bind "{home}" "{home}" && mount -o remount,ro,bind "{home}" "{home}" '
+              f'&& exec env PAPERS_HOME="{home}" TERM=xterm-256color "{PAPERS}"')
+    probe = subprocess.run(["unshare", "--mount", "sh", "-c",
+                            f'mount --bind "{home}" "{home}" && mount -o remount,ro,bind '
+                            f'"{home}" "{home}" && echo ok'], capture_output=True, text=True)
+    if probe.stdout.strip() != "ok":
+        pytest.skip(f"read-only bind mounts are not allowed here: {probe.stderr.strip()}")
+    term = Terminal(tmp_path, f"unshare --mount sh -c {shlex.quote(script)}")
+    try:
+        term.wait_for("· 8 papers")
+        term.keys("s")
+        shown = term.wait_for("read-only")
+        assert "Traceback" not in shown and "★ starred" not in shown
+        term.keys("/")
+        term.wait_for("Leave search")
+        term.keys("transformers")
+        term.wait_for("1 paper")
         assert term.alive()
     finally:
         term.close()

@@ -88,6 +88,11 @@ class PapersApp(App[str | None]):
             self.push_screen(WelcomeScreen())
             return
         self._seen = (self.store.library_generation(), self.store.data_version())
+
+    def reader_ready(self) -> None:
+        """The reader's panes are there (its on_mount): what runs in the background may
+        answer now. Started earlier, a re-scan that fails at once (a read-only home) would
+        answer to panes not yet made."""
         if self._sources and self.rescan:
             self.rescan_sources()
         if self._sources:

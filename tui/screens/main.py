@@ -230,6 +230,7 @@ class ReaderScreen(Screen[None]):
         self.paper_list.set_marks(self._marks())
         self.request_search()
         self.refresh_counts()
+        self.app.reader_ready()  # type: ignore[attr-defined]
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width)
