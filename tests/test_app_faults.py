@@ -4,7 +4,15 @@ reads and says why a change cannot be saved."""
 
 from __future__ import annotations
 
-from _app_library import build_library, filter_group, list_rows, record_notices, screen_text, until
+from _app_library import (
+    build_library,
+    detail_text,
+    filter_group,
+    list_rows,
+    record_notices,
+    screen_text,
+    until,
+)
 
 from papers.index.errors import StorageError
 from papers.index.ingest import ingest
@@ -36,6 +44,7 @@ async def test_a_missing_source_keeps_its_papers_is_said_once_and_marked(tmp_pat
         digests.expand()
         await pilot.pause()
         assert all("source missing" in n.label.plain for n in digests.children)
+        assert "2025-12-10.txt  ⚠ source missing" in detail_text(app)  # where it was seen
         # Checked again (a fetch, a re-scan): still missing, not said again.
         app.check_sources()
         await settle(pilot)
@@ -87,6 +96,7 @@ async def test_a_read_only_data_directory_reads_and_says_why_a_change_is_not_sav
     async with app.run_test(size=(120, 35)) as pilot:
         await settle(pilot)
         assert len(list_rows(app)) == 8  # reads work
+        assert "read-only: changes are not saved (!)" in alerts(app)
         said = record_notices(app)
         await pilot.press("s")
         await settle(pilot)

@@ -110,3 +110,23 @@ async def test_mouse_click_selects_a_row(app):
         plist = app.reader.paper_list
         await pilot.click(plist, offset=(10, 2))
         assert plist.cursor == 2
+
+
+async def test_the_cursor_paper_a_search_keeps_is_on_screen(tmp_path, shared_digests):
+    """Typed on the real digests, a search keeps the cursor on a paper 100 rows down its
+    list (its first page of 60 lacked it): the list scrolls there, rather than hiding the
+    paper the keys act on."""
+    from papers.index.ingest import ingest
+    from papers.index.sources import add_sources
+    from papers.tui.app import PapersApp
+
+    home = tmp_path / "home"
+    ingest(home, add_sources(home, [shared_digests]), procs=1)
+    app = PapersApp(home, export_dir=tmp_path, rescan=False)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"language model", "escape")
+        await settle(pilot)
+        plist = app.reader.paper_list
+        top = plist.scroll_offset.y
+        assert top <= plist.cursor < top + plist.size.height, (top, plist.cursor)

@@ -314,6 +314,10 @@ class Store:
                "empty": "the source is empty where it had digests (unmounted?): its papers "
                         "are kept"}
         out = [Problem(path, 0, why.get(state, state)) for path, state in self.missing_sources]
+        if self.userdata.read_only:
+            out.insert(0, Problem(str(self.userdata.path), 0,
+                                  f"{self.userdata.read_only}: reads work, changes are not "
+                                  "saved"))
         for path in sorted(found):
             out.extend(Problem(path, line, message) for line, message in found[path])
         return out

@@ -17,6 +17,7 @@ import webbrowser
 from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
@@ -455,7 +456,8 @@ class ReaderScreen(Screen[None]):
                 state = self.store.userdata.state(paper_id)
             except UserDataError:
                 state = EMPTY
-            data = DetailData(paper, state, terms, known)
+            data = DetailData(paper, state, terms, known,
+                              tuple(path for path, _ in self.store.missing_sources))
         self.post_message(DetailReady(request, paper_id, data, look))
 
     @on(DetailReady)
@@ -520,7 +522,7 @@ class ReaderScreen(Screen[None]):
         answer = None
         if found is not None:
             similar = tuple(p for p in found if p.id != data.paper.id)
-            answer = DetailData(data.paper, data.state, data.terms, similar)
+            answer = replace(data, similar=similar)
         self.post_message(SimilarReady(request, answer))
 
     @on(SimilarReady)
@@ -533,8 +535,7 @@ class ReaderScreen(Screen[None]):
         self._similar_for = None
         if message.data.similar and self.detail is not None \
                 and self.detail.paper.id == message.data.paper.id:
-            self.detail = DetailData(self.detail.paper, self.detail.state, self.detail.terms,
-                                     message.data.similar)
+            self.detail = replace(self.detail, similar=message.data.similar)
             self.query_one(DetailPane).show_similar(self.detail)
 
     def current_paper_id(self) -> str | None:
@@ -868,7 +869,7 @@ class ReaderScreen(Screen[None]):
     def _show_alerts(self, counts: Counts) -> None:
         """What is wrong, counted where the reader always shows it; `!` or a click lists it."""
         missing = len(self.store.missing_sources)
-        parts = []
+        parts = ["read-only: changes are not saved"] if self.store.userdata.read_only else []
         if missing:
             parts.append(f"{missing} source{'' if missing == 1 else 's'} missing")
         if counts.problems:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class DetailData:
     state: PaperState = EMPTY
     terms: frozenset[str] = frozenset()
     similar: tuple[Paper, ...] = field(default=())
+    missing: tuple[str, ...] = ()  # sources that are missing: their digests are marked
 
 
 def title_text(data: DetailData) -> Text:
@@ -117,6 +119,9 @@ def body_parts(data: DetailData) -> list:
         seen.append(("\n" if i else "") + "  "
                     + (s.date.isoformat() if s.date else "????-??-??") + "  "
                     + clean(Path(s.file).name))
+        if any(s.file == m or s.file.startswith(m.rstrip(os.sep) + os.sep)
+               for m in data.missing):
+            seen.append("  ⚠ source missing: papers sources", "bold yellow")
     if p.digests:
         parts += [Text(""), Text(f"In {len(p.digests)} digest"
                                  + ("s" if len(p.digests) != 1 else ""), style="bold"), seen]

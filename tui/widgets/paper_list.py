@@ -109,6 +109,11 @@ class PaperList(ScrollView, can_focus=True):
             self.cursor = index if index is not None else 0
         finally:
             self._kept = None
+        if index:
+            # The new height is known to the scroll machinery only after the next layout:
+            # scrolled now, a kept cursor far down the new list would stay off screen.
+            self.call_after_refresh(self.scroll_to_region, Region(0, index, 1, 1),
+                                    animate=False, x_axis=False)
         self.refresh()
 
     def set_marks(self, marks: Marks) -> None:
