@@ -471,19 +471,29 @@ def test_a_machine_that_lost_its_user_data_gets_it_back_from_its_log(machines):
 def test_a_kill_during_papers_sync_loses_nothing_and_applies_nothing_twice(tmp_path, shared):
     laptop = Machine(tmp_path, "laptop", shared)
     desk = Machine(tmp_path, "desk", shared)
-    many = [f"{i:012x}" for i in range(1, 1500)]
-    laptop.ud.star(many)
-    laptop.ud.mark_read(many[::2])
-    desk.ud.mark_read(many[1::2])
-    laptop.sync()
+
+    def work(n: int) -> None:
+        """A round of changes on both sides, so that each run has both to apply and to send:
+        about what the timed run below had."""
+        new = [f"{0xf00000000 + n * 10_000 + i:012x}" for i in range(1500)]
+        laptop.ud.star(new)
+        laptop.ud.add_tags(new[0], [f"round{n}"])
+        laptop.sync()
+        desk.ud.mark_read(new[::3])
+        desk.ud.set_note(new[1], f"round {n}")
 
     def papers_sync(home: Path, folder: Path = shared) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-m", "papers.tui", "--home", str(home),
                                  "sync", str(folder)], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
 
-    # How long a whole run takes here, on copies (of both: the copy has desk's id). Closed
-    # while copied: closing a copy's handle would drop this process's SQLite locks on it.
+    work(-1)
+    # How long starting takes, and a whole run, here and now (on copies of both: the copy
+    # has desk's id). Closed while copied: closing a copy's handle would drop this
+    # process's SQLite locks on the file.
+    started = time.monotonic()
+    assert papers_sync(tmp_path / "empty", tmp_path).wait(timeout=120) == 0
+    startup = time.monotonic() - started
     desk.ud.close()
     shutil.copytree(desk.home, tmp_path / "probe")
     desk.ud = UserData(desk.home)
@@ -493,18 +503,11 @@ def test_a_kill_during_papers_sync_loses_nothing_and_applies_nothing_twice(tmp_p
     whole = time.monotonic() - started
     rng = random.Random(17)
     killed = 0
-    for round in range(10):
-        # Each round gives both sides something to do: apply the other's, send their own.
-        new = [f"{0xfff000000 + round * 1000 + i:012x}" for i in range(300)]
-        laptop.ud.star(new)
-        laptop.ud.add_tags(new[0], [f"round{round}"])
-        laptop.sync()
-        desk.ud.mark_read(new[::3])
-        desk.ud.set_note(new[1], f"round {round}")
-        who = (desk, laptop)[round % 2]
-        proc = papers_sync(who.home)
+    for n in range(8):
+        work(n)
+        proc = papers_sync((desk, laptop)[n % 2].home)
         try:
-            proc.wait(timeout=rng.uniform(0.0, whole))
+            proc.wait(timeout=rng.uniform(startup * 0.8, max(whole, startup)))
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -512,8 +515,8 @@ def test_a_kill_during_papers_sync_loses_nothing_and_applies_nothing_twice(tmp_p
     assert killed  # at least one run was cut short
     sync_all(desk, laptop)
     assert laptop.seen() == desk.seen()
-    assert len(desk.ud.starred_ids()) == len(many) + 3000
-    assert desk.ud.state(new[1]).note == "round 9"
+    assert len(desk.ud.starred_ids()) == 9 * 1500
+    assert desk.ud.state(f"{0xf00000000 + 7 * 10_000 + 1:012x}").note == "round 7"
     for m in (laptop, desk):
         ops = read_log(m.log)
         assert not ops.partial and ops.bad == 0
