@@ -484,6 +484,18 @@ def status(home: Path, folder: Path | None, userdata, library=None) -> dict:
     return data
 
 
+def remember_arrived(userdata, library) -> int:
+    """Snapshot the papers that marks from other machines waited for and the library now
+    has, as a mark made here would have (so they are shown after they leave every digest).
+    How many."""
+    ids = userdata.all_ids() - userdata.remembered_ids()
+    if library is None or not ids:
+        return 0
+    papers = [p for p in map(library.get, sorted(ids)) if p is not None]
+    userdata.remember(*papers)
+    return len(papers)
+
+
 def waiting(userdata, library) -> set[str]:
     """Papers with marks that neither the library nor the remembered snapshots have yet."""
     ids = userdata.all_ids() - userdata.remembered_ids()

@@ -591,6 +591,11 @@ def test_marks_on_papers_a_machine_has_not_seen_wait_for_them(tmp_path, shared, 
     assert status["waiting"] == []
     starred = json.loads(papers(runner, desk, "find", "--starred", "--json").output)
     assert [p["id"] for p in starred] == [pid]
+    # Once seen, it is remembered as a star made here would be: it outlives its digest.
+    papers(runner, desk, "sync")
+    papers(runner, desk, "remove", str(digests))
+    starred = json.loads(papers(runner, desk, "find", "--starred", "--json").output)
+    assert [p["id"] for p in starred] == [pid]
 
 
 def test_sync_status_says_what_is_pending_and_who_was_seen(tmp_path, shared, runner):

@@ -69,6 +69,9 @@ def _sync_on_its_own(ctx: Context, quiet: bool) -> None:
         if folder is None:
             return
         report = sync.sync(ctx.home, folder, userdata=ctx.store())
+        lib = ctx.library()
+        if lib.exists:
+            sync.remember_arrived(ctx.store(), lib)
     except PapersError as exc:
         output.err(f"sync: {exc}")
         return

@@ -50,6 +50,9 @@ def sync_cmd(ctx: Context, folder: str | None, show_status: bool, as_json: bool)
         sync.save_sync_dir(ctx.home, target)
         saved = True
     report = sync.sync(ctx.home, target, userdata=ctx.store())
+    lib = ctx.library()
+    if lib.exists and not lib.outdated:
+        sync.remember_arrived(ctx.store(), lib)
     if as_json:
         click.echo(jsontext.dumps({**report.to_json(), "saved_as_sync_dir": saved}))
         return
