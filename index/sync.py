@@ -28,12 +28,9 @@ holding `sync_dir`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import secrets
-import socket
 import threading
 import time
 from collections import Counter
@@ -143,6 +140,8 @@ _TAIL = 64
 
 
 def _fingerprint(data: bytes) -> str:
+    import hashlib  # here: `papers tags` imports this module, and hashlib costs ms
+
     return hashlib.sha1(data[-_TAIL:]).hexdigest()
 
 
@@ -246,6 +245,9 @@ def machine_id(home: Path) -> str:
     """This machine's id, made once and kept in the data directory. It is tied to the
     machine, so a data directory copied to another machine makes itself a new id there
     instead of writing the same log as the original."""
+    import secrets
+    import socket
+
     path = Path(home) / MACHINE_FILE
     host = _this_machine()
     try:
@@ -267,6 +269,9 @@ def machine_id(home: Path) -> str:
 def _this_machine() -> str:
     """Something that names this machine and stays: the OS's machine id where there is one
     (a host name can change with the network), else the host name."""
+    import hashlib
+    import socket
+
     for source in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
         try:
             value = Path(source).read_text(encoding="ascii").strip()

@@ -37,12 +37,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 from urllib.parse import quote
 
-from papers.index import sync as sync_log
 from papers.index.errors import InputError, StorageError, UserDataDamaged, UserDataError
 from papers.index.models import Paper
+
+if TYPE_CHECKING:
+    from papers.index import sync as sync_log
 
 FILENAME = "userdata.sqlite"
 SCHEMA_VERSION = 2  # 2: the sync tables
@@ -730,11 +732,15 @@ class UserData:
     def machine(self) -> str:
         """This machine's id in the sync logs (made on first use)."""
         if self._machine is None:
+            from papers.index import sync as sync_log  # here: `papers tags` never syncs
+
             self._machine = sync_log.machine_id(self.path.parent)
         return self._machine
 
     def _tick(self, db: sqlite3.Connection) -> int:
         last = db.execute("SELECT value FROM meta WHERE name = 'clock'").fetchone()
+        from papers.index import sync as sync_log
+
         clock = sync_log.tick(last[0] if last else 0)
         db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('clock', ?)", (clock,))
         return clock
@@ -1247,6 +1253,8 @@ def _valid(op: sync_log.Op) -> bool:
 
 
 def _op(row) -> sync_log.Op:
+    from papers.index import sync as sync_log
+
     machine, clock, kind, key, value, prev = row
     prev = _loads(prev)
     return sync_log.Op(machine, clock, kind, tuple(json.loads(key)), _loads(value),

@@ -641,7 +641,7 @@ def test_a_data_directory_copied_to_another_machine_takes_a_new_id(tmp_path, mon
     first = sync_mod.machine_id(home)
     assert sync_mod.machine_id(home) == first
     monkeypatch.setattr(sync_mod, "_this_machine", lambda: "another machine")
-    monkeypatch.setattr(sync_mod.socket, "gethostname", lambda: "another-host")
+    monkeypatch.setattr("socket.gethostname", lambda: "another-host")
     second = sync_mod.machine_id(home)
     assert second != first and second.startswith("another-host-")
     assert os.path.exists(home / "machine-id")
