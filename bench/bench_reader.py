@@ -221,7 +221,9 @@ async def layout(home: Path) -> dict:
             # The detail pane's part of the screen, read in order (it wraps the title).
             d = app.query_one("#detail").region
             lines = console.export_text().splitlines()[d.y:d.y + d.height]
-            pane = "".join("".join(line[d.x:d.x + d.width - 1] for line in lines).split())
+            # Beside the list the pane has a left border (▏): not part of the title.
+            pane = "".join("".join(line[d.x:d.x + d.width - 1] for line in lines)
+                           .replace("▏", "").split())
             whole = "".join(plist.current.title.split()) in pane
             out[f"{size[0]}x{size[1]}"] = {
                 "title_chars_max": max(long or shown or [0]),

@@ -167,6 +167,7 @@ def test_a_read_only_data_directory_reads_and_a_star_says_why_it_is_not_saved(tm
     term = Terminal(tmp_path, f"unshare --mount sh -c {shlex.quote(script)}")
     try:
         term.wait_for("· 8 papers")
+        term.wait_for("Read-only")  # the start-up re-scan cannot write: said, in one line
         term.keys("s")
         shown = term.wait_for("read-only")
         assert "Traceback" not in shown and "★ starred" not in shown

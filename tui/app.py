@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from papers.index.errors import LibraryBusy, LibraryError, PapersError
+from papers.index.errors import LibraryBusy, PapersError, from_os_error
 from papers.index.ingest import ingest
 from papers.index.sources import load_sources
 from papers.tui.messages import ChangesSeen, Failed, IngestProgress, Requests, SourcesChecked
@@ -185,7 +185,11 @@ class PapersApp(App[str | None]):
         except LibraryBusy:
             self.post_message(IngestProgress(request, finished=True, busy=True))
             return
-        except (LibraryError, OSError) as exc:
+        except OSError as exc:  # a read-only home: the library reads as it is
+            self.post_message(IngestProgress(request, finished=True, error=True,
+                                             said=str(from_os_error(exc, "re-scan into"))))
+            return
+        except PapersError as exc:  # never a traceback: the reader reads what it has
             self.post_message(IngestProgress(request, finished=True, error=True,
                                              said=f"Re-scan failed: {exc}"))
             return
