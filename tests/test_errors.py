@@ -69,6 +69,10 @@ EXPECTED = {
     "export":                                  (0, 3, 3, 0),
     "export --format json --tag vision":       (0, 3, 3, 0),
     "export -o {out}":                         (0, 3, 3, 0),
+    # Sync reads and writes the user data and a shared folder; --status only reads.
+    "sync {sync}":                             (0, 0, 3, 3),
+    "sync --json {sync}":                      (0, 0, 3, 3),
+    "sync --status {sync}":                    (0, 0, 3, 0),
 }
 FAULTS = (HEALTHY, INDEX, USERDATA, READ_ONLY)
 # `papers demo` and `papers` alone open the reader (the demo on a library of its own).
@@ -116,7 +120,9 @@ def damage(home: Path, fault: str) -> None:
 
 
 def command_line(template: str, home: Path, pid: str, digests: Path) -> list[str]:
-    return [part.format(pid=pid[:6], digests=digests, out=home.parent / "out.md")
+    (home.parent / "sync").mkdir(exist_ok=True)
+    return [part.format(pid=pid[:6], digests=digests, out=home.parent / "out.md",
+                        sync=home.parent / "sync")
             for part in template.split()]
 
 
