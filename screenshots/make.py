@@ -3,8 +3,8 @@
 Builds a library in a temporary folder (the user's data is not touched) from real saved
 Daily Papers pages: DIGESTS, else `../shared/digests` next to the repository (real-length
 titles, most of them without upvotes, as a page saved in the morning has them), else the
-shipped demo digest. Then drives the reader with the Pilot at 120x35, a common terminal,
-and saves SVGs next to this script.
+shipped demo digest. Then drives the reader with the Pilot at 120x35, a common terminal
+(and at 80x24 for the view picker), and saves SVGs next to this script.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from papers.tui.launch import build_demo  # noqa: E402
 from papers.tui.pilot import settle  # noqa: E402
 
 SIZE = (120, 35)
+NARROW = (80, 24)
 REAL = HERE.parent.parent / "shared" / "digests"
 
 
@@ -69,6 +70,14 @@ async def shoot(home: Path, title: str) -> list[Path]:
         await pilot.press("question_mark")
         await settle(pilot, after=0.2)
         save("help")
+
+    # A small terminal: the filter pane folds into a one-line view picker, here open (v).
+    app = PapersApp(home, export_dir=Path(tempfile.gettempdir()), rescan=False, title=title)
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot, after=0.2)
+        await pilot.press("v")
+        await settle(pilot, after=0.2)
+        saved.append(Path(app.save_screenshot("narrow.svg", path=str(HERE))))
     return saved
 
 

@@ -248,7 +248,10 @@ class ReaderScreen(Screen[None]):
 
     def _show_picker(self) -> None:
         filters = self.query_one(FilterPane)
-        self.query_one(ViewPicker).display = not filters.display
+        picker = self.query_one(ViewPicker)
+        picker.display = not filters.display
+        if picker.display:
+            picker.show_views(self.views(), self.view)
         if not filters.display and filters.has_focus:
             self.paper_list.focus()
 
@@ -908,7 +911,9 @@ class ReaderScreen(Screen[None]):
         if self.requests.answered("counts", message.request) and message.counts is not None:
             self.counts = message.counts
             self.query_one(FilterPane).update_counts(message.counts)
-            self.query_one(ViewPicker).show_views(self.views(), self.view)
+            picker = self.query_one(ViewPicker)
+            if picker.display:  # hidden, it is filled when shown: hundreds of digests
+                picker.show_views(self.views(), self.view)
             self._show_alerts(message.counts)
 
     def views(self) -> list[tuple[View, int]]:
