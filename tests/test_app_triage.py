@@ -11,8 +11,8 @@ from _app_library import list_rows, record_notices, screen_text, searched
 
 from papers.index.userdata import UserData
 from papers.tui.app import PapersApp
+from papers.tui.notefile import SCISSORS
 from papers.tui.pilot import settle
-from papers.tui.screens.note import SCISSORS
 
 
 def status(app) -> str:

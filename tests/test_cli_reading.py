@@ -136,3 +136,19 @@ def test_export_formats(samples, runner):
     assert bib.startswith("@misc{") and bib.count("{") == bib.count("}")
     everything = json.loads(run(runner, "export", "olmo OR pixtral", "--format", "json").stdout)
     assert len(everything) == 2
+
+
+def test_note_in_the_editor_keeps_markdown_headings(samples, runner, monkeypatch):
+    """`papers note ID` writes the reader's note file: lines the user starts with `# ` are
+    the note's headings, kept; only what is below the scissors line is dropped."""
+    import click
+
+    pid = json.loads(runner.invoke(cli, ["find", "olmo", "--json"]).stdout)[0]["id"]
+
+    def edit(text, extension):
+        assert "Olmo 3" in text and ">8" in text
+        return "# Why\n\nOpen weights.\n\n" + text
+    monkeypatch.setattr(click, "edit", edit)
+    assert runner.invoke(cli, ["note", pid[:6]]).exit_code == 0
+    shown = json.loads(runner.invoke(cli, ["show", pid[:6], "--json"]).stdout)
+    assert shown["note"] == "# Why\n\nOpen weights."

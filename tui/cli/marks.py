@@ -80,18 +80,20 @@ def tags_cmd(ctx: Context, as_json: bool) -> None:
 @pass_ctx
 def note(ctx: Context, paper_id: str, text: str | None) -> None:
     """Edit a paper's note in $EDITOR."""
+    from papers.index.models import Paper
+    from papers.tui.notefile import note_from_edit, note_template
+
     [pid], papers = resolve_all(ctx, (paper_id,))
     store = ctx.store()
     current = store.state(pid).note or ""
     if text is None:
-        title = papers[0].title if papers else pid
-        edited = click.edit(current or f"\n# Note on: {title}\n# Lines starting with # are "
-                                       "dropped.\n", extension=".md")
+        # The reader's note file: the note above a scissors line, so `# ` headings stay.
+        paper = papers[0] if papers else store.remembered(pid) or Paper(pid, pid, "")
+        edited = click.edit(note_template(current, paper), extension=".md")
         if edited is None:
             say("note unchanged")
             return
-        text = "\n".join(line for line in edited.splitlines()
-                         if not line.startswith("# ")).strip()
+        text = note_from_edit(edited)
     if text == current:
         say("note unchanged")
         return

@@ -48,7 +48,7 @@ from papers.tui.messages import (
     Requests,
     SimilarReady,
 )
-from papers.tui.screens.note import note_file_prefix, note_from_edit, note_template
+from papers.tui.notefile import note_file_prefix, note_from_edit, note_template
 from papers.tui.screens.palette import ActionCommands, ViewCommands
 from papers.tui.store import Counts, Listing, Store
 from papers.tui.widgets.detail import DetailData, DetailPane
