@@ -198,4 +198,12 @@ def _take(path: Path, resolved: Path, found: dict, problems: list[Problem], stat
     if not os.access(resolved, os.R_OK):
         problems.append(Problem(str(path), 0, "cannot read: permission denied"))
         return
+    if resolved.name.endswith(".jsonl") and _sync_log(resolved):
+        return  # a `papers sync` log in a digest folder: the user's marks, not papers
     found[str(resolved)] = resolved
+
+
+def _sync_log(path: Path) -> bool:
+    from papers.index.sync import is_log
+
+    return is_log(path)

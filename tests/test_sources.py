@@ -125,3 +125,18 @@ def test_stats_and_doctor_say_a_source_is_missing(home, two):
     doctor = papers(home, "doctor")
     assert doctor.exit_code == 1
     assert f"{b} is missing; its papers are kept" in doctor.stdout
+
+
+def test_a_sync_folder_inside_a_digest_folder_is_not_read_as_digests(home, two, tmp_path):
+    a, _ = two
+    other = tmp_path / "other-home"
+    from papers.index.sync import sync
+    from papers.index.userdata import UserData
+
+    with UserData(other) as ud:
+        ud.star(["0123456789ab"])
+    (a / "sync").mkdir()
+    sync(other, a / "sync")
+    assert list((a / "sync").glob("*.jsonl"))
+    report = ingest(home, load_sources(home))
+    assert not report.problems and titles(home) == {"Alpha Paper", "Beta Paper"}
