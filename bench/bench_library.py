@@ -284,6 +284,7 @@ def main() -> None:
             "# Benchmarks\n\nMade by `python bench/bench_library.py -n "
             + " ".join(str(n) for n in args.n)
             + f" --runs {args.runs}" + " --reader" * args.reader
+            + (f" --code {args.code}" if args.code else "")
             + f" --write {args.write}`. Every time is the wall time of a "
             "fresh process, as a user sees it; median of the runs with min and max.\n\n"
             "```\n" + text + "```\n", "utf-8")
