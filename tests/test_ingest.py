@@ -234,3 +234,25 @@ def test_the_faster_commit_writes_the_bytes_whooshs_own_commit_writes(tmp_path, 
     whooshs = write(tmp_path / "whoosh")
     assert "pst" in ours and "trm" in ours
     assert ours == whooshs
+
+
+def test_the_format_check_reads_the_manifests_head_and_sees_it_change(home, tmp_path):
+    """`papers find` reads only the manifest's first bytes for its format, and asks once per
+    command; a manifest rewritten meanwhile (another version's) is seen at once."""
+    folder = tmp_path / "d"
+    for f in FIXTURES.glob("sample-*.txt"):
+        write(folder / f.name, f.read_text("utf-8"))
+    ingest(home, [folder])
+    index_dir = home / INDEX_DIR
+    whole = manifest_file.read(index_dir)
+    assert manifest_file.schema_hint(index_dir) == whole.schema
+    assert manifest_file.segment_sizes(index_dir) == whole.segments != {}
+    lib = Library(home)
+    assert lib.outdated is None
+    older = json.loads((index_dir / MANIFEST).read_text("utf-8"))
+    older["schema"] = whole.schema - 1
+    # As any papers writes it: a new file renamed over the old.
+    (index_dir / "other.tmp").write_text(json.dumps(older, separators=(",", ":")), "utf-8")
+    os.replace(index_dir / "other.tmp", index_dir / MANIFEST)
+    assert manifest_file.schema_hint(index_dir) == whole.schema - 1
+    assert f"format {whole.schema - 1}" in lib.outdated
