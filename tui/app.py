@@ -1,5 +1,6 @@
 """The reader's app: the store, the start-up re-scan, polling for other processes' changes,
-the command palette. The reading itself is `tui.screens.main.ReaderScreen`.
+syncing through the sync folder, the command palette. The reading itself is
+`tui.screens.main.ReaderScreen`.
 
 A library that cannot be read (a damaged index or user-data file) opens an error screen
 that says why and how to repair it, instead of a traceback.
@@ -20,12 +21,21 @@ from textual.worker import get_current_worker
 from papers.index.errors import LibraryBusy, PapersError, from_os_error
 from papers.index.ingest import ingest
 from papers.index.sources import load_sources
-from papers.tui.messages import ChangesSeen, Failed, IngestProgress, Requests, SourcesChecked
+from papers.tui.messages import (
+    ChangesSeen,
+    Failed,
+    IngestProgress,
+    Requests,
+    SourcesChecked,
+    Synced,
+)
 from papers.tui.screens.main import ReaderScreen
 from papers.tui.store import Store
 
 POLL_EVERY = 2.0  # how often to look for changes made by other processes
 INGEST_RETRY = 30.0  # when another process holds the ingest lock
+SYNC_EVERY = 60.0  # how often to sync through the sync folder, when one is set
+SYNC_AFTER_WRITE = 5.0  # a burst of marks is sent in one sync, this long after the last
 
 
 class PapersApp(App[str | None]):
@@ -56,7 +66,10 @@ class PapersApp(App[str | None]):
         self._reader: ReaderScreen | None = None
         self._sources: list = []
         self._seen: tuple[int, int] = (-2, -2)  # (index generation, user-data version)
-        self._warned: set[str] = set()  # missing sources already said
+        self._warned: set[str] = set()  # missing sources (and sync problems) already said
+        self._syncing = False
+        self._sync_again = False  # asked for while a sync ran: run once more after it
+        self._sync_timer = None  # the sync after the reader's own writes, while waiting
 
     @property
     def reader(self) -> ReaderScreen:
@@ -98,6 +111,8 @@ class PapersApp(App[str | None]):
         if self._sources:
             self.check_sources()
         self.set_interval(POLL_EVERY, self.poll_changes)
+        self.sync_now()
+        self.set_interval(SYNC_EVERY, self.sync_now)
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
@@ -131,6 +146,7 @@ class PapersApp(App[str | None]):
         that read the store before it would take it for one and undo what it saw."""
         self._seen = (self._seen[0], data_version)
         self.requests.new("poll")
+        self.sync_soon()
 
     def _changed_elsewhere(self, seen: tuple[int, int]) -> None:
         if seen == self._seen:
@@ -141,6 +157,74 @@ class PapersApp(App[str | None]):
             self.store.reopen()
         self.store.reload_marks()
         self.reader.changed_elsewhere(library_changed)
+
+    # -- the sync folder (`papers sync`) ------------------------------------------------
+
+    @property
+    def syncing(self) -> bool:
+        """A sync runs, or one is asked for after it (tests wait on this)."""
+        return self._syncing or self._sync_again or self._sync_timer is not None
+
+    def sync_now(self) -> None:
+        """Sync now, or right after the sync that runs (never two at once: the second
+        would wait up to 30 s on the first's lock, holding a thread)."""
+        if self._sync_timer is not None:
+            self._sync_timer.stop()
+            self._sync_timer = None
+        if self._syncing:
+            self._sync_again = True
+            return
+        self._syncing = True
+        self._sync(self.requests.new("sync"))
+
+    def sync_soon(self) -> None:
+        """The reader wrote a mark: send it a little later, with any that follow it."""
+        if self._sync_timer is not None:
+            self._sync_timer.stop()
+        self._sync_timer = self.set_timer(SYNC_AFTER_WRITE, self.sync_now)
+
+    @work(thread=True, exclusive=True, group="sync")
+    def _sync(self, request: int) -> None:
+        try:
+            report = self.store.sync()
+        except OSError as exc:
+            self.post_message(Synced(request, error=str(from_os_error(exc, "sync through"))))
+            return
+        except PapersError as exc:  # never a traceback: the reader reads what it has
+            self.post_message(Synced(request, error=str(exc)))
+            return
+        if report is None:
+            self.post_message(Synced(request))
+            return
+        self.post_message(Synced(request, arrived=report.arrived,
+                                 received=tuple(sorted(report.received)),
+                                 changed=report.changed, problems=tuple(report.problems)))
+
+    @on(Synced)
+    def _synced(self, message: Synced) -> None:
+        self._syncing = False
+        if message.error is not None:
+            self._say_once(f"Sync failed: {message.error}", "Sync")
+        for problem in message.problems:
+            self._say_once(problem, "Sync")
+        if message.arrived:
+            n = message.arrived
+            self.notify(f"{n} change{'s' if n != 1 else ''} from {', '.join(message.received)}",
+                        title="Synced", timeout=5, markup=False)
+        if message.changed:
+            # Shown now, not at the next poll: the marks from the other machine.
+            self._changed_elsewhere((self.store.library_generation(),
+                                     self.store.data_version()))
+        if self._sync_again:
+            self._sync_again = False
+            self.sync_now()
+
+    def _say_once(self, text: str, title: str) -> None:
+        """A warning said once a run: a sync every minute must not repeat it every minute."""
+        if text in self._warned:
+            return
+        self._warned.add(text)
+        self.notify(text, title=title, severity="warning", timeout=10, markup=False)
 
     # -- missing sources ----------------------------------------------------------------
 

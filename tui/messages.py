@@ -128,6 +128,20 @@ class IngestProgress(Message):
 
 
 @dataclass
+class Synced(Message):
+    """A sync through the sync folder ran: how many changes arrived from which machines,
+    how many of them changed what is shown, and what it has to say (its problems, or why
+    it failed: `error`)."""
+
+    request: int
+    arrived: int = 0
+    received: tuple[str, ...] = ()
+    changed: int = 0
+    problems: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass
 class SourcesChecked(Message):
     """The registered sources that are missing now: (path, `missing` or `empty`)."""
 

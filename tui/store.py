@@ -179,6 +179,20 @@ class Store:
         with self._similar_lock:
             self._similar_library.close()
 
+    def sync(self):
+        """Sync the user data through the `sync_dir` setting's folder: None when none is
+        set, else `papers.index.sync.Report`. Run in a worker: it may wait for another
+        process's sync, and holds the user data's lock only inside its own transactions."""
+        from papers.index import sync
+
+        if sync.sync_dir(self.home) is None:  # read each time: `papers sync DIR` may set it
+            return None
+        report = sync.sync(self.home, userdata=self.userdata)
+        with self._lock:  # the Whoosh handle is shared with the searches
+            if self.library.exists and not self.library.outdated:
+                sync.remember_arrived(self.userdata, self.library)
+        return report
+
     # -- queries ------------------------------------------------------------------------
 
     def listing(self, view: View, query: str, sort: str, *,
