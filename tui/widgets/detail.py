@@ -86,7 +86,7 @@ def body_parts(data: DetailData) -> list:
     bits = [who, clean(p.organization) if p.organization else None,
             f"published {p.published.isoformat()}" if p.published else None,
             f"▲ {p.upvotes} upvotes" if p.upvotes else None,
-            f"{p.comments} comments" if p.comments else None,
+            (f"{p.comments} comment" + ("s" if p.comments != 1 else "")) if p.comments else None,
             f"id {p.id}"]
     facts.append(" · ".join(b for b in bits if b))
     marks = Text()
