@@ -178,3 +178,44 @@ def test_a_read_only_data_directory_reads_and_a_star_says_why_it_is_not_saved(tm
         assert term.alive()
     finally:
         term.close()
+
+
+def test_a_star_made_in_another_data_directory_reaches_the_open_reader_by_sync(tmp_path):
+    """Issue 17: `papers star` in one data directory, `papers sync` there, and the reader open
+    on the other shows the star, and says where it came from."""
+    laptop = build_library(tmp_path / "laptop")
+    desk = tmp_path / "desk"
+    shutil.copytree(laptop, desk)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+
+    def papers(home: Path, *args: str) -> str:
+        done = subprocess.run([str(PAPERS), "--home", str(home), *args], capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    papers(desk, "sync", str(shared))  # the desk's sync folder, kept as its setting
+    found = json.loads(papers(laptop, "find", "--json", "transformers"))
+    assert [p["title"] for p in found] == ["Diffusion Transformers at Scale"]
+    term = Terminal(tmp_path, f"env PAPERS_HOME={desk} TERM=xterm-256color {PAPERS}")
+    try:
+        title = "Diffusion Transformers at Scale"
+
+        def starred_rows() -> list[str]:
+            return [line for line in term.screen().splitlines()
+                    if "★" in line and "title" not in line]  # not the list's header
+
+        term.wait_for("8 papers")
+        term.wait_for(title)
+        assert starred_rows() == []
+        papers(laptop, "star", found[0]["id"])
+        papers(laptop, "sync", str(shared))
+        shown = term.wait_for("1 change from")
+        deadline = time.monotonic() + 20
+        while not any(title in line for line in starred_rows()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [line for line in starred_rows() if title in line], term.screen()
+        assert "Traceback" not in shown and term.alive()
+    finally:
+        term.close()

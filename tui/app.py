@@ -70,6 +70,7 @@ class PapersApp(App[str | None]):
         self._syncing = False
         self._sync_again = False  # asked for while a sync ran: run once more after it
         self._sync_timer = None  # the sync after the reader's own writes, while waiting
+        self._folder_seen: tuple | None = None  # the sync folder's logs, as last synced
 
     @property
     def reader(self) -> ReaderScreen:
@@ -132,14 +133,20 @@ class PapersApp(App[str | None]):
     @work(thread=True, exclusive=True, group="poll")
     def _poll(self, request: int) -> None:
         seen = (self.store.library_generation(), self.store.data_version())
-        if seen != self._seen:
-            self.post_message(ChangesSeen(request, seen))
+        folder = self.store.sync_folder_state()
+        if seen != self._seen or folder != self._folder_seen:
+            self.post_message(ChangesSeen(request, seen, folder))
 
     @on(ChangesSeen)
     def _changes_seen(self, message: ChangesSeen) -> None:
         # A poll that read the store before the reader's own change answers too late.
-        if self.requests.answered("poll", message.request):
-            self._changed_elsewhere(message.seen)
+        if not self.requests.answered("poll", message.request):
+            return
+        self._changed_elsewhere(message.seen)
+        if message.folder != self._folder_seen and not self._syncing:
+            self._folder_seen = message.folder
+            if message.folder:  # another machine's log came or grew: apply it now
+                self.sync_now()
 
     def saw_own_change(self, data_version: int) -> None:
         """The reader wrote to the user data: that is no change made elsewhere, and a poll
@@ -187,6 +194,7 @@ class PapersApp(App[str | None]):
     def _sync(self, request: int) -> None:
         try:
             report = self.store.sync()
+            folder = self.store.sync_folder_state()
         except OSError as exc:
             self.post_message(Synced(request, error=str(from_os_error(exc, "sync through"))))
             return
@@ -194,15 +202,18 @@ class PapersApp(App[str | None]):
             self.post_message(Synced(request, error=str(exc)))
             return
         if report is None:
-            self.post_message(Synced(request))
+            self.post_message(Synced(request, folder=folder))
             return
         self.post_message(Synced(request, arrived=report.arrived,
                                  received=tuple(sorted(report.received)),
-                                 changed=report.changed, problems=tuple(report.problems)))
+                                 changed=report.changed, problems=tuple(report.problems),
+                                 folder=folder))
 
     @on(Synced)
     def _synced(self, message: Synced) -> None:
         self._syncing = False
+        if message.error is None:
+            self._folder_seen = message.folder  # our own log's growth is no news to poll
         if message.error is not None:
             self._say_once(f"Sync failed: {message.error}", "Sync")
         for problem in message.problems:

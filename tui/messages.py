@@ -104,10 +104,12 @@ class ExportDone(Message):
 
 @dataclass
 class ChangesSeen(Message):
-    """The index generation and user-data version another process may have changed."""
+    """The index generation and user-data version another process may have changed, and
+    the sync folder's logs (`Store.sync_folder_state`), which another machine may have."""
 
     request: int
     seen: tuple[int, int]
+    folder: tuple | None = None
 
 
 @dataclass
@@ -139,6 +141,7 @@ class Synced(Message):
     changed: int = 0
     problems: tuple[str, ...] = ()
     error: str | None = None
+    folder: tuple | None = None  # the sync folder's logs after it (our own log written)
 
 
 @dataclass

@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from papers.index.errors import LibraryError, QueryError, Unavailable, UserDataError
+from papers.index.errors import (
+    LibraryError,
+    PapersError,
+    QueryError,
+    Unavailable,
+    UserDataError,
+)
 from papers.index.library import Library, Results, SearchCancelled
 from papers.index.models import Paper
 from papers.index.scope import (
@@ -192,6 +198,24 @@ class Store:
             if self.library.exists and not self.library.outdated:
                 sync.remember_arrived(self.userdata, self.library)
         return report
+
+    def sync_folder_state(self) -> tuple | None:
+        """What the sync folder's logs look like (names, sizes, times), None when there is no
+        folder or it cannot be read: cheap enough for every poll, so that changes another
+        machine's sync tool copies in are applied within seconds, not at the next minute."""
+        from papers.index import sync
+
+        try:
+            folder = sync.sync_dir(self.home)
+            if folder is None:
+                return None
+            found = []
+            for path in sync.logs(folder):
+                st = path.stat()
+                found.append((path.name, st.st_size, st.st_mtime_ns))
+        except (PapersError, OSError):  # the sync itself says why, once
+            return None
+        return tuple(found)
 
     # -- queries ------------------------------------------------------------------------
 
