@@ -70,6 +70,22 @@ async def test_the_readers_own_star_is_sent_soon_after_it_is_made(app, machines,
     assert [p["id"] for p in starred] == [row.id]
 
 
+async def test_marks_made_just_before_quitting_are_sent_on_the_way_out(
+        app, machines, monkeypatch):
+    other, shared = machines
+    monkeypatch.setattr(app_mod, "SYNC_AFTER_WRITE", 3600.0)  # only quitting sends it
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await until(pilot, lambda: not app.syncing)
+        row = app.reader.paper_list.current
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("q")
+    papers(other, "sync", str(shared))
+    starred = json.loads(papers(other, "find", "--starred", "--json"))
+    assert [p["id"] for p in starred] == [row.id]
+
+
 async def test_a_sync_that_fails_is_said_once_and_the_reader_reads_on(app, app_home, machines):
     said = record_notices(app)
     async with app.run_test(size=(140, 40)) as pilot:

@@ -8,6 +8,7 @@ that says why and how to repair it, instead of a traceback.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
@@ -360,4 +361,9 @@ class PapersApp(App[str | None]):
             return
         if self._reader is not None:
             self._reader.finish_writes()
+        if self._sync_timer is not None and not self._syncing:
+            # Marks made in the last seconds would wait for the next start to be sent: the
+            # other machine may be the next one opened.
+            with suppress(PapersError, OSError):  # too late to say; the next sync sends them
+                self.store.sync()
         self.store.close()
