@@ -22,7 +22,6 @@ progress callback and a cancel check) call `fetch`; failures are `PapersError`s.
 
 from __future__ import annotations
 
-import fcntl
 import http.client
 import json
 import os
@@ -33,12 +32,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+from papers.index import locks
 from papers.index.dailyjson import parse_daily_json, sniff
 from papers.index.errors import InputError, LibraryBusy, Unavailable, from_os_error
 from papers.index.export import write_atomic
@@ -322,28 +321,10 @@ def _save(folder: Path, day: date, text: str) -> bool:
     return True
 
 
-@contextmanager
 def _fetch_lock(folder: Path, timeout: float):
     """One fetch at a time per library (cron and the reader may start one together)."""
-    try:
-        fh = open(folder / LOCK_FILE, "a+")  # noqa: SIM115  (closed by the with below)
-    except OSError as exc:
-        raise from_os_error(exc, "lock") from None
-    with fh:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise LibraryBusy("another papers fetch is running for this library; "
-                                      "try again when it has finished") from None
-                time.sleep(0.05)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return locks.held(folder / LOCK_FILE, timeout, lambda: LibraryBusy(
+        "another papers fetch is running for this library; try again when it has finished"))
 
 
 def _register(home: Path, folder: Path) -> None:

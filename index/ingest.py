@@ -9,14 +9,12 @@ means the next run reads those files again.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import pickle
 import shutil
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
@@ -31,6 +29,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
 
+from papers.index import locks
 from papers.index import manifest as manifest_file
 from papers.index.backup import backup_userdata, daily_backup
 from papers.index.dailyjson import parse_daily_json, sniff
@@ -131,27 +130,12 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-@contextmanager
 def ingest_lock(home: Path, timeout: float):
     """One ingest at a time per library; others wait up to `timeout`, then LibraryBusy."""
     home.mkdir(parents=True, exist_ok=True)
-    with open(home / LOCK_FILE, "a+") as fh:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise LibraryBusy(
-                        f"library busy: another papers process is updating {home}; "
-                        "try again when it has finished"
-                    ) from None
-                time.sleep(0.05)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return locks.held(home / LOCK_FILE, timeout, lambda: LibraryBusy(
+        f"library busy: another papers process is updating {home}; try again when it has "
+        "finished"))
 
 
 def ingest(

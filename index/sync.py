@@ -34,12 +34,11 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from papers.index import locks
 from papers.index.errors import InputError, StorageError, from_os_error
 
 LOG_SUFFIX = ".jsonl"
@@ -421,34 +420,11 @@ def _ends_partial(path: Path) -> bool:
         return f.read(1) != b"\n"
 
 
-@contextmanager
-def _locked(home: Path) -> Iterator[None]:
+def _locked(home: Path):
     """One sync at a time per data directory (the reader and `papers index` may both try):
     two would append the same ops to the one log."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: the log is still never wrong, at worst ops repeat
-        yield
-        return
-    path = home / LOCK_FILE
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise from_os_error(exc, f"lock {path}") from None
-    try:
-        deadline = time.monotonic() + LOCK_WAIT_S
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StorageError("another papers process has been syncing for "
-                                       f"{LOCK_WAIT_S:g} s; try again") from None
-                time.sleep(0.05)
-        yield
-    finally:
-        os.close(fd)
+    return locks.held(home / LOCK_FILE, LOCK_WAIT_S, lambda: StorageError(
+        f"another papers process has been syncing for {LOCK_WAIT_S:g} s; try again"))
 
 
 # -- what is pending ----------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def run_ingest(ctx: Context, sources, *, rebuild=False, optimize=False, prune=Fa
     from papers.index.ingest import ingest
     from papers.tui.cli import output
 
-    with output.ingest_progress(enabled=not as_json) as progress:
+    with output.progress(enabled=not as_json) as progress:
         report = ingest(ctx.home, sources, rebuild=rebuild, optimize=optimize, prune=prune,
                         procs=min(os.cpu_count() or 1, 4), progress=progress)
     if as_json:

@@ -7,10 +7,6 @@ summary. Errors go to the group's error boundary like every command's.
 from __future__ import annotations
 
 import os
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
 import click
@@ -60,7 +56,9 @@ def fetch(ctx: Context, on, since, until, days, endpoint, timeout, retries, back
     planned = plan_days(today, on=_day(on), since=_day(since), until=_day(until), days=days)
     network = Network(endpoint=endpoint_from(endpoint), timeout=timeout, retries=retries,
                       backoff=backoff)
-    with _progress(enabled=not (quiet or as_json)) as progress:
+    from papers.tui.cli import output
+
+    with output.progress(enabled=not (quiet or as_json)) as progress:
         report = run_fetch(ctx.home, planned, today=today, network=network, progress=progress,
                            procs=min(os.cpu_count() or 1, 4))
     if as_json:
@@ -70,8 +68,6 @@ def fetch(ctx: Context, on, since, until, days, endpoint, timeout, retries, back
         return
     if quiet:
         return
-    from papers.tui.cli import output
-
     if report.ingest is not None:
         if report.ingest.reason:
             output.err(report.ingest.reason)
@@ -81,40 +77,6 @@ def fetch(ctx: Context, on, since, until, days, endpoint, timeout, retries, back
 
 def _day(value) -> date | None:
     return value.date() if value is not None else None
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator:
-    """A Rich bar over the days, then over the ingest's stages, on a terminal only.
-
-    Refreshed from the calling thread (no auto-refresh thread), as the ingest's bar is:
-    its bulk writer forks, and forking a threaded process can deadlock.
-    """
-    if not enabled or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    bar = Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[unit]}"),
-                   console=Console(stderr=True, highlight=False), auto_refresh=False,
-                   transient=True)
-    tasks: dict[str, int] = {}
-    last = [0.0]
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            unit = {"fetching": "days", "reading": "files"}.get(stage, "papers")
-            tasks[stage] = bar.add_task(stage, total=total, unit=unit)
-        bar.update(tasks[stage], completed=done, total=total)
-        now = time.perf_counter()
-        if now - last[0] > 0.1 or done == total:
-            last[0] = now
-            bar.refresh()
-
-    with bar:
-        yield update
 
 
 COMMANDS = (fetch,)

@@ -168,8 +168,9 @@ def stats_table(data: dict) -> None:
 
 
 @contextmanager
-def ingest_progress(enabled: bool) -> Iterator:
-    """A Rich progress bar on a terminal; None elsewhere.
+def progress(enabled: bool) -> Iterator:
+    """A Rich progress bar a stage at a time (a fetch's days, then an ingest's files and
+    papers) on a terminal; None elsewhere.
 
     It refreshes from the calling thread only (no auto-refresh thread), because the bulk
     writer forks worker processes and forking a multi-threaded process can deadlock.
@@ -198,7 +199,7 @@ def ingest_progress(enabled: bool) -> Iterator:
             tasks[stage] = bar.add_task(stage, total=total, rate="")
             started[stage] = time.perf_counter()
         elapsed = time.perf_counter() - started[stage]
-        unit = "files" if stage == "reading" else "papers"
+        unit = {"fetching": "days", "reading": "files"}.get(stage, "papers")
         rate = f"{done / elapsed:,.0f} {unit}/s" if elapsed > 0.2 else ""
         bar.update(tasks[stage], completed=done, total=total, rate=rate)
         now = time.perf_counter()
