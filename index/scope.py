@@ -89,9 +89,6 @@ class Scope:
         """The whole scope in the query language (what a saved search keeps)."""
         return combine(self.view.query, self.text)
 
-    def with_text(self, text: str) -> Scope:
-        return Scope(self.view, text, self.sort)
-
 
 def search(lib, userdata: UserData | None, scope: Scope, *, limit: int | None = None,
            suggest: bool = True, cancelled: Callable[[], bool] | None = None):
