@@ -116,3 +116,20 @@ async def test_space_N_and_A_triage_a_day(app, app_home):
         await settle(pilot)
         title = plist.listing.row(4).title
         assert title[:20] in said[-1] and ids[4] not in said[-1]
+
+
+async def test_a_move_and_a_star_in_one_batch_star_the_paper_moved_to(app, app_home):
+    """j then s typed fast: the star goes to the paper the cursor moved to, not the one the
+    detail pane still showed (it loads after the cursor rests)."""
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        plist = app.reader.paper_list
+        first, second, third = (plist.listing.row(i).id for i in range(3))
+        burst(app, "js")  # star the second
+        await settle(pilot)
+        with UserData(app_home) as ud:
+            assert ud.starred_ids() == {second}
+        burst(app, "jsks")  # star the third, then back up and unstar the second
+        await settle(pilot)
+        with UserData(app_home) as ud:
+            assert ud.starred_ids() == {third} and first not in ud.starred_ids()

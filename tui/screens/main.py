@@ -175,6 +175,8 @@ class ReaderScreen(Screen[None]):
         self._typed_at = 0.0  # when the last search was asked for (monotonic)
         self._detail_timer: Timer | None = None
         self._detail_paper: str | None = None  # the paper last asked for in the detail pane
+        # A paper opened from the detail pane, with the list's paper it was opened over.
+        self._elsewhere: tuple[str, str] | None = None
         # The paper waiting for its similar papers, and the pause in the typing they wait for.
         self._similar_for: tuple[int, DetailData] | None = None
         self._similar_timer: Timer | None = None
@@ -396,9 +398,11 @@ class ReaderScreen(Screen[None]):
         # The keys act on this paper from now on, though the pane waits for the cursor
         # to rest before it loads it.
         self._detail_paper = pid
-        if not event.kept and self._history:
-            self._history.clear()  # the reader moved on in the list
-            self.refresh_bindings()
+        if not event.kept:
+            self._elsewhere = None  # the reader moved on in the list
+            if self._history:
+                self._history.clear()
+                self.refresh_bindings()
 
         def load() -> None:
             self._detail_timer = None
@@ -415,13 +419,20 @@ class ReaderScreen(Screen[None]):
         if self._detail_paper is not None and self._detail_paper != event.paper_id:
             self._history.append(self._detail_paper)
             self.refresh_bindings()
+        self._show_elsewhere(event.paper_id)
         self.open_paper(event.paper_id)
 
     def action_back(self) -> None:
         if not self._history:
             return
-        self._load_detail(self._history.pop())
+        previous = self._history.pop()
+        self._show_elsewhere(previous)
+        self._load_detail(previous)
         self.refresh_bindings()
+
+    def _show_elsewhere(self, paper_id: str) -> None:
+        row = self.paper_list.current
+        self._elsewhere = (paper_id, row.id) if row is not None and row.id != paper_id else None
 
     def open_paper(self, paper_id: str) -> None:
         paper = self.store.get(paper_id)
@@ -542,12 +553,14 @@ class ReaderScreen(Screen[None]):
             self.query_one(DetailPane).show_similar(self.detail)
 
     def current_paper_id(self) -> str | None:
-        """The paper the keys act on: the one the detail pane shows (or is about to, while
-        the cursor moves), which may be a similar paper opened from it."""
-        if self._detail_paper is not None:
-            return self._detail_paper
+        """The paper the keys act on: the list's, read from its cursor as the key is
+        handled (a key typed right after `j` must not wait for the cursor's message); or a
+        paper opened from the detail pane (a similar one, or back through them) while the
+        list's cursor has not moved since."""
         row = self.paper_list.current
-        return row.id if row else None
+        if self._elsewhere is not None and row is not None and row.id == self._elsewhere[1]:
+            return self._elsewhere[0]
+        return row.id if row else self._detail_paper
 
     # -- user data ----------------------------------------------------------------------
 
