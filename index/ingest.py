@@ -16,7 +16,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from itertools import islice
 from pathlib import Path
 
@@ -177,7 +177,7 @@ def ingest(
             _refuse_rebuild_without(home, sources, manifest)
         if rebuild:
             backup_problem = _backup(backup_userdata, home, "before-rebuild")
-            report = _rebuild(home, sources, procs, progress, prune)
+            report = _rebuild(home, sources, procs, progress, prune, _added(manifest))
             report.reason = reason
         else:
             backup_problem = None
@@ -188,7 +188,7 @@ def ingest(
                 raise  # ours, or the environment's (a full or read-only disk): not damage
             except Exception as exc:  # Whoosh could not read its own files
                 backup_problem = _backup(backup_userdata, home, "before-rebuild")
-                report = _rebuild(home, sources, procs, progress, prune)
+                report = _rebuild(home, sources, procs, progress, prune, _added(manifest))
                 report.reason = (f"the index was damaged ({exc.__class__.__name__}: {exc}); "
                                  "rebuilt it from your digests")
     backup_problem = backup_problem or _backup(daily_backup, home)
@@ -220,15 +220,19 @@ def _refuse_rebuild_without(home: Path, sources: list[Path], manifest: Manifest)
                           "`papers index --rebuild --prune`")
 
 
+def _added(manifest: Manifest) -> dict[str, str]:
+    return {key: rec.added for key, rec in manifest.files.items() if rec.added}
+
+
 def _rebuild(home: Path, sources: list[Path], procs: int, progress: Progress | None,
-             prune: bool):
+             prune: bool, added: dict[str, str]):
     """Build a fresh index beside the old one, then swap: a crash leaves the old one."""
     new_dir = home / (INDEX_DIR + ".new")
     shutil.rmtree(new_dir, ignore_errors=True)
     new_dir.mkdir(parents=True)
     create_index(new_dir)
     report = _update(home, new_dir, Manifest(SCHEMA_VERSION), sources, procs, False, progress,
-                     fresh=True, prune=prune)
+                     fresh=True, prune=prune, added=added)
     report.rebuilt = True
     old_dir = home / (INDEX_DIR + ".old")
     index_dir = home / INDEX_DIR
@@ -249,8 +253,10 @@ def _recover_interrupted_rebuild(home: Path) -> None:
 
 
 def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize, progress,
-            fresh: bool = False, prune: bool = False) -> IngestReport:
+            fresh: bool = False, prune: bool = False,
+            added: dict[str, str] | None = None) -> IngestReport:
     report = IngestReport()
+    now = datetime.now(UTC).isoformat(timespec="microseconds")
     if not index_exists(index_dir):
         index_dir.mkdir(parents=True, exist_ok=True)
         create_index(index_dir)
@@ -334,7 +340,8 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
                 ids.append(pid)
         new_file_records[key] = DigestRecord(
             st.st_size, st.st_mtime_ns, hashlib.sha1(data).hexdigest(),
-            digest.date.isoformat() if digest.date else None, ids)
+            digest.date.isoformat() if digest.date else None, ids,
+            old_files[key].added if key in old_files else (added or {}).get(key, now))
         if progress:
             progress("reading", n, len(changed))
 

@@ -35,10 +35,15 @@ class DigestRecord:
     sha1: str
     date: str | None  # the digest's day, ISO; None when the file did not say
     papers: list[str]  # ids of the papers it contributed, in page order
+    # When the file first came into the library (ISO, UTC, to the microsecond), kept when it is read again and
+    # across rebuilds: what "new since you last looked" counts from. None: before this was
+    # recorded, never new.
+    added: str | None = None
 
     def to_json(self) -> dict:
         return {"size": self.size, "mtime_ns": self.mtime_ns, "sha1": self.sha1,
-                "date": self.date, "papers": self.papers}
+                "date": self.date, "papers": self.papers,
+                **({"added": self.added} if self.added else {})}
 
 
 @dataclass
@@ -62,6 +67,14 @@ class Manifest:
         """The digests `digest` names: by day (`2025-03-18`), file name or full path."""
         return {path: rec for path, rec in self.files.items()
                 if digest in (rec.date, Path(path).name, path)}
+
+    def added_since(self, when: str) -> set[str]:
+        """Ids of the papers that came into the library after `when` (ISO, UTC): in a file
+        added since, and in no file added before."""
+        new, old = set(), set()
+        for rec in self.files.values():
+            (new if rec.added and rec.added > when else old).update(rec.papers)
+        return new - old
 
     def in_month(self, month: str) -> dict[str, DigestRecord]:
         """The digests of a month, `YYYY-MM`."""

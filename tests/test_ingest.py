@@ -256,3 +256,28 @@ def test_the_format_check_reads_the_manifests_head_and_sees_it_change(home, tmp_
     os.replace(index_dir / "other.tmp", index_dir / MANIFEST)
     assert manifest_file.schema_hint(index_dir) == whole.schema - 1
     assert f"format {whole.schema - 1}" in lib.outdated
+
+
+def test_new_papers_count_from_when_their_file_first_came_in(home, folder, monkeypatch):
+    """"New since you last looked" is what came in after a moment; reading a file again or
+    rebuilding the index must not make its papers new again."""
+    ingest(home, [folder])
+    first = manifest_file.read(home / INDEX_DIR)
+    stamps = {key: rec.added for key, rec in first.files.items()}
+    assert all(stamps.values())
+    later = "9999-01-01T00:00:00+00:00"
+    assert first.added_since("2000-01-01T00:00:00+00:00") == first.paper_ids()
+    assert first.added_since(later) == set()
+
+    target = folder / "sample-2025-12-10.txt"
+    target.write_text(target.read_text("utf-8").replace("Pixtral 12B", "Pixtral 13B"), "utf-8")
+    ingest(home, [folder])
+    ingest(home, [folder], rebuild=True)
+    again = manifest_file.read(home / INDEX_DIR)
+    assert {key: rec.added for key, rec in again.files.items()} == stamps
+
+    newest = max(stamps.values())
+    write(folder / "extra.txt", digest("December 11, 2025", entry("A Brand New Paper", "Text.")))
+    ingest(home, [folder])
+    assert manifest_file.read(home / INDEX_DIR).added_since(newest) == {
+        paper_id("A Brand New Paper")}
