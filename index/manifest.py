@@ -35,9 +35,9 @@ class DigestRecord:
     sha1: str
     date: str | None  # the digest's day, ISO; None when the file did not say
     papers: list[str]  # ids of the papers it contributed, in page order
-    # When the file first came into the library (ISO, UTC, to the microsecond), kept when it is read again and
-    # across rebuilds: what "new since you last looked" counts from. None: before this was
-    # recorded, never new.
+    # When the file first came into the library (ISO, UTC, to the microsecond), kept when
+    # it is read again and across rebuilds: what "new since you last looked" counts from.
+    # None: before this was recorded, never new.
     added: str | None = None
 
     def to_json(self) -> dict:

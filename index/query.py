@@ -1,10 +1,12 @@
-"""The filters of the query language that Whoosh does not answer: `is:`, `tag:`, `digest:`
-and `month:`.
+"""The filters of the query language that Whoosh does not answer: `is:`, `tag:`, `digest:`,
+`month:` and `for:`.
 
-Stars, tags and read marks live in SQLite and a digest's papers in the manifest, not in
-Whoosh, so these terms are taken out of the query text and become sets of paper ids that
-the search keeps or drops. A leading `-` or `NOT` drops instead of keeping. Like the
-filter options they replace, they narrow the whole query wherever they stand in it.
+Stars, tags, read marks and the other marks live in SQLite and a digest's papers in the
+manifest, not in Whoosh, so these terms are taken out of the query text and become sets of
+paper ids that the search keeps or drops. A leading `-` or `NOT` drops instead of keeping.
+Like the filter options they replace, they narrow the whole query wherever they stand in it.
+`for:TAG` (`for:me`: the starred papers) is not a set but a taste to rank by: the plan
+carries it, and the scope ranks with it.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from papers.index.errors import QueryError
 from papers.index.manifest import Manifest
 from papers.index.userdata import UserData
 
 _FILTER = re.compile(
-    r'(?<![^\s(])(?P<neg>-|NOT\s+)?(?P<key>is|tag|digest|month):(?P<val>"[^"]*"|[^\s()]+)',
+    r'(?<![^\s(])(?P<neg>-|NOT\s+)?(?P<key>is|tag|digest|month|for):(?P<val>"[^"]*"|[^\s()]+)',
     re.IGNORECASE)
 # What taking a filter out can leave behind: an empty group, an operator with nothing on
 # one side.
@@ -26,8 +29,9 @@ _EMPTY_GROUP = re.compile(r"\(\s*\)")
 _DANGLING = re.compile(r"^\s*(?:AND|OR)\b|\b(?:AND|OR|NOT)\s*$|\b(?:AND|OR)\s+(?=(?:AND|OR)\b)"
                        r"|(?<=\()\s*(?:AND|OR)\b|\b(?:AND|OR|NOT)\s*(?=\))")
 _MONTH = re.compile(r"\d{4}-\d{2}")
-IS_VALUES = ("starred", "unstarred", "read", "unread")
-KEYS = ("is", "tag", "digest", "month")
+IS_VALUES = ("starred", "unstarred", "read", "unread", "new", "skipped", "snoozed", "muted")
+KEYS = ("is", "tag", "digest", "month", "for")
+ME = "me"  # for:me, the taste of the starred papers
 
 
 @dataclass
@@ -37,15 +41,20 @@ class Plan:
     text: str
     include: set[str] | None = None
     exclude: set[str] = field(default_factory=set)
+    taste: str | None = None  # for:TAG: the tag (ME for the stars) whose taste ranks
+    hide: bool = False  # is:new or for:, which never show skipped, snoozed or muted papers
 
     def keep(self, ids: set[str]) -> None:
         self.include = set(ids) if self.include is None else self.include & ids
 
 
 def plan_query(text: str, userdata: UserData | None,
-               manifest: Callable[[], Manifest] | None = None) -> Plan:
+               manifest: Callable[[], Manifest] | None = None, *,
+               today: date | None = None,
+               muted: Callable[[], set[str]] | None = None) -> Plan:
     """Split the filters out of `text`. `manifest` is asked for the digest records only
-    when a `digest:` or `month:` filter needs them."""
+    when a `digest:`, `month:` or `is:new` filter needs them; `muted` (the ids the mute
+    rules match) only for `is:muted`; `today` decides what is still snoozed."""
     terms: list[tuple[bool, str, str]] = []
 
     def take(m: re.Match) -> str:
@@ -55,20 +64,39 @@ def plan_query(text: str, userdata: UserData | None,
     plan = Plan(_tidy(_FILTER.sub(take, text)))
     records: Manifest | None = None
     for negated, key, value in terms:
-        if key in ("digest", "month"):
+        if key == "for":
+            if negated:
+                raise QueryError(f"for:{value} ranks by a taste; it cannot be negated")
+            if plan.taste is not None and plan.taste != value:
+                raise QueryError(f"one taste at a time: for:{plan.taste} or for:{value}")
+            plan.taste, plan.hide = (ME if value.lower() == ME else value), True
+            continue
+        value = value.lower() if key == "is" else value
+        if key == "is" and value not in IS_VALUES:
+            raise QueryError(f"unknown filter is:{value}; use one of "
+                             + ", ".join(f"is:{v}" for v in IS_VALUES))
+        if key in ("digest", "month") or (key, value) == ("is", "new"):
             if manifest is None:
-                raise QueryError(f"{key}: needs the library")
+                raise QueryError(f"{key}:{value} needs the library")
             records = records or manifest()
+        if key in ("digest", "month"):
             ids = _digest_ids(records, key, value)
         elif userdata is None:
-            raise QueryError("filters on stars, tags and read marks need the user data store")
+            raise QueryError("filters on marks and tags need the user data store")
         elif key == "tag":
             ids = userdata.tagged_ids(value)
+        elif value == "new":
+            ids = records.added_since(userdata.seen_at("") or "")
+            plan.hide = plan.hide or not negated
+        elif value == "skipped":
+            ids = userdata.skipped_ids()
+        elif value == "snoozed":
+            ids = userdata.snoozed_ids(today or date.today())
+        elif value == "muted":
+            if muted is None:
+                raise QueryError("is:muted needs the library")
+            ids = muted()
         else:
-            value = value.lower()
-            if value not in IS_VALUES:
-                raise QueryError(f"unknown filter is:{value}; use one of "
-                                 + ", ".join(f"is:{v}" for v in IS_VALUES))
             base = value.removeprefix("un")
             ids = userdata.starred_ids() if base == "starred" else userdata.read_ids()
             negated = negated != (value != base)

@@ -103,7 +103,7 @@ def test_a_saved_search_narrowed_by_typing_keeps_both(lib, store):
 
 
 def test_one_list_of_sorts_with_date_as_an_old_name(lib, store):
-    assert SORTS == ("relevance", "newest", "upvotes", "title")
+    assert SORTS == ("relevance", "newest", "upvotes", "title", "foryou", "rising")
     assert sort_name("date") == "newest" and sort_name("Newest") == "newest"
     with pytest.raises(QueryError, match="choose one of relevance, newest"):
         sort_name("oldest")

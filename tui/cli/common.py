@@ -158,10 +158,14 @@ def sort_option(default: str):
 
 
 def filter_options(command):
-    """--starred, --unread, --tag and --saved: the filters `option_scope` turns into a scope."""
+    """--starred, --unread, --new, --tag and --saved: the filters `option_scope` turns into a
+    scope."""
     for option in reversed((
         click.option("--starred", is_flag=True, help="Only starred papers (same as is:starred)."),
         click.option("--unread", is_flag=True, help="Only unread papers (same as is:unread)."),
+        click.option("--new", is_flag=True,
+                     help="Only papers new since you last looked at All in the reader, without "
+                          "the ones you skipped, snoozed or muted (same as is:new)."),
         click.option("--tag", "tags", multiple=True,
                      help="Only papers with this tag (repeatable; same as tag:TAG)."),
         click.option("--saved", help="Use the saved search NAME (combined with QUERY if given)."),
@@ -171,10 +175,11 @@ def filter_options(command):
 
 
 def option_scope(store, text: str, starred: bool, unread: bool, tags, saved: str | None,
-                 sort: str):
+                 sort: str, new: bool = False):
     """The scope the filter options and QUERY describe."""
     from papers.index.scope import ALL, Scope, combine, saved_scope, tag_view
 
-    extra = ["is:starred"] * starred + ["is:unread"] * unread + [tag_view(t).query for t in tags]
+    extra = (["is:starred"] * starred + ["is:unread"] * unread + ["is:new"] * new
+             + [tag_view(t).query for t in tags])
     text = combine(*extra, text)
     return saved_scope(store, saved, text, sort) if saved else Scope(ALL, text, sort)

@@ -25,8 +25,8 @@ from papers.tui.cli.output import say
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False),
               help="Write to FILE (atomically) instead of standard output.")
 @pass_ctx
-def export(ctx: Context, query, starred, unread, tags, saved, fmt, group_by, abstracts, sort,
-           out) -> None:
+def export(ctx: Context, query, starred, unread, new, tags, saved, fmt, group_by, abstracts,
+           sort, out) -> None:
     """Export a reading list; by default the starred papers as Markdown.
 
     \b
@@ -42,10 +42,10 @@ def export(ctx: Context, query, starred, unread, tags, saved, fmt, group_by, abs
     from papers.index.scope import select
 
     text = " ".join(query)
-    if not (text or unread or tags or saved):
+    if not (text or unread or new or tags or saved):
         starred = True
     store = ctx.store()
-    scope = option_scope(store, text, starred, unread, tags, saved, sort)
+    scope = option_scope(store, text, starred, unread, tags, saved, sort, new)
     selection = select(ctx.open_library(), store, scope)
     fmt = {"md": "markdown"}.get(fmt, fmt)
     body = render(selection.items, fmt, query=selection.query.strip() or None,

@@ -36,7 +36,8 @@ class NoMatch(NotFound):
 @json_option("Print a JSON array of papers.")
 @pass_ctx
 def find(ctx: Context, query: tuple[str, ...], limit: int, sort: str, starred: bool,
-         unread: bool, tags: tuple[str, ...], saved: str | None, as_json: bool) -> None:
+         unread: bool, new: bool, tags: tuple[str, ...], saved: str | None,
+         as_json: bool) -> None:
     """Search the library with the Whoosh query language. Exit 1 when no paper matches.
 
     \b
@@ -47,13 +48,15 @@ def find(ctx: Context, query: tuple[str, ...], limit: int, sort: str, starred: b
       papers find 'lora~ -quantization' --sort upvotes
       papers find 'agents is:starred tag:to-read'
       papers find 'digest:2025-03-18'   papers find 'month:2025-03 is:unread'
-    With no query: every paper, newest first.
+      papers find --sort foryou --new    papers find 'for:agents'
+    With no query: every paper, newest first. --sort foryou (or for:TAG) ranks by what
+    you starred (or tagged TAG), and --json says why under "why".
     """
     from papers.index.scope import select
 
     lib = ctx.open_library()
     store = ctx.store()
-    scope = option_scope(store, " ".join(query), starred, unread, tags, saved, sort)
+    scope = option_scope(store, " ".join(query), starred, unread, tags, saved, sort, new)
     selection = select(lib, store, scope, limit=limit or None)
     if not selection.items:
         if as_json:
@@ -62,6 +65,9 @@ def find(ctx: Context, query: tuple[str, ...], limit: int, sort: str, starred: b
     if as_json:
         rows = [{**item.to_json(), "score": None if score is None else round(score, 4)}
                 for item, score in zip(selection.items, selection.scores, strict=True)]
+        if selection.why is not None:
+            for row, reasons in zip(rows, selection.why, strict=False):
+                row["why"] = [reason.text for reason in reasons]
         click.echo(jsontext.dumps(rows, indent=2))
     else:
         from papers.tui.cli import output
