@@ -267,7 +267,7 @@ def test_kinds_of_change_a_newer_version_makes_are_kept_and_merged(machines, sha
     newer = "newer-machine-1"
     base = sync_mod.tick(0)
     lines = [
-        {"m": newer, "c": base + 1, "kind": "mutes", "key": ["some author"],
+        {"m": newer, "c": base + 1, "kind": "reminders", "key": ["some author"],
          "value": {"until": "never"}},
         {"m": newer, "c": base + 2, "kind": "stars", "key": [C],
          "value": {"at": "2026-01-01T00:00:00+00:00", "colour": "red"}},
@@ -276,9 +276,9 @@ def test_kinds_of_change_a_newer_version_makes_are_kept_and_merged(machines, sha
     report = laptop.sync()
     assert report.received == {newer: 2} and report.problems == []
     assert laptop.ud.starred_ids() == {C}  # a known kind with a field it does not know
-    assert laptop.ud.unknown_kinds() == {"mutes": 1}
+    assert laptop.ud.unknown_kinds() == {"reminders": 1}
     sync_all(laptop, desk, server)
-    assert desk.ud.unknown_kinds() == server.ud.unknown_kinds() == {"mutes": 1}
+    assert desk.ud.unknown_kinds() == server.ud.unknown_kinds() == {"reminders": 1}
     assert server.seen() == laptop.seen()
 
 
