@@ -1,0 +1,326 @@
+"""For you: the library ranked by the user's own taste, learned from what they keep.
+
+A taste is a Rocchio profile: the mean tf-idf vector of the papers the user starred (or
+tagged with one tag), minus part of the mean of the papers they marked not interested, cut
+to its heaviest terms. A paper's score is that profile run as a weighted query over title
+and abstract with the index's own BM25F (index.ranker), so For you ranks with the same
+statistics a search does. Scoring a few papers (a day's digest) reads those papers' text
+instead of the terms' postings, with the same formula, so it costs the same at any
+library size; the whole library goes through the ranker's postings.
+
+bench/bench_foryou.py measures the ranking on the real corpus; docs/benchmarks.md has
+the numbers and the models tried.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import weakref
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from papers.index import _lean_imports  # noqa: F401  (before Whoosh: see there)
+
+# isort: split
+from whoosh import query
+from whoosh.analysis import StemmingAnalyzer
+
+HOW_TO_TEACH = ("Star papers or tag them, and For you ranks the rest by what you keep; "
+                "`x` marks one not interested.")
+
+FIELDS = ("title", "abstract")
+TITLE_WEIGHT = 2.0  # a title word counts as two abstract words in the profile
+TERMS = 40  # heaviest profile terms queried
+NEGATIVE_TERMS = 10  # heaviest "not interested" terms queried, with negative weight
+NEGATIVE_SHARE = 0.5  # how much of the not-interested mean is taken off the profile
+FORWARD_LIMIT = 2000  # up to this many papers are scored from their text, not postings
+LIKE_MIN = 0.2  # cosine to a kept paper worth saying "like <title>"
+
+_ANALYZER = StemmingAnalyzer(cachesize=-1)  # the schema's analyzer for title and abstract
+
+
+@dataclass
+class Reason:
+    """Why a paper ranks where it does: a word, or "like <a kept paper's title>"."""
+
+    text: str
+
+
+@dataclass
+class _Text:
+    """One paper's analysed text: term counts and token counts per field, and for each
+    stem the word as the paper wrote it."""
+
+    counts: tuple[Counter, Counter]
+    lengths: tuple[int, int]
+    words: dict[str, str]
+
+
+def _analyse(title: str, abstract: str) -> _Text:
+    counts, lengths, words = [], [], {}
+    for text in (title or "", abstract or ""):
+        c: Counter = Counter()
+        for token in _ANALYZER(text, chars=True):
+            c[token.text] += 1
+            words.setdefault(token.text, text[token.startchar:token.endchar])
+        counts.append(c)
+        lengths.append(sum(c.values()))
+    return _Text((counts[0], counts[1]), (lengths[0], lengths[1]), words)
+
+
+@dataclass(eq=False)
+class Taste:
+    """What the user keeps, as weighted terms; see the module's docstring."""
+
+    tag: str | None
+    weights: dict[str, float]  # stem -> weight; negative for not-interested terms
+    size: int  # papers learned from (kept ones)
+    skipped: int  # not-interested papers learned from
+    learned: frozenset[str]  # ids left out of every ranking
+    examples: list[tuple[str, dict[str, float]]]  # (title, unit tf-idf vector) kept
+    words: dict[str, str] = field(default_factory=dict)  # stem -> a word as written
+    _state: tuple | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # -- scoring ----------------------------------------------------------------------
+
+    def scores(self, lib, docnums: Iterable[int] | None = None) -> dict[int, float]:
+        """A score per docnum of `lib`'s current searcher (None: every paper), higher is
+        better; the papers this taste learned from are left out."""
+        s = lib.searcher()
+        params, skip = self._prepare(s)
+        if docnums is not None:
+            docnums = [d for d in docnums if d not in skip]
+            if len(docnums) <= FORWARD_LIMIT:
+                return {d: self._forward(s, params, d) for d in docnums}
+        found = lib._ranker_for(s).scores(self._query()) if self.weights else {}
+        if docnums is None:
+            out = dict.fromkeys(_live(s), 0.0)
+            out.update(found)
+            for d in skip:
+                out.pop(d, None)
+            return out
+        get = found.get
+        return {d: get(d, 0.0) for d in docnums}
+
+    def why(self, lib, docnum: int, n: int = 3) -> list[Reason]:
+        """What weighs most for this paper: the kept paper it is most like (when it is
+        like one), then the profile's words it contains, heaviest first."""
+        s = lib.searcher()
+        params, _ = self._prepare(s)
+        stored = s.stored_fields(docnum)
+        text = _analyse(stored.get("title", ""), stored.get("abstract", ""))
+        reasons: list[Reason] = []
+        vector = _unit(_tfidf(text, params["idf"]))
+        best, title = 0.0, None
+        for other_title, other in self.examples:
+            sim = _dot(vector, other)
+            if sim > best:
+                best, title = sim, other_title
+        if title and best >= LIKE_MIN:
+            reasons.append(Reason(f"like {' '.join(title.split())}"))
+        parts = self._parts(s, params, docnum, text)
+        for stem, part in sorted(parts.items(), key=lambda kv: -kv[1]):
+            if len(reasons) >= n or part <= 0:
+                break
+            reasons.append(Reason(text.words.get(stem) or self.words.get(stem, stem)))
+        return reasons[:n]
+
+    def describe(self) -> str:
+        """One line: what this taste learned from and its heaviest words."""
+        what = (f"{self.size} paper{'s' if self.size != 1 else ''} tagged #{self.tag}"
+                if self.tag else f"{self.size} starred paper{'s' if self.size != 1 else ''}")
+        if self.skipped:
+            what += f" and {self.skipped} not interested"
+        top = [self.words.get(t, t) for t, w in
+               sorted(self.weights.items(), key=lambda kv: -kv[1]) if w > 0][:5]
+        return f"learned from {what}" + (f": {', '.join(top)}" if top else "")
+
+    # -- inside -----------------------------------------------------------------------
+
+    def _query(self):
+        return query.Or([query.Term(f, t, boost=w)
+                         for t, w in sorted(self.weights.items()) for f in FIELDS])
+
+    def _prepare(self, s) -> tuple[dict, set[int]]:
+        """BM25F's statistics for this taste's terms in searcher `s`, and the docnums
+        left out; kept while the searcher is the same."""
+        with self._lock:
+            state = self._state
+            if state is not None and state[0]() is s:
+                return state[1], state[2]
+            params = _params(s, self.weights)
+            skip = {d for d in (s.document_number(id=pid) for pid in self.learned)
+                    if d is not None}
+            self._state = (weakref.ref(s), params, skip)
+            return params, skip
+
+    def _parts(self, s, params: dict, docnum: int, text: _Text) -> dict[str, float]:
+        """Each term's share of the paper's score."""
+        reader = s.reader()
+        parts: dict[str, float] = {}
+        for i, fieldname in enumerate(FIELDS):
+            counts = text.counts[i]
+            if not counts:
+                continue
+            fl = reader.doc_field_length(docnum, fieldname, 0)
+            boost = params["boosts"][fieldname]
+            for stem, (idf, avgfl, B, K1) in params["bm25"][fieldname].items():
+                tf = counts.get(stem)
+                if not tf:
+                    continue
+                tf *= boost
+                norm = K1 * ((1 - B) + B * fl / avgfl)
+                score = idf * ((tf * (K1 + 1)) / (tf + norm))
+                parts[stem] = parts.get(stem, 0.0) + score * self.weights[stem]
+        return parts
+
+    def _forward(self, s, params: dict, docnum: int) -> float:
+        stored = s.stored_fields(docnum)
+        text = _analyse(stored.get("title", ""), stored.get("abstract", ""))
+        return sum(self._parts(s, params, docnum, text).values())
+
+
+def _params(s, weights: dict[str, float]) -> dict:
+    reader = s.reader()
+    bm25: dict[str, dict] = {}
+    for fieldname in FIELDS:
+        here = bm25[fieldname] = {}
+        for stem in weights:
+            if (fieldname, stem) not in reader:
+                continue
+            sc = s.weighting.scorer(s, fieldname, stem)
+            here[stem] = (sc.idf, sc.avgfl, sc.B, sc.K1)
+    # The index weighs each occurrence by its field's boost (a title word counts twice).
+    boosts = {f: s.schema[f].format.field_boost for f in FIELDS}
+    return {"bm25": bm25, "boosts": boosts, "idf": _Idf(s)}
+
+
+class _Idf:
+    """Inverse document frequency of a stem over titles and abstracts, looked up once."""
+
+    def __init__(self, s):
+        self.reader = s.reader()
+        self.n = max(1, s.doc_count())
+        self.known: dict[str, float] = {}
+
+    def __call__(self, stem: str) -> float:
+        found = self.known.get(stem)
+        if found is None:
+            df = max(self.reader.doc_frequency(f, stem) for f in FIELDS)
+            found = self.known[stem] = math.log((self.n + 1) / (df + 1)) + 1.0
+        return found
+
+
+def _tfidf(text: _Text, idf) -> dict[str, float]:
+    counts = Counter()
+    counts.update({t: TITLE_WEIGHT * c for t, c in text.counts[0].items()})
+    counts.update(text.counts[1])
+    return {t: (1 + math.log(c)) * idf(t) for t, c in counts.items() if c >= 1}
+
+
+def _unit(v: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(x * x for x in v.values()))
+    return {t: x / norm for t, x in v.items()} if norm else {}
+
+
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    get = b.get
+    return sum(x * get(t, 0.0) for t, x in a.items())
+
+
+def _mean(vectors: list[dict[str, float]]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for v in vectors:
+        for t, x in v.items():
+            out[t] = out.get(t, 0.0) + x
+    n = len(vectors) or 1
+    return {t: x / n for t, x in out.items()}
+
+
+def _live(s) -> list[int]:
+    docs: list[int] = []
+    for leaf, base in s.leaf_searchers():
+        reader = leaf.reader()
+        deleted = reader.deleted_docs_set if reader.has_deletions() else ()
+        docs += [base + d for d in range(reader.doc_count_all()) if d not in deleted]
+    return docs
+
+
+# -- learning -----------------------------------------------------------------------------
+
+_lock = threading.Lock()
+# Per library: {(user data file, tag): (searcher ref, data version, ids, taste)}.
+_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def learn(lib, userdata, tag: str | None = None) -> Taste | None:
+    """The taste learned from the starred papers (tag None) or the papers tagged `tag`,
+    minus the ones marked not interested; None when there is nothing to learn from.
+
+    Kept per library generation, user-data version and tag: asking again is free, and a
+    change that leaves the kept and skipped papers as they were keeps the same taste.
+    """
+    s = lib.searcher()
+    version = userdata.data_version()
+    key = (str(userdata.path), tag.casefold() if tag else None)
+    with _lock:
+        entry = _cache.get(lib, {}).get(key)
+    if entry is not None and entry[0]() is s and entry[1] == version:
+        return entry[3]
+    kept = userdata.tagged_ids(tag) if tag else userdata.starred_ids()
+    skipped = set(getattr(userdata, "skipped_ids", set)()) - kept
+    ids = (frozenset(kept), frozenset(skipped))
+    if entry is not None and entry[0]() is s and entry[2] == ids:
+        taste = entry[3]
+    else:
+        taste = _learn(lib, s, userdata, tag, kept, skipped)
+    with _lock:
+        _cache.setdefault(lib, {})[key] = (weakref.ref(s), version, ids, taste)
+    return taste
+
+
+def _learn(lib, s, userdata, tag, kept: set[str], skipped: set[str]) -> Taste | None:
+    idf = _Idf(s)
+    examples: list[tuple[str, dict[str, float]]] = []
+    words: dict[str, str] = {}
+    positives = []
+    for title, text in _texts(s, userdata, kept):
+        v = _unit(_tfidf(text, idf))
+        positives.append(v)
+        examples.append((title, v))
+        for stem, word in text.words.items():
+            words.setdefault(stem, word)
+    if not positives:
+        return None
+    negatives = [_unit(_tfidf(text, idf)) for _, text in _texts(s, userdata, skipped)]
+    profile = _mean(positives)
+    against = _mean(negatives) if negatives else {}
+    for t, x in against.items():
+        profile[t] = profile.get(t, 0.0) - NEGATIVE_SHARE * x
+    ranked = sorted(profile.items(), key=lambda kv: -kv[1])
+    weights = dict(kv for kv in ranked[:TERMS] if kv[1] > 0)
+    weights.update(kv for kv in ranked[::-1][:NEGATIVE_TERMS] if kv[1] < 0)
+    return Taste(tag, weights, len(positives), len(negatives),
+                 frozenset(kept) | frozenset(skipped), examples, words)
+
+
+def _texts(s, userdata, ids: Iterable[str]):
+    """(title, analysed text) of each paper, from the index or else from the snapshot the
+    user data remembered of it."""
+    for pid in sorted(ids):
+        docnum = s.document_number(id=pid)
+        if docnum is not None:
+            stored = s.stored_fields(docnum)
+            title, abstract = stored.get("title", ""), stored.get("abstract", "")
+        else:
+            paper = userdata.remembered(pid)
+            if paper is None:
+                continue
+            title, abstract = paper.title, paper.abstract
+        yield title, _analyse(title, abstract)
+
