@@ -1,4 +1,5 @@
-"""The user's own data about papers: stars, read marks, tags, notes, saved searches, undo.
+"""The user's own data about papers: stars, read marks, tags, notes, saved searches, "not
+interested" marks (skips), mute rules, snoozes, undo, and when each view was last looked at.
 
 One SQLite file, `<home>/userdata.sqlite`, shared by every `papers` process (the CLI and the
 reader can run at the same time). WAL mode plus a busy timeout lets them queue instead of
@@ -35,7 +36,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 from urllib.parse import quote
@@ -47,8 +48,8 @@ if TYPE_CHECKING:
     from papers.index import sync as sync_log
 
 FILENAME = "userdata.sqlite"
-SCHEMA_VERSION = 2  # 2: the sync tables
-_READABLE = (1, SCHEMA_VERSION)  # formats a read-only store can still be read in
+SCHEMA_VERSION = 3  # 2: the sync tables; 3: skips, mutes, snoozes, views_seen
+_READABLE = (1, 2, SCHEMA_VERSION)  # formats a read-only store can still be read in
 BUSY_TIMEOUT_S = 10.0
 HANDOFF_S = 0.005  # how long a writer steps aside for a waiting process
 UNDO_DEPTH = 500  # commands kept in the undo log; older ones are dropped
@@ -64,6 +65,9 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "tags": ("id", "key"),
     "notes": ("id",),
     "searches": ("name",),
+    "skips": ("id",),
+    "mutes": ("query",),
+    "snoozes": ("id",),
 }
 
 # The columns of a row besides its key: what a sync op carries as the row's value. A table
@@ -74,10 +78,14 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "tags": ("tag", "at"),
     "notes": ("text", "at"),
     "searches": ("query", "created"),
+    "skips": ("at",),
+    "mutes": ("at",),
+    "snoozes": ("until", "at"),
 }
 
 _SYNC_TABLES = {"sync_ops", "sync_registers", "sync_files"}
-_OUR_TABLES = {*_KEYS, *_SYNC_TABLES, "papers", "undo", "meta", "sqlite_sequence"}
+# views_seen is this machine's own bookkeeping: not undone, not synced, so not in _KEYS.
+_OUR_TABLES = {*_KEYS, *_SYNC_TABLES, "papers", "undo", "meta", "views_seen", "sqlite_sequence"}
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stars (id TEXT PRIMARY KEY, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reads (id TEXT PRIMARY KEY, at TEXT NOT NULL);
@@ -112,6 +120,10 @@ CREATE TABLE IF NOT EXISTS sync_registers (
 CREATE TABLE IF NOT EXISTS sync_files (
     path TEXT PRIMARY KEY, offset INTEGER NOT NULL, tail TEXT NOT NULL, top INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS skips (id TEXT PRIMARY KEY, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mutes (query TEXT PRIMARY KEY, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS snoozes (id TEXT PRIMARY KEY, until TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS views_seen (view TEXT PRIMARY KEY, at TEXT NOT NULL);
 """
 
 
@@ -125,6 +137,8 @@ class PaperState:
     read_at: datetime | None = None
     tags: tuple[str, ...] = ()
     note: str | None = None
+    skipped: bool = False  # "not interested"
+    snoozed_until: date | None = None  # as stored: a date already past means it is back
 
     def to_json(self) -> dict:
         """The keys `papers find --json` adds to each paper."""
@@ -133,6 +147,8 @@ class PaperState:
             "read": self.read,
             "tags": list(self.tags),
             "note": self.note,
+            "skipped": self.skipped,
+            "snoozed_until": self.snoozed_until.isoformat() if self.snoozed_until else None,
         }
 
 
@@ -144,6 +160,14 @@ class SavedSearch:
     name: str
     query: str
     created: datetime
+
+
+@dataclass(frozen=True)
+class Mute:
+    """A mute rule: papers matching `query` are hidden from New and For you."""
+
+    query: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -237,6 +261,7 @@ class UserData:
                 raise StorageError(f"user data at {self.path} is read-only and of another "
                                    f"format ({version}); open it where it can be written")
             db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
+            self._stand_in_tables(db)
             return
         # Reading the mode first avoids asking for the lock a mode change needs every time;
         # an existing file is already in WAL and WAL is persistent. Two processes creating the
@@ -269,6 +294,15 @@ class UserData:
         else:
             # Catches a file that is a SQLite database but not ours, or lost a table.
             db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
+
+    def _stand_in_tables(self, db: sqlite3.Connection) -> None:
+        """Empty TEMP tables for the ones a read-only store of an older format lacks, so
+        every read works (it finds nothing) without writing to the file."""
+        have = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        for statement in _statements(_SCHEMA):
+            made = re.match(r"CREATE TABLE IF NOT EXISTS (\w+)", statement)
+            if made and made[1] not in have:
+                db.execute(statement.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -636,6 +670,113 @@ class UserData:
             ).fetchone()
         return SavedSearch(row[0], row[1], _time(row[2])) if row else None
 
+    # -- not interested, mute rules, snoozes -------------------------------------------------
+
+    def skip(self, ids: str | Iterable[str], remember: Iterable[Paper] = ()) -> Change:
+        """Mark papers "not interested": For you learns from it, New and For you hide them."""
+        return self._flag("skips", _ids(ids), remember, on=True, verb="skip",
+                          revert="unskipped {}")
+
+    def unskip(self, ids: str | Iterable[str], remember: Iterable[Paper] = ()) -> Change:
+        return self._flag("skips", _ids(ids), remember, on=False, verb="unskip",
+                          revert="skipped {} again")
+
+    def skipped_ids(self) -> set[str]:
+        return self._ids("SELECT id FROM skips")
+
+    def mute(self, query: str) -> Change:
+        """Add a mute rule. The query is stored as given (stripped); whether it parses is
+        the caller's to check, through the one query path."""
+        q = _rule(query)
+        with self._write() as db:
+            rows: list = []
+            if not db.execute("SELECT 1 FROM mutes WHERE query = ?", (q,)).fetchone():
+                self._changing(db, rows, "mutes", q)
+                db.execute("INSERT INTO mutes (query, at) VALUES (?, ?)", (q, _now()))
+            self._log(db, f"mute {q!r}", f"unmuted {q!r}", rows)
+        return Change((q,), ()) if rows else Change((), (q,))
+
+    def unmute(self, query: str) -> Change:
+        q = _rule(query)
+        with self._write() as db:
+            rows: list = []
+            if db.execute("SELECT 1 FROM mutes WHERE query = ?", (q,)).fetchone():
+                self._changing(db, rows, "mutes", q)
+                db.execute("DELETE FROM mutes WHERE query = ?", (q,))
+            self._log(db, f"unmute {q!r}", f"muted {q!r} again", rows)
+        return Change((q,), ()) if rows else Change((), (q,))
+
+    def mutes(self) -> list[Mute]:
+        """The mute rules, oldest first."""
+        with self._read() as db:
+            rows = db.execute("SELECT query, at FROM mutes ORDER BY at, query").fetchall()
+        return [Mute(q, _time(at)) for q, at in rows]
+
+    def snooze(self, ids: str | Iterable[str], until: date,
+               remember: Iterable[Paper] = ()) -> Change:
+        """Hide papers until the day `until` (they are back on that day). A paper already
+        snoozed takes the new date; `unchanged`: the ones already snoozed until that day."""
+        wanted, day = _ids(ids), _day(until)
+        changed, unchanged, rows, earlier = [], [], [], []
+        now = _now()
+        with self._write(remember) as db:
+            for pid in wanted:
+                row = db.execute("SELECT until FROM snoozes WHERE id = ?", (pid,)).fetchone()
+                if row and row[0] == day:
+                    unchanged.append(pid)
+                    continue
+                self._changing(db, rows, "snoozes", pid)
+                db.execute("INSERT OR REPLACE INTO snoozes (id, until, at) VALUES (?, ?, ?)",
+                           (pid, day, now))
+                (earlier if row else changed).append(pid)
+            revert = [f"unsnoozed {_papers(len(changed), changed)}"] if changed else []
+            if earlier:
+                revert.append(f"put back the earlier date of {_papers(len(earlier), earlier)}")
+            self._log(db, f"snooze {_papers(len(wanted))} until {day}",
+                      ", ".join(revert) or "unsnoozed no papers", rows)
+        return Change(tuple(p for p in wanted if p not in unchanged), tuple(unchanged))
+
+    def unsnooze(self, ids: str | Iterable[str], remember: Iterable[Paper] = ()) -> Change:
+        return self._flag("snoozes", _ids(ids), remember, on=False, verb="unsnooze",
+                          revert="snoozed {} again")
+
+    def snoozed_ids(self, today: date) -> set[str]:
+        """Papers still snoozed on `today`: a paper snoozed until the 9th is hidden on the
+        8th and back on the 9th."""
+        return self._ids("SELECT id FROM snoozes WHERE until > ?", _day(today))
+
+    def snoozes(self) -> dict[str, date]:
+        """Every snooze, with the day it ends (past ones included)."""
+        with self._read() as db:
+            rows = db.execute("SELECT id, until FROM snoozes").fetchall()
+        return {pid: date.fromisoformat(until) for pid, until in rows}
+
+    # -- when each view was last looked at (local bookkeeping) -------------------------------
+
+    def mark_seen(self, view: str, at: str | None = None) -> None:
+        """Remember that the view (its query text, "" for All) was looked at, at `at` (an
+        ISO UTC time, default now). Not undoable, not synced, and no change a reader
+        reloads for; on a read-only store it does nothing."""
+        if at is None:
+            at = datetime.now(UTC).isoformat(timespec="microseconds")
+        elif not isinstance(at, str) or _time_or_none(at) is None:
+            raise InputError(f"not an ISO time: {at!r}")
+        if self.read_only:
+            return
+        with self._write(bump=False) as db:
+            db.execute("INSERT OR REPLACE INTO views_seen (view, at) VALUES (?, ?)", (view, at))
+
+    def seen_at(self, view: str) -> str | None:
+        """When the view was last looked at (ISO UTC), or None if never."""
+        with self._read() as db:
+            row = db.execute("SELECT at FROM views_seen WHERE view = ?", (view,)).fetchone()
+        return row[0] if row else None
+
+    def seen(self) -> dict[str, str]:
+        """Every view looked at, with when."""
+        with self._read() as db:
+            return dict(db.execute("SELECT view, at FROM views_seen").fetchall())
+
     # -- remembered papers ------------------------------------------------------------------
 
     def remember(self, *papers: Paper) -> None:
@@ -678,7 +819,9 @@ class UserData:
         with self._read() as db:
             rows = db.execute(
                 "SELECT 's', id, at FROM stars UNION ALL SELECT 'r', id, at FROM reads "
-                "UNION ALL SELECT 't', id, tag FROM tags UNION ALL SELECT 'n', id, text FROM notes"
+                "UNION ALL SELECT 't', id, tag FROM tags UNION ALL SELECT 'n', id, text FROM notes "
+                "UNION ALL SELECT 'k', id, at FROM skips "
+                "UNION ALL SELECT 'z', id, until FROM snoozes"
             ).fetchall()
         parts: dict[str, dict] = {}
         for kind, pid, value in rows:
@@ -702,10 +845,12 @@ class UserData:
         return self._ids("SELECT id FROM tags WHERE key = ?", normalise_tag(tag).casefold())
 
     def all_ids(self) -> set[str]:
-        """Every id the user has starred, marked read, tagged or annotated."""
+        """Every id the user has starred, marked read, tagged, annotated, skipped or
+        snoozed."""
         return self._ids(
             "SELECT id FROM stars UNION SELECT id FROM reads "
-            "UNION SELECT id FROM tags UNION SELECT id FROM notes"
+            "UNION SELECT id FROM tags UNION SELECT id FROM notes "
+            "UNION SELECT id FROM skips UNION SELECT id FROM snoozes"
         )
 
     def tags(self) -> list[tuple[str, int]]:
@@ -1012,7 +1157,7 @@ class UserData:
 
 # What is worth saving from a damaged store, with the columns that identify a row: the
 # user's choices and the snapshots that show their papers. The undo log is not.
-SALVAGED: dict[str, tuple[str, ...]] = {**_KEYS, "papers": ("id",)}
+SALVAGED: dict[str, tuple[str, ...]] = {**_KEYS, "papers": ("id",), "views_seen": ("view",)}
 _CHUNK = 256
 
 
@@ -1112,7 +1257,8 @@ def _read_around_damage(db, table: str, cols: list[str], path: Path) -> tuple[li
 def describe_counts(counts: dict[str, int]) -> str:
     """Rows per table in words: '3 stars, 2 tags, 1 note', or 'nothing'."""
     words = {"stars": "star", "reads": "read mark", "tags": "tag", "notes": "note",
-             "searches": "saved search", "papers": "remembered paper"}
+             "searches": "saved search", "skips": "not-interested mark", "mutes": "mute rule",
+             "snoozes": "snooze", "papers": "remembered paper", "views_seen": "seen view"}
     parts = [f"{n} {words[t]}{'s' if n != 1 else ''}" for t, n in counts.items() if n]
     return ", ".join(parts) or "nothing"
 
@@ -1153,6 +1299,28 @@ def _tags(tags: Iterable[str]) -> list[str]:
     return list(seen.values())
 
 
+def _rule(query: str) -> str:
+    q = query.strip() if isinstance(query, str) else ""
+    if not q:
+        raise InputError("a mute rule needs a query")
+    return q
+
+
+def _day(day: date) -> str:
+    if isinstance(day, datetime):
+        day = day.date()
+    if not isinstance(day, date):
+        raise InputError(f"not a date: {day!r}")
+    return day.isoformat()
+
+
+def _time_or_none(s: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(s)
+    except ValueError:
+        return None
+
+
 def _name(name: str) -> str:
     name = name.strip()
     if not name:
@@ -1177,6 +1345,8 @@ def _state(p: dict) -> PaperState:
         read_at=_time(p.get("r")),
         tags=tuple(sorted(p.get("tags", ()), key=str.casefold)),
         note=p.get("n"),
+        skipped="k" in p,
+        snoozed_until=date.fromisoformat(p["z"]) if "z" in p else None,
     )
 
 
@@ -1239,8 +1409,13 @@ def _valid(op: sync_log.Op) -> bool:
                     datetime.fromisoformat(op.value[c])
         except ValueError:
             return False
-    if op.kind == "searches":
+    if op.kind in ("searches", "mutes"):
         return op.key[0] == op.key[0].strip() != ""
+    if op.kind == "snoozes" and op.value is not None:
+        try:  # the one spelling, since rows compare it as text
+            return date.fromisoformat(op.value["until"]).isoformat() == op.value["until"]
+        except ValueError:
+            return False
     if op.kind == "tags" and op.value is not None:
         tag = op.value["tag"]
         try:

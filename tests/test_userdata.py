@@ -367,3 +367,182 @@ def test_a_home_that_is_a_file_is_reported(tmp_path: Path) -> None:
     (tmp_path / "home").write_text("oops")
     with pytest.raises(UserDataError, match="cannot create"):
         UserData(tmp_path / "home")
+
+
+# -- not interested, mute rules, snoozes, views seen (issue 15) ---------------------------------
+
+
+def test_skip_is_undoable_and_shows_in_the_paper_state(ud: UserData) -> None:
+    assert ud.skip([A, B]).changed == (A, B)
+    assert ud.skip([A]).unchanged == (A,)
+    assert ud.skipped_ids() == {A, B}
+    assert ud.state(A).skipped and ud.state(A).to_json()["skipped"] is True
+    assert A in ud.all_ids()
+    ud.undo()  # the skip that changed nothing
+    assert ud.undo() == "unskipped 2 papers"
+    assert ud.skipped_ids() == set() and not ud.state(A).skipped
+    ud.skip([A])
+    assert ud.unskip([A, C]).changed == (A,)
+    assert ud.undo() == f"skipped {A} again"
+    assert ud.skipped_ids() == {A}
+
+
+def test_mute_rules_are_listed_oldest_first_and_undo_says_which(ud: UserData) -> None:
+    assert ud.mute("  diffusion ").changed == ("diffusion",)
+    assert ud.mute("tag:robotics").changed == ("tag:robotics",)
+    assert not ud.mute("diffusion")  # already a rule
+    assert [m.query for m in ud.mutes()] == ["diffusion", "tag:robotics"]
+    assert ud.mutes()[0].at.tzinfo is not None
+    ud.undo()
+    assert ud.undo() == "unmuted 'tag:robotics'"
+    assert ud.unmute("diffusion").changed == ("diffusion",)
+    assert ud.mutes() == []
+    assert ud.undo() == "muted 'diffusion' again"
+    assert [m.query for m in ud.mutes()] == ["diffusion"]
+    with pytest.raises(ValueError, match="mute rule needs a query"):
+        ud.mute("   ")
+
+
+def test_a_snoozed_paper_is_hidden_until_the_day_it_ends(ud: UserData) -> None:
+    ud.snooze([A, B], date(2026, 12, 9))
+    assert ud.snoozed_ids(date(2026, 12, 8)) == {A, B}
+    assert ud.snoozed_ids(date(2026, 12, 9)) == set()  # back on the 9th
+    assert ud.snoozes() == {A: date(2026, 12, 9), B: date(2026, 12, 9)}
+    state = ud.state(A)
+    assert state.snoozed_until == date(2026, 12, 9)
+    assert state.to_json()["snoozed_until"] == "2026-12-09"
+    assert ud.state(C).to_json()["snoozed_until"] is None
+
+
+def test_undo_of_a_new_snooze_date_puts_back_the_earlier_one(ud: UserData) -> None:
+    ud.snooze([A], date(2026, 12, 9))
+    change = ud.snooze([A, B], date(2027, 1, 1))
+    assert change.changed == (A, B)
+    assert not ud.snooze([B], date(2027, 1, 1))
+    ud.undo()
+    assert ud.undo() == f"unsnoozed {B}, put back the earlier date of {A}"
+    assert ud.snoozes() == {A: date(2026, 12, 9)}
+    assert ud.unsnooze([A, C]).changed == (A,)
+    assert ud.snoozes() == {}
+    assert ud.undo() == f"snoozed {A} again"
+    assert ud.snoozes() == {A: date(2026, 12, 9)}
+
+
+def test_views_seen_is_bookkeeping_that_neither_undo_nor_the_version_sees(ud: UserData) -> None:
+    ud.star([A])
+    version = ud.data_version()
+    assert ud.seen_at("") is None
+    ud.mark_seen("")
+    first = ud.seen_at("")
+    assert first is not None and "." in first  # to the microsecond
+    ud.mark_seen("tag:nlp", at="2026-12-01T08:00:00.000001+00:00")
+    assert ud.seen() == {"": first, "tag:nlp": "2026-12-01T08:00:00.000001+00:00"}
+    assert ud.data_version() == version  # a reader polling the version does not reload
+    assert ud.undo() == f"unstarred {A}"  # undo skips over it to the last real change
+    assert ud.seen_at("tag:nlp") is not None
+    with pytest.raises(ValueError, match="not an ISO time"):
+        ud.mark_seen("", at="yesterday")
+
+
+def _as_before_issue_15(path: Path) -> None:
+    """Make `path` the store an older papers (format 2) wrote."""
+    db = sqlite3.connect(path)
+    for table in ("skips", "mutes", "snoozes", "views_seen"):
+        db.execute(f"DROP TABLE {table}")
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+
+
+def test_an_older_store_opens_keeps_its_marks_and_gains_the_new_tables(tmp_path: Path) -> None:
+    with UserData(tmp_path) as ud:
+        ud.star([A])
+    _as_before_issue_15(tmp_path / FILENAME)
+    with UserData(tmp_path) as ud:
+        assert ud.starred_ids() == {A}
+        ud.skip([B])
+        ud.mute("diffusion")
+        ud.snooze([C], date(2026, 12, 9))
+        ud.mark_seen("")
+    with UserData(tmp_path) as ud:
+        assert ud.skipped_ids() == {B} and ud.snoozes() == {C: date(2026, 12, 9)}
+        assert [m.query for m in ud.mutes()] == ["diffusion"] and ud.seen_at("") is not None
+
+
+def _open_read_only(monkeypatch) -> None:
+    """The read-write open fails as it does on a read-only disk (tests may run as root)."""
+    real_open = UserData._open
+
+    def read_only_disk(self, target, uri=False):
+        if not uri:
+            raise userdata_module.StorageError("cannot use the user data: attempt to write a "
+                                               "readonly database")
+        return real_open(self, target, uri)
+
+    monkeypatch.setattr(UserData, "_open", read_only_disk)
+
+
+def test_a_read_only_older_store_reads_as_having_no_new_marks(tmp_path: Path,
+                                                               monkeypatch) -> None:
+    with UserData(tmp_path) as ud:
+        ud.star([A])
+    _as_before_issue_15(tmp_path / FILENAME)
+    before = (tmp_path / FILENAME).read_bytes()
+    _open_read_only(monkeypatch)
+    with UserData(tmp_path) as ud:
+        assert ud.read_only
+        assert ud.starred_ids() == {A} and ud.state(A).starred and not ud.state(A).skipped
+        assert ud.skipped_ids() == set() and ud.mutes() == [] and ud.snoozes() == {}
+        assert ud.snoozed_ids(date(2026, 12, 9)) == set() and ud.seen() == {}
+        ud.mark_seen("")  # silently nothing
+        assert ud.seen_at("") is None
+        with pytest.raises(userdata_module.StorageError, match="nothing was changed"):
+            ud.skip([B])
+    assert (tmp_path / FILENAME).read_bytes() == before
+
+
+def test_a_read_only_current_store_shows_its_marks(tmp_path: Path, monkeypatch) -> None:
+    with UserData(tmp_path) as ud:
+        ud.skip([A])
+        ud.mark_seen("", at="2026-12-01T08:00:00.000001+00:00")
+    _open_read_only(monkeypatch)
+    with UserData(tmp_path) as ud:
+        assert ud.read_only and ud.skipped_ids() == {A}
+        ud.mark_seen("")
+        assert ud.seen_at("") == "2026-12-01T08:00:00.000001+00:00"
+
+
+def test_salvage_and_merge_keep_the_new_rows(tmp_path: Path) -> None:
+    with UserData(tmp_path / "old") as ud:
+        ud.skip([A])
+        ud.mute("diffusion")
+        ud.snooze([B], date(2026, 12, 9))
+        ud.mark_seen("tag:nlp", at="2026-12-01T08:00:00.000001+00:00")
+    found = userdata_module.salvage(tmp_path / "old" / FILENAME)
+    assert found.describe() == ("1 not-interested mark, 1 mute rule, 1 snooze, 1 seen view")
+    with UserData(tmp_path / "new") as ud:
+        added = ud.merge(found, replace=False)
+        assert added == {"skips": 1, "mutes": 1, "snoozes": 1, "views_seen": 1}
+        assert ud.skipped_ids() == {A} and [m.query for m in ud.mutes()] == ["diffusion"]
+        assert ud.snoozes() == {B: date(2026, 12, 9)} and ud.seen_at("tag:nlp") is not None
+
+
+def test_a_skip_mute_and_snooze_made_on_one_machine_reach_another(tmp_path: Path) -> None:
+    from papers.index.sync import sync
+
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    with UserData(tmp_path / "laptop") as laptop, UserData(tmp_path / "desk") as desk:
+        laptop.skip([A])
+        laptop.mute("diffusion")
+        laptop.snooze([B], date(2026, 12, 9))
+        laptop.mark_seen("")  # local: not sent
+        assert sync(tmp_path / "laptop", folder, userdata=laptop).sent == 3
+        report = sync(tmp_path / "desk", folder, userdata=desk)
+        assert report.changed == 3 and report.problems == []
+        assert desk.skipped_ids() == {A} and desk.snoozes() == {B: date(2026, 12, 9)}
+        assert [m.query for m in desk.mutes()] == ["diffusion"] and desk.seen() == {}
+        desk.unskip([A])  # and back: the later change wins on both
+        sync(tmp_path / "desk", folder, userdata=desk)
+        sync(tmp_path / "laptop", folder, userdata=laptop)
+        assert laptop.skipped_ids() == set()
