@@ -44,7 +44,7 @@ from papers.index.errors import (
 from papers.index.identity import paper_id
 from papers.index.library import outdated
 from papers.index.manifest import DigestRecord, Manifest
-from papers.index.models import Paper, Problem, Sighting
+from papers.index.models import Paper, Problem
 from papers.index.schema import (
     INDEX_DIR,
     SCHEMA_VERSION,
@@ -52,6 +52,7 @@ from papers.index.schema import (
     create_index,
     index_exists,
     open_index,
+    paper_from_rows,
     paper_to_document,
     sightings_of,
     text_date_of,
@@ -582,37 +583,7 @@ def merge_paper(pid: str, old: dict | None, new: dict[str, tuple[Entry, date | N
     if not sightings:
         return None
     rows = sorted(sightings.values(), key=lambda r: (r.date, r.file))
-
-    def newest(field: str):
-        """The newest digest's value, or the newest before it that had one."""
-        return next((v for r in reversed(rows) if (v := getattr(r, field)) not in (None, ())),
-                    None)
-
-    dates = [date.fromisoformat(r.date) for r in rows if r.date]
-    published = newest("published")
-    paper = Paper(
-        id=pid,
-        title=title or "",
-        abstract=abstract or "",
-        authors=newest("authors"),
-        organization=newest("organization"),
-        published=date.fromisoformat(published) if published else None,
-        upvotes=newest("upvotes"),
-        digests=tuple(Sighting(r.file, date.fromisoformat(r.date) if r.date else None)
-                      for r in rows),
-        first_seen=min(dates) if dates else None,
-        last_seen=max(dates) if dates else None,
-        links=tuple(links),
-        arxiv_id=newest("arxiv_id"),
-        author_names=newest("author_names") or (),
-        github=newest("github"),
-        github_stars=newest("github_stars"),
-        project_page=newest("project_page"),
-        keywords=newest("keywords") or (),
-        ai_summary=newest("ai_summary"),
-        comments=newest("comments"),
-        submitter=newest("submitter"),
-    )
+    paper = paper_from_rows(pid, title or "", abstract or "", rows, links)
     return paper, rows, text_date
 
 

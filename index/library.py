@@ -46,7 +46,7 @@ from papers.index.schema import (
 )
 
 _SORT_KEYS = {"relevance": "", "newest": "sort_date", "date": "sort_date",
-              "upvotes": "sort_upvotes", "title": "sort_title"}
+              "upvotes": "sort_upvotes", "title": "sort_title", "rising": "sort_rising"}
 MAX_CORRECTABLE = 40  # characters in a word "did you mean" will try to correct
 MAX_WORD = 1000  # characters in one word of a query
 

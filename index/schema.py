@@ -11,8 +11,9 @@ from __future__ import annotations
 import pickle
 import re
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
+from operator import attrgetter
 from pathlib import Path
 
 from papers.index import _lean_imports  # noqa: F401  (before Whoosh: see there)
@@ -35,7 +36,8 @@ from papers.index.models import Paper, Sighting
 
 # 4: Whoosh's NUMERIC for days instead of a field class of ours pickled in the index.
 # 5: what the Daily Papers JSON tells: arXiv id, authors, code, project, AI keywords.
-SCHEMA_VERSION = 5
+# 6: each digest's metadata stored once (sightings point at it); the `sort_rising` column.
+SCHEMA_VERSION = 6
 INDEX_DIR = "index"
 TOC_GLOB = "_MAIN_*.toc"  # Whoosh's table of contents: an index has one per generation
 DAY_FIELDS = ("published", "seen")  # days since 1970, one term per day
@@ -75,6 +77,7 @@ def make_schema() -> Schema:
         # Sort keys are columns only: no postings to write for them.
         sort_date=COLUMN(NumericColumn("i")),
         sort_upvotes=COLUMN(NumericColumn("i")),
+        sort_rising=COLUMN(NumericColumn("f")),  # upvotes gained per day: see rising()
         sort_title=COLUMN(VarBytesColumn()),
         rec=STORED(),
     )
@@ -126,8 +129,10 @@ def _fingerprint(schema: Schema) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class SightingRow:
-    """One digest a paper was seen in, with the metadata that digest gave it. Stored as a
-    list, in this field order, in the document's record: merging reads them back."""
+    """One digest a paper was seen in, with the metadata that digest gave it: what merging
+    works with. The document stores what differs per digest (file, day, upvotes) in one row
+    per sighting, and each distinct set of the other fields once, in `metas`: a paper seen
+    in five digests that agree keeps its authors and keywords once, not six times."""
 
     file: str  # absolute path
     date: str  # the digest's day, ISO; "" when unknown
@@ -146,49 +151,85 @@ class SightingRow:
     comments: int | None = None
     submitter: str | None = None
 
-    @classmethod
-    def from_row(cls, row: Sequence) -> SightingRow:
-        """A stored row; rows written before a field existed end before it."""
-        values = list(row[:len(_ROW_FIELDS)])
-        for i in _TUPLE_FIELDS:
-            if i < len(values):
-                values[i] = tuple(values[i] or ())
-        return cls(*values)
 
-    def to_row(self) -> list:
-        return list(astuple(self))
+# What a digest says of a paper besides its file, day and upvotes: stored once per distinct
+# set, in this order.
+META_FIELDS = tuple(f.name for f in fields(SightingRow)
+                    if f.name not in ("file", "date", "upvotes"))
+_META_OF = attrgetter(*META_FIELDS)
+_TUPLES = frozenset(i for i, f in enumerate(META_FIELDS)
+                    if SightingRow.__dataclass_fields__[f].type.startswith("tuple"))
+_UNKNOWN = (None, (), [])
 
 
-_ROW_FIELDS = [f.name for f in fields(SightingRow)]
-_TUPLE_FIELDS = [i for i, f in enumerate(fields(SightingRow)) if f.type.startswith("tuple")]
+def paper_from_rows(pid: str, title: str, abstract: str, rows: Sequence[SightingRow],
+                    links: Sequence[str] = ()) -> Paper:
+    """The paper its sightings make, `rows` ordered by (day, file): each field is the newest
+    digest's value, or the newest before it that had one (so removing a digest restores
+    what the one before it said)."""
+    found: dict[str, object] = {}
+    upvotes = None
+    for row in reversed(rows):
+        if upvotes is None:
+            upvotes = row.upvotes
+        if len(found) < len(META_FIELDS):
+            for name, value in zip(META_FIELDS, _META_OF(row), strict=True):
+                if name not in found and value not in _UNKNOWN:
+                    found[name] = value
+    days = [r.date for r in rows if r.date]
+    published = found.get("published")
+    return Paper(
+        id=pid, title=title, abstract=abstract,
+        authors=found.get("authors"),
+        organization=found.get("organization"),
+        published=date.fromisoformat(published) if published else None,
+        upvotes=upvotes,
+        digests=tuple(Sighting(r.file, _date(r.date)) for r in rows),
+        first_seen=_date(min(days)) if days else None,
+        last_seen=_date(max(days)) if days else None,
+        links=tuple(links),
+        arxiv_id=found.get("arxiv_id"),
+        author_names=tuple(found.get("author_names") or ()),
+        github=found.get("github"),
+        github_stars=found.get("github_stars"),
+        project_page=found.get("project_page"),
+        keywords=tuple(found.get("keywords") or ()),
+        ai_summary=found.get("ai_summary"),
+        comments=found.get("comments"),
+        submitter=found.get("submitter"),
+    )
+
+
+def rising(rows: Sequence[SightingRow]) -> float:
+    """Upvotes gained per day between the first and the last sighting that counted them
+    (`rows` ordered by day); 0 for a paper seen on one day only."""
+    counted = [(r.date, r.upvotes) for r in rows if r.date and r.upvotes is not None]
+    if len(counted) < 2:
+        return 0.0
+    (first, before), (last, after) = counted[0], counted[-1]
+    days = day_number(last) - day_number(first)
+    return (after - before) / days if days > 0 else 0.0
 
 
 def paper_to_document(paper: Paper, sightings: Sequence[SightingRow], text_date: str) -> dict:
-    """The Whoosh document for a paper. `sightings` (every digest it was seen in) and
-    `text_date` (the day of the digest its text came from) are what merging needs later."""
+    """The Whoosh document for a paper. `sightings` (every digest it was seen in, ordered by
+    day) and `text_date` (the day of the digest its text came from) are what merging needs
+    later; the paper's own metadata is what `paper_from_rows` makes of them."""
+    metas: dict[tuple, int] = {}
+    rows = []
+    for s in sightings:
+        meta = _META_OF(s)
+        rows.append((s.file, s.date, s.upvotes, metas.setdefault(meta, len(metas))))
     doc = {
         "id": paper.id,
         "title": paper.title,
         "abstract": paper.abstract,
         **sort_values(paper),
+        "sort_rising": rising(sightings),
         "rec": {
-            "authors": paper.authors,
-            "org": paper.organization,
-            "published": _iso(paper.published),
-            "upvotes": paper.upvotes,
-            "first_seen": _iso(paper.first_seen),
-            "last_seen": _iso(paper.last_seen),
             "links": list(paper.links),
-            "arxiv_id": paper.arxiv_id,
-            "author_names": list(paper.author_names),
-            "github": paper.github,
-            "github_stars": paper.github_stars,
-            "project_page": paper.project_page,
-            "keywords": list(paper.keywords),
-            "ai_summary": paper.ai_summary,
-            "comments": paper.comments,
-            "submitter": paper.submitter,
-            "sightings": [s.to_row() for s in sightings],
+            "sightings": rows,
+            "metas": list(metas),
             "text_date": text_date,
         },
     }
@@ -217,7 +258,8 @@ def paper_to_document(paper: Paper, sightings: Sequence[SightingRow], text_date:
 
 
 def sort_values(paper: Paper) -> dict:
-    """The paper's sort columns, as the index holds them."""
+    """The paper's sort columns that the paper alone decides, as the index holds them
+    (`sort_rising` needs its sightings: see `rising`)."""
     when = paper.published or paper.first_seen or paper.last_seen
     return {
         "sort_title": paper.title.casefold()[:200].encode("utf-8"),
@@ -228,32 +270,20 @@ def sort_values(paper: Paper) -> dict:
 
 def document_to_paper(stored: dict) -> Paper:
     rec = stored.get("rec") or {}
-    return Paper(
-        id=stored["id"],
-        title=stored.get("title", ""),
-        abstract=stored.get("abstract", ""),
-        authors=rec.get("authors"),
-        organization=rec.get("org"),
-        published=_date(rec.get("published")),
-        upvotes=rec.get("upvotes"),
-        digests=tuple(Sighting(s.file, _date(s.date)) for s in sightings_of(stored)),
-        first_seen=_date(rec.get("first_seen")),
-        last_seen=_date(rec.get("last_seen")),
-        links=tuple(rec.get("links", ())),
-        arxiv_id=rec.get("arxiv_id"),
-        author_names=tuple(rec.get("author_names") or ()),
-        github=rec.get("github"),
-        github_stars=rec.get("github_stars"),
-        project_page=rec.get("project_page"),
-        keywords=tuple(rec.get("keywords") or ()),
-        ai_summary=rec.get("ai_summary"),
-        comments=rec.get("comments"),
-        submitter=rec.get("submitter"),
-    )
+    return paper_from_rows(stored["id"], stored.get("title", ""), stored.get("abstract", ""),
+                           sightings_of(stored), rec.get("links", ()))
 
 
 def sightings_of(stored: dict) -> list[SightingRow]:
-    return [SightingRow.from_row(row) for row in (stored.get("rec") or {}).get("sightings", ())]
+    rec = stored.get("rec") or {}
+    metas = [_meta_dict(m) for m in rec.get("metas", ())]
+    return [SightingRow(file, day, upvotes=upvotes, **metas[meta])
+            for file, day, upvotes, meta in rec.get("sightings", ())]
+
+
+def _meta_dict(meta: Sequence) -> dict:
+    return {name: tuple(v or ()) if i in _TUPLES else v
+            for i, (name, v) in enumerate(zip(META_FIELDS, meta, strict=True))}
 
 
 def text_date_of(stored: dict) -> str:

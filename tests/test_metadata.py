@@ -208,3 +208,44 @@ def test_the_real_corpus_rendered_as_pages_and_the_api_files_are_one_library(hom
     assert len(both) >= 0.95 * len(on_pages), (len(both), len(on_pages))
     assert all(it.paper.arxiv_id for it in both)
     assert {pid for pid, it in found.items() if it.state.starred} == starred
+
+
+def test_rising_puts_the_paper_gaining_fastest_first(home, tmp_path):
+    """`rising` sorts by upvotes gained per day between a paper's first and last digest:
+    a paper with few upvotes that gains fast comes before a popular one that gains slowly,
+    and one seen once has gained nothing."""
+    folder = tmp_path / "digests"
+    fast, slow, once = "Fast Climber Agents", "Popular But Slow Agents", "Seen Once Agents"
+    json_file(folder / "2026-08-20.json",
+              api_entry(fast, "2608.00010", day="2026-08-20", upvotes=10),
+              api_entry(slow, "2608.00020", day="2026-08-20", upvotes=200))
+    json_file(folder / "2026-08-24.json",
+              api_entry(fast, "2608.00010", day="2026-08-24", upvotes=90),  # 20 a day
+              api_entry(slow, "2608.00020", day="2026-08-24", upvotes=210),  # 2.5 a day
+              api_entry(once, "2608.00030", day="2026-08-24", upvotes=500))
+    ingest(home, add_sources(home, [folder]))
+
+    def order(text: str, sort: str) -> list[str]:
+        lib = Library(home)
+        try:
+            return [h.paper.title for h in lib.search(text, sort=sort).hits()]
+        finally:
+            lib.close()
+
+    assert order("", "upvotes") == [once, slow, fast]
+    assert order("", "rising") == [fast, slow, once]
+    assert order("agents", "rising") == [fast, slow, once]  # plain words: the ranker
+    assert order("seen:2026-08", "rising") == [fast, slow, once]  # through Whoosh's sorting
+    with UserData(home) as store:  # the CLI's and the reader's path: `--sort rising`
+        lib = Library(home)
+        assert [it.paper.title for it in select(lib, store, Scope(ALL, "", "rising")).items] \
+            == [fast, slow, once]
+        lib.close()
+
+    # The first digest goes and a next day comes: each climb counts from what is left.
+    (folder / "2026-08-20.json").unlink()
+    json_file(folder / "2026-08-25.json",
+              api_entry(fast, "2608.00010", day="2026-08-25", upvotes=91),  # 1 a day
+              api_entry(slow, "2608.00020", day="2026-08-25", upvotes=310))  # 100 a day
+    ingest(home, [folder])
+    assert order("", "rising") == [slow, fast, once]

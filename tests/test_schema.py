@@ -3,7 +3,9 @@ rebuilds itself from the digests, with one message, keeping the user's data.
 
 `fixtures/index-v3` is a real index written by papers before this format (schema 3, its day
 fields a class of ours, `index.library.DayField`, pickled in the table of contents) from the
-two digests `_app_library` writes.
+two digests `_app_library` writes; `fixtures/index-v5` is one of the format before this one
+(each sighting repeating its digest's metadata, no `sort_rising`), from the same digests, its
+manifest naming their folder `/DIGESTS`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from _app_library import DAY_ONE, DAY_TWO, build_library, digest_text
 
 from papers.index.identity import paper_id
@@ -25,18 +28,21 @@ from papers.index.sources import add_sources
 from papers.index.userdata import UserData
 
 OLD_INDEX = Path(__file__).parent / "fixtures" / "index-v3"
+PREVIOUS_INDEX = Path(__file__).parent / "fixtures" / "index-v5"
 VIDEO = paper_id("Diffusion Models for Video Generation")
 AGENTS = paper_id("Language Agents That Plan")
 
 
-def old_library(tmp_path: Path) -> Path:
+def old_library(tmp_path: Path, fixture: Path = OLD_INDEX) -> Path:
     """A home holding the old index, its digests registered, and some user data."""
     digests = tmp_path / "digests"
     digests.mkdir()
     (digests / "2025-12-09.txt").write_text(digest_text("Dec 9, 2025", DAY_ONE), "utf-8")
     (digests / "2025-12-10.txt").write_text(digest_text("Dec 10, 2025", DAY_TWO), "utf-8")
     home = tmp_path / "home"
-    shutil.copytree(OLD_INDEX, home / INDEX_DIR)
+    shutil.copytree(fixture, home / INDEX_DIR)
+    manifest = home / INDEX_DIR / "manifest.json"
+    manifest.write_text(manifest.read_text("utf-8").replace("/DIGESTS", str(digests)), "utf-8")
     add_sources(home, [digests])
     with UserData(home) as store:
         store.star([VIDEO])
@@ -59,8 +65,12 @@ def test_the_fixture_is_an_index_of_the_old_format():
     assert json.loads((OLD_INDEX / "manifest.json").read_text())["schema"] < SCHEMA_VERSION
 
 
-def test_an_old_index_rebuilds_itself_with_one_message_and_keeps_user_data(tmp_path):
-    home = old_library(tmp_path)
+@pytest.mark.parametrize("fixture", [OLD_INDEX, PREVIOUS_INDEX], ids=["v3", "v5"])
+def test_an_old_index_rebuilds_itself_with_one_message_and_keeps_user_data(tmp_path, fixture):
+    home = old_library(tmp_path, fixture)
+    arrived = {key: rec["added"] for key, rec in
+               json.loads((home / INDEX_DIR / "manifest.json").read_text("utf-8"))["files"].items()
+               if rec.get("added")}
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
 
@@ -77,6 +87,11 @@ def test_an_old_index_rebuilds_itself_with_one_message_and_keeps_user_data(tmp_p
     [agents] = [p for p in json.loads(again.stdout) if p["id"] == AGENTS]
     assert agents["tags"] == ["to-read"] and agents["note"] == "compare with ReAct"
     assert Library(home).outdated is None
+    # Papers that came in before the rebuild are not new again because of it.
+    rebuilt = json.loads((home / INDEX_DIR / "manifest.json").read_text("utf-8"))["files"]
+    assert {key: rec["added"] for key, rec in rebuilt.items() if key in arrived} == arrived
+    rising = papers(home, "find", "--sort", "rising", "--json", cwd=elsewhere)
+    assert rising.returncode == 0 and len(json.loads(rising.stdout)) == 8
 
 
 def test_ingest_says_why_it_rebuilt_an_old_index(tmp_path):
