@@ -195,7 +195,7 @@ def _params(s, weights: dict[str, float]) -> dict:
             here[stem] = (sc.idf, sc.avgfl, sc.B, sc.K1)
     # The index weighs each occurrence by its field's boost (a title word counts twice).
     boosts = {f: s.schema[f].format.field_boost for f in FIELDS}
-    return {"bm25": bm25, "boosts": boosts, "idf": _Idf(s)}
+    return {"bm25": bm25, "boosts": boosts, "idf": _idf(s)}
 
 
 class _Idf:
@@ -254,7 +254,8 @@ def _live(s) -> list[int]:
 # -- learning -----------------------------------------------------------------------------
 
 _lock = threading.Lock()
-# Per library: {(user data file, tag): (searcher ref, data version, ids, taste)}.
+# Per library, per user-data store (the object: a file replaced under the same name may
+# come back at the same version): {tag: (searcher ref, data version, ids, taste, vectors)}.
 _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -263,64 +264,74 @@ def learn(lib, userdata, tag: str | None = None) -> Taste | None:
     minus the ones marked not interested; None when there is nothing to learn from.
 
     Kept per library generation, user-data version and tag: asking again is free, and a
-    change that leaves the kept and skipped papers as they were keeps the same taste.
+    change that leaves the kept and skipped papers as they were keeps the same taste. One
+    more star analyses one more paper: the others' vectors come from the taste before.
     """
     s = lib.searcher()
     version = userdata.data_version()
-    key = (str(userdata.path), tag.casefold() if tag else None)
+    key = tag.casefold() if tag else None
     with _lock:
-        entry = _cache.get(lib, {}).get(key)
-    if entry is not None and entry[0]() is s and entry[1] == version:
+        entry = _cache.get(lib, {}).get(userdata, {}).get(key)
+    same = entry is not None and entry[0]() is s
+    if same and entry[1] == version:
         return entry[3]
     kept = userdata.tagged_ids(tag) if tag else userdata.starred_ids()
     skipped = set(getattr(userdata, "skipped_ids", set)()) - kept
     ids = (frozenset(kept), frozenset(skipped))
-    if entry is not None and entry[0]() is s and entry[2] == ids:
-        taste = entry[3]
+    if same and entry[2] == ids:
+        taste, vectors = entry[3], entry[4]
     else:
-        taste = _learn(lib, s, userdata, tag, kept, skipped)
+        known = entry[4] if same else {}
+        vectors = {pid: known.get(pid) or _vector(s, userdata, pid) for pid in kept | skipped}
+        vectors = {pid: v for pid, v in vectors.items() if v is not None}
+        taste = _learn(tag, [vectors[p] for p in sorted(kept) if p in vectors],
+                       [vectors[p] for p in sorted(skipped) if p in vectors], ids)
     with _lock:
-        _cache.setdefault(lib, {})[key] = (weakref.ref(s), version, ids, taste)
+        mine = _cache.setdefault(lib, weakref.WeakKeyDictionary()).setdefault(userdata, {})
+        mine[key] = (weakref.ref(s), version, ids, taste, vectors)
     return taste
 
 
-def _learn(lib, s, userdata, tag, kept: set[str], skipped: set[str]) -> Taste | None:
-    idf = _Idf(s)
-    examples: list[tuple[str, dict[str, float]]] = []
-    words: dict[str, str] = {}
-    positives = []
-    for title, text in _texts(s, userdata, kept):
-        v = _unit(_tfidf(text, idf))
-        positives.append(v)
-        examples.append((title, v))
-        for stem, word in text.words.items():
-            words.setdefault(stem, word)
+def _learn(tag, positives: list, negatives: list, ids) -> Taste | None:
     if not positives:
         return None
-    negatives = [_unit(_tfidf(text, idf)) for _, text in _texts(s, userdata, skipped)]
-    profile = _mean(positives)
-    against = _mean(negatives) if negatives else {}
+    words: dict[str, str] = {}
+    for _, _, found in positives:
+        for stem, word in found.items():
+            words.setdefault(stem, word)
+    profile = _mean([v for _, v, _ in positives])
+    against = _mean([v for _, v, _ in negatives]) if negatives else {}
     for t, x in against.items():
         profile[t] = profile.get(t, 0.0) - NEGATIVE_SHARE * x
     ranked = sorted(profile.items(), key=lambda kv: -kv[1])
     weights = dict(kv for kv in ranked[:TERMS] if kv[1] > 0)
     weights.update(kv for kv in ranked[::-1][:NEGATIVE_TERMS] if kv[1] < 0)
-    return Taste(tag, weights, len(positives), len(negatives),
-                 frozenset(kept) | frozenset(skipped), examples, words)
+    return Taste(tag, weights, len(positives), len(negatives), ids[0] | ids[1],
+                 [(title, v) for title, v, _ in positives], words)
 
 
-def _texts(s, userdata, ids: Iterable[str]):
-    """(title, analysed text) of each paper, from the index or else from the snapshot the
-    user data remembered of it."""
-    for pid in sorted(ids):
-        docnum = s.document_number(id=pid)
-        if docnum is not None:
-            stored = s.stored_fields(docnum)
-            title, abstract = stored.get("title", ""), stored.get("abstract", "")
-        else:
-            paper = userdata.remembered(pid)
-            if paper is None:
-                continue
-            title, abstract = paper.title, paper.abstract
-        yield title, _analyse(title, abstract)
+def _vector(s, userdata, pid: str):
+    """(title, unit tf-idf vector, stem -> word) of a paper, from the index or else from
+    the snapshot the user data remembered of it; None when neither has it."""
+    docnum = s.document_number(id=pid)
+    if docnum is not None:
+        stored = s.stored_fields(docnum)
+        title, abstract = stored.get("title", ""), stored.get("abstract", "")
+    else:
+        paper = userdata.remembered(pid)
+        if paper is None:
+            return None
+        title, abstract = paper.title, paper.abstract
+    text = _analyse(title, abstract)
+    return title, _unit(_tfidf(text, _idf(s))), text.words
 
+
+def _idf(s) -> _Idf:
+    with _lock:
+        found = _idfs.get(s)
+        if found is None:
+            found = _idfs[s] = _Idf(s)
+        return found
+
+
+_idfs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
