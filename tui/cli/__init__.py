@@ -1,15 +1,16 @@
 """The `papers` command line: the group, its one error boundary, and `main()`.
 
 The commands live one module per group of commands (`library`, `fetch`, `search`, `marks`,
-`searches`, `export`, `sync`); `common` holds what they share. Whoosh, Rich and Textual load
-inside the commands that need them, so `papers --help` and `papers tags` start fast.
+`triage`, `searches`, `export`, `sync`); `common` holds what they share. Whoosh, Rich and
+Textual load inside the commands that need them, so `papers --help` and `papers tags` start
+fast.
 """
 
 from __future__ import annotations
 
 import click
 
-from papers.tui.cli import export, fetch, library, marks, search, searches, sync
+from papers.tui.cli import export, fetch, library, marks, search, searches, sync, triage
 from papers.tui.cli.common import JSON_KEY, Context
 
 EXIT_CODES = """\b
@@ -99,7 +100,7 @@ def cli(ctx: click.Context, home: str | None) -> None:
         run_reader(ctx.obj.home)
 
 
-for _module in (library, fetch, search, marks, searches, export, sync):
+for _module in (library, fetch, search, marks, triage, searches, export, sync):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 
