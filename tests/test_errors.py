@@ -59,6 +59,15 @@ EXPECTED = {
     "tag {pid} later":                         (0, 3, 3, 3),
     "untag {pid} vision":                      (0, 3, 3, 3),
     "note {pid} --set hello":                  (0, 3, 3, 3),
+    "skip {pid}":                              (0, 3, 3, 3),
+    "unskip {pid}":                            (0, 3, 3, 3),
+    "snooze {pid} tomorrow":                   (0, 3, 3, 3),
+    "unsnooze {pid}":                          (0, 3, 3, 3),
+    # A mute rule is checked by running it: it needs the index as well as the user data.
+    "mute diffusion":                          (0, 3, 3, 3),
+    # What is new is a search (of All and each saved search): it only reads both.
+    "new":                                     (0, 3, 3, 0),
+    "new --json":                              (0, 3, 3, 0),
     # These touch only the user data: a damaged index does not stop them; reading them
     # works on a read-only disk, changing them does not.
     "tags":                                    (0, 0, 3, 0),
@@ -66,6 +75,9 @@ EXPECTED = {
     "save mine2 olmo":                         (0, 0, 3, 3),
     "saved":                                   (0, 0, 3, 0),
     "unsave mine":                             (0, 0, 3, 3),
+    "unmute agents":                           (0, 0, 3, 3),
+    "mutes":                                   (0, 0, 3, 0),
+    "mutes --json":                            (0, 0, 3, 0),
     "export":                                  (0, 3, 3, 0),
     "export --format json --tag vision":       (0, 3, 3, 0),
     "export -o {out}":                         (0, 3, 3, 0),
@@ -86,8 +98,8 @@ def test_the_table_covers_every_command():
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> tuple[Path, str, Path]:
-    """A library with a star, a tag, a saved search and a change to undo; a paper id in it,
-    and its digests' folder."""
+    """A library with a star, a tag, a saved search, a mute rule and a change to undo; a
+    paper id in it, and its digests' folder."""
     root = tmp_path_factory.mktemp("errors")
     digests = root / "digests"
     for f in FIXTURES.glob("sample-*.txt"):
@@ -105,6 +117,7 @@ def base(tmp_path_factory) -> tuple[Path, str, Path]:
     ok("star", pid)
     ok("tag", pid, "vision")
     ok("save", "mine", "is:starred")
+    ok("mute", "agents")
     return home, pid, digests
 
 
