@@ -42,7 +42,7 @@ CSV_FIELDS = (
     "id", "title", "abstract", "authors", "organization", "published", "upvotes", "digests",
     "first_seen", "last_seen", "links", "url", "arxiv_id", "author_names", "github",
     "github_stars", "project_page", "keywords", "ai_summary", "comments", "submitter",
-    "starred", "read", "tags", "note",
+    "starred", "read", "tags", "note", "skipped", "snoozed_until",
 )  # fmt: skip
 
 

@@ -67,8 +67,9 @@ def rising_view(manifest, today: date | None = None) -> View:
     days = [d for rec in manifest.files.values()
             if rec.date and (d := date.fromisoformat(rec.date)) <= today]
     end = max(days, default=today)
-    return View("rising", "Rising this week",
-                f"seen:>={(end - timedelta(days=RISING_DAYS - 1)).isoformat()}", "rising")
+    start = end - timedelta(days=RISING_DAYS - 1)
+    return View("rising", "Rising this week", f"seen:[{start.isoformat()} to {end.isoformat()}]",
+                "rising")
 
 
 def saved_view(name: str, query: str) -> View:

@@ -15,7 +15,8 @@ from papers.tui.cli import cli
 PAPER_KEYS = {"id", "title", "abstract", "authors", "organization", "published", "upvotes",
               "digests", "first_seen", "last_seen", "links", "url", "arxiv_id", "author_names",
               "github", "github_stars", "project_page", "keywords", "ai_summary", "comments",
-              "submitter", "score", "starred", "read", "tags", "note"}
+              "submitter", "score", "starred", "read", "tags", "note", "skipped",
+              "snoozed_until"}
 
 
 def run(runner, *args):
