@@ -258,8 +258,11 @@ class Library:
             if self._searcher is None or isinstance(self._searcher.reader(), EmptyReader):
                 # Whoosh cannot refresh a searcher of no segments (an empty library).
                 self._searcher = self.ix.searcher()
-            else:
-                self._searcher = self._searcher.refresh()
+            elif not self._searcher.up_to_date():
+                # Not Whoosh's refresh(): it reuses the reader of a segment whose name did
+                # not change, with its old deletions, so papers a commit only deleted would
+                # still be found.
+                self._searcher = self.ix.searcher()
         return self._searcher
 
     def close(self) -> None:

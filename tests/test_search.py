@@ -122,3 +122,19 @@ def test_plain_words_find_what_the_parser_finds(lib):
         parsed = lib.search(f"({text})")  # a group: through the parser
         assert (found.docnums, found.scores) == (parsed.docnums, parsed.scores), text
         assert found.docnums, text
+
+
+def test_an_open_library_sees_papers_a_commit_only_deleted(home, tmp_path):
+    """The reader keeps one Library open: after `papers remove` (a commit that only deletes),
+    its searches must not find the removed digest's papers."""
+    folder = tmp_path / "two"
+    write(folder / "a.txt", digest("December 9, 2025", entry("Kept Paper About Lions", "Lions.")))
+    write(folder / "b.txt", digest("December 10, 2025", entry("Gone Paper About Lions", "Lions.")))
+    ingest(home, [folder])
+    library = Library(home)
+    assert library.count() == 2 and len(library.search("lions")) == 2
+    (folder / "b.txt").unlink()
+    ingest(home, [folder], prune=True)
+    assert library.count() == 1
+    assert [h.paper.title for h in library.search("lions").hits()] == ["Kept Paper About Lions"]
+    library.close()
