@@ -20,6 +20,8 @@ import weakref
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import mul
 
 from papers.index import _lean_imports  # noqa: F401  (before Whoosh: see there)
 
@@ -32,11 +34,15 @@ HOW_TO_TEACH = ("Star papers or tag them, and For you ranks the rest by what you
 
 FIELDS = ("title", "abstract")
 TITLE_WEIGHT = 2.0  # a title word counts as two abstract words in the profile
-TERMS = 40  # heaviest profile terms queried
+TERMS = 20  # heaviest profile terms queried
 NEGATIVE_TERMS = 10  # heaviest "not interested" terms queried, with negative weight
 NEGATIVE_SHARE = 0.5  # how much of the not-interested mean is taken off the profile
 FORWARD_LIMIT = 2000  # up to this many papers are scored from their text, not postings
 LIKE_MIN = 0.2  # cosine to a kept paper worth saying "like <title>"
+MAX_CLUSTERS = 4  # interests a taste may have
+PER_CLUSTER = 10  # kept papers per interest, at least
+ROUNDS = 4  # of k-means
+GLOBAL_SHARE = 1.0  # of the whole profile's score, beside the best interest's
 
 _ANALYZER = StemmingAnalyzer(cachesize=-1)  # the schema's analyzer for title and abstract
 
@@ -58,16 +64,33 @@ class _Text:
     words: dict[str, str]
 
 
-def _analyse(title: str, abstract: str) -> _Text:
-    counts, lengths, words = [], [], {}
+def _analyse(title: str, abstract: str, words: bool = True) -> _Text:
+    """`words`: also each stem's word as written (slower: token positions)."""
+    counts, lengths, written = [], [], {}
     for text in (title or "", abstract or ""):
-        c: Counter = Counter()
-        for token in _ANALYZER(text, chars=True):
-            c[token.text] += 1
-            words.setdefault(token.text, text[token.startchar:token.endchar])
+        if words:
+            c: Counter = Counter()
+            for token in _ANALYZER(text, chars=True):
+                c[token.text] += 1
+                written.setdefault(token.text, text[token.startchar:token.endchar])
+        else:
+            c = _counts(text)
         counts.append(c)
         lengths.append(sum(c.values()))
-    return _Text((counts[0], counts[1]), (lengths[0], lengths[1]), words)
+    return _Text((counts[0], counts[1]), (lengths[0], lengths[1]), written)
+
+
+# The analyzer's own parts, run without its token objects: the same stems, five times
+# faster (tests/test_foryou.py checks they agree).
+_TOKENS, _, _STOPS, _STEMS = _ANALYZER.items
+
+
+def _counts(text: str) -> Counter:
+    """Stem -> count in `text`, as the schema's analyzer would index it."""
+    stops, low = _STOPS.stops, _STOPS.min
+    words = [w for w in (m.group(0).lower() for m in _TOKENS.expression.finditer(text))
+             if len(w) >= low and w not in stops]
+    return Counter(map(_STEMS._stem, words))
 
 
 @dataclass(eq=False)
@@ -81,6 +104,9 @@ class Taste:
     learned: frozenset[str]  # ids left out of every ranking
     examples: list[tuple[str, dict[str, float]]]  # (title, unit tf-idf vector) kept
     words: dict[str, str] = field(default_factory=dict)  # stem -> a word as written
+    # One weighted query per interest (cluster of kept papers) when there are several: a
+    # paper scores GLOBAL_SHARE of `weights`' score plus its best interest's.
+    profiles: list[dict[str, float]] = field(default_factory=list)
     _state: tuple | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -95,7 +121,7 @@ class Taste:
             docnums = [d for d in docnums if d not in skip]
             if len(docnums) <= FORWARD_LIMIT:
                 return {d: self._forward(s, params, d) for d in docnums}
-        found = lib._ranker_for(s).scores(self._query()) if self.weights else {}
+        found = self._postings(lib, s)
         if docnums is None:
             out = dict.fromkeys(_live(s), 0.0)
             out.update(found)
@@ -140,9 +166,23 @@ class Taste:
 
     # -- inside -----------------------------------------------------------------------
 
-    def _query(self):
-        return query.Or([query.Term(f, t, boost=w)
-                         for t, w in sorted(self.weights.items()) for f in FIELDS])
+    def _postings(self, lib, s) -> dict[int, float]:
+        ranker = lib._ranker_for(s)
+        found = dict(ranker.scores(_query(self.weights)))
+        if not self.profiles:
+            return found
+        best: dict[int, float] = {}
+        for profile in self.profiles:
+            get = best.get
+            for d, x in ranker.scores(_query(profile)).items():
+                if x > get(d, 0.0):  # a paper without a profile's terms scores 0 with it
+                    best[d] = x
+        get = found.get
+        for d, x in best.items():
+            found[d] = GLOBAL_SHARE * get(d, 0.0) + x
+        for d in found.keys() - best.keys():
+            found[d] *= GLOBAL_SHARE
+        return found
 
     def _prepare(self, s) -> tuple[dict, set[int]]:
         """BM25F's statistics for this taste's terms in searcher `s`, and the docnums
@@ -151,14 +191,33 @@ class Taste:
             state = self._state
             if state is not None and state[0]() is s:
                 return state[1], state[2]
-            params = _params(s, self.weights)
+            terms = set(self.weights).union(*self.profiles)
+            params = _params(s, terms)
             skip = {d for d in (s.document_number(id=pid) for pid in self.learned)
                     if d is not None}
             self._state = (weakref.ref(s), params, skip)
             return params, skip
 
     def _parts(self, s, params: dict, docnum: int, text: _Text) -> dict[str, float]:
-        """Each term's share of the paper's score."""
+        """Each term's share of the paper's score (the whole taste's profile, and the
+        interest it is best at)."""
+        terms = self._terms(s, params, docnum, text)
+        parts = {t: x * self.weights[t] for t, x in terms.items() if t in self.weights}
+        if not self.profiles:
+            return parts
+        best, mine = 0.0, {}
+        for profile in self.profiles:
+            those = {t: x * profile[t] for t, x in terms.items() if t in profile}
+            total = sum(those.values())
+            if total > best:
+                best, mine = total, those
+        out = {t: GLOBAL_SHARE * x for t, x in parts.items()}
+        for t, x in mine.items():
+            out[t] = out.get(t, 0.0) + x
+        return out
+
+    def _terms(self, s, params: dict, docnum: int, text: _Text) -> dict[str, float]:
+        """Each profile term's BM25F score in this paper, before weighting."""
         reader = s.reader()
         parts: dict[str, float] = {}
         for i, fieldname in enumerate(FIELDS):
@@ -174,16 +233,21 @@ class Taste:
                 tf *= boost
                 norm = K1 * ((1 - B) + B * fl / avgfl)
                 score = idf * ((tf * (K1 + 1)) / (tf + norm))
-                parts[stem] = parts.get(stem, 0.0) + score * self.weights[stem]
+                parts[stem] = parts.get(stem, 0.0) + score
         return parts
 
     def _forward(self, s, params: dict, docnum: int) -> float:
         stored = s.stored_fields(docnum)
-        text = _analyse(stored.get("title", ""), stored.get("abstract", ""))
+        text = _analyse(stored.get("title", ""), stored.get("abstract", ""), words=False)
         return sum(self._parts(s, params, docnum, text).values())
 
 
-def _params(s, weights: dict[str, float]) -> dict:
+def _query(weights: dict[str, float]):
+    return query.Or([query.Term(f, t, boost=w) for t, w in sorted(weights.items())
+                     for f in FIELDS])
+
+
+def _params(s, weights: Iterable[str]) -> dict:
     reader = s.reader()
     bm25: dict[str, dict] = {}
     for fieldname in FIELDS:
@@ -229,8 +293,7 @@ def _unit(v: dict[str, float]) -> dict[str, float]:
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
-    get = b.get
-    return sum(x * get(t, 0.0) for t, x in a.items())
+    return sum(map(mul, a.values(), map(b.get, a, repeat(0.0))))
 
 
 def _mean(vectors: list[dict[str, float]]) -> dict[str, float]:
@@ -299,15 +362,45 @@ def _learn(tag, positives: list, negatives: list, ids) -> Taste | None:
     for _, _, found in positives:
         for stem, word in found.items():
             words.setdefault(stem, word)
-    profile = _mean([v for _, v, _ in positives])
     against = _mean([v for _, v, _ in negatives]) if negatives else {}
+    vectors = [v for _, v, _ in positives]
+    groups = _clusters(vectors)
+    return Taste(tag, _profile(vectors, against), len(positives), len(negatives),
+                 ids[0] | ids[1], [(title, v) for title, v, _ in positives], words,
+                 [_profile(g, against) for g in groups] if len(groups) > 1 else [])
+
+
+def _profile(vectors: list[dict[str, float]], against: dict[str, float]) -> dict[str, float]:
+    """Rocchio: the mean of the kept papers' vectors minus a share of the mean of the
+    not-interested ones, cut to its heaviest terms either way."""
+    profile = _mean(vectors)
     for t, x in against.items():
         profile[t] = profile.get(t, 0.0) - NEGATIVE_SHARE * x
     ranked = sorted(profile.items(), key=lambda kv: -kv[1])
     weights = dict(kv for kv in ranked[:TERMS] if kv[1] > 0)
     weights.update(kv for kv in ranked[::-1][:NEGATIVE_TERMS] if kv[1] < 0)
-    return Taste(tag, weights, len(positives), len(negatives), ids[0] | ids[1],
-                 [(title, v) for title, v, _ in positives], words)
+    return weights
+
+
+def _clusters(vectors: list[dict[str, float]]) -> list[list[dict[str, float]]]:
+    """The kept papers in groups of one interest each: spherical k-means, k growing with
+    their number, seeded with papers far apart; biggest group first."""
+    k = max(1, min(MAX_CLUSTERS, len(vectors) // PER_CLUSTER))
+    if k == 1:
+        return [vectors]
+    centres = [vectors[0]]
+    nearest = [_dot(v, centres[0]) for v in vectors]
+    while len(centres) < k:
+        far = min(range(len(vectors)), key=nearest.__getitem__)
+        centres.append(vectors[far])
+        nearest = [max(x, _dot(v, vectors[far])) for x, v in zip(nearest, vectors, strict=True)]
+    for _ in range(ROUNDS):
+        groups: list[list[dict[str, float]]] = [[] for _ in centres]
+        for v in vectors:
+            groups[max(range(len(centres)), key=lambda i: _dot(v, centres[i]))].append(v)
+        groups = [g for g in groups if g]
+        centres = [_unit(_mean(g)) for g in groups]
+    return sorted(groups, key=len, reverse=True)
 
 
 def _vector(s, userdata, pid: str):
