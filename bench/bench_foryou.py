@@ -145,7 +145,7 @@ def evaluate(lib: Library, docs: list[Doc], users: Path, fraction: float, seed: 
         shutil.rmtree(home, ignore_errors=True)
         with UserData(home) as ud:
             ud.star([doc.id for doc in kept])
-            if SKIPS and hasattr(ud, "skip"):
+            if SKIPS:
                 ud.skip([doc.id for doc in rng.sample(off, SKIPS)])
             taste = foryou.learn(lib, ud)
         scores = taste.scores(lib)

@@ -339,7 +339,7 @@ def learn(lib, userdata, tag: str | None = None) -> Taste | None:
     if same and entry[1] == version:
         return entry[3]
     kept = userdata.tagged_ids(tag) if tag else userdata.starred_ids()
-    skipped = set(getattr(userdata, "skipped_ids", set)()) - kept
+    skipped = userdata.skipped_ids() - kept
     ids = (frozenset(kept), frozenset(skipped))
     if same and entry[2] == ids:
         taste, vectors = entry[3], entry[4]

@@ -172,7 +172,6 @@ def test_why_names_words_that_are_in_the_paper_and_a_starred_paper_it_is_like(li
     assert taste.why(lib, docnum(lib, SPEECH[2][0])) == []
 
 
-@pytest.mark.skipif(not hasattr(UserData, "skip"), reason="userdata.skip not landed yet")
 def test_not_interested_pushes_its_topic_down(lib, userdata):
     userdata.star(ids(lib, titles_of(DIFFUSION[:2] + ROBOTS[:2])))
     before = foryou.learn(lib, userdata)
@@ -254,3 +253,19 @@ def test_the_quick_stem_count_is_the_schema_analyzer_s():
         "", "   ", "x.y.z ...dots... under_score CamelCase running runs ran"]
     for text in texts:
         assert foryou._counts(text) == Counter(t.text for t in foryou._ANALYZER(text))
+
+
+def test_a_taste_of_two_interests_ranks_the_papers_of_each(lib, userdata, monkeypatch):
+    monkeypatch.setattr(foryou, "PER_CLUSTER", 2)
+    userdata.star(ids(lib, titles_of(DIFFUSION[:3] + SPEECH[:2])))
+    taste = foryou.learn(lib, userdata)
+    tops = sorted(max(p, key=p.get) for p in taste.profiles)
+    assert tops == ["diffus", "speech"]
+    order = ranking(lib, taste)
+    # (The fifth robot paper is about a diffusion policy: it may come before.)
+    for title in titles_of(DIFFUSION[3:] + SPEECH[2:]):
+        assert all(order.index(title) < order.index(other) for other in titles_of(ROBOTS[:4]))
+    speech = docnum(lib, SPEECH[2][0])
+    assert "speech" in [r.text.lower() for r in taste.why(lib, speech)]
+    whole = taste.scores(lib)
+    assert taste.scores(lib, [speech])[speech] == pytest.approx(whole[speech], abs=1e-9)
