@@ -1,0 +1,484 @@
+"""A cache of the index for a cold `papers find` of plain words: no Whoosh, no Click.
+
+A fresh process spends more on importing Whoosh and reading its posting blocks than on the
+search. Here, beside the index, in `<home>/findcache/`:
+
+- one file per Whoosh segment (segments never change once written): for `title` and
+  `abstract`, each term's postings as flat arrays (docnum, weight), each document's field
+  length byte, and each document's `papers find --json` object, made by `schema`'s
+  document -> Paper from Whoosh's stored fields;
+- `state.json`, per commit: which segments, in order, with their deletions, the statistics
+  BM25F needs, and a key of everything the answer depends on (the index directory's files,
+  the code that prints it). A key that no longer matches is a stale cache: it never answers.
+
+Scores are computed at query time with Whoosh's formula and the index's current statistics,
+with the same float operations as `index.ranker` (tests/test_findcache.py compares both with
+Whoosh's own search), so a commit only adds the files of its new segments.
+
+Reading imports nothing heavier than `json`, `mmap` and Whoosh's Porter stemmer module;
+building imports Whoosh (`refresh`, called at the end of an ingest).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from math import log
+
+FORMAT = 1
+DIR = "findcache"
+STATE = "state.json"
+FIELDS = ("title", "abstract")
+_MAGIC = b"PFC1"
+_PLAIN = None  # the plain-words pattern, compiled on first use
+
+# The code an answer depends on (relative to the `papers` package): a change to any of
+# them makes every cache stale, as a new version of papers would.
+_CODE = ("index/findcache.py", "index/schema.py", "index/models.py", "index/library.py",
+         "index/ranker.py", "index/scope.py", "index/query.py", "index/export.py",
+         "index/userdata.py", "index/marks.py", "index/jsontext.py", "index/controls.py",
+         "tui/text.py", "tui/entry.py", "tui/cli/search.py", "tui/cli/output.py",
+         "tui/cli/common.py")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"})
+MAX_WORD = 1000  # as index.library: a longer query goes to the parser, which refuses it
+
+
+# -- the key --------------------------------------------------------------------------------
+
+
+def _code_roots() -> dict[str, str]:
+    """Where `index/` and `tui/` of this papers are: side by side, installed or not."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    return {"index": here, "tui": os.path.join(os.path.dirname(here), "tui")}
+
+
+def _stamp(path: str) -> list:
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns]
+
+
+def key_of(index_dir: str) -> list:
+    """Everything a cached answer depends on, as JSON-able values; OSError when the index
+    is not there."""
+    roots = _code_roots()
+    code = [_stamp(os.path.join(roots[rel.split("/", 1)[0]], rel.split("/", 1)[1]))
+            for rel in _CODE]
+    st = os.stat(index_dir)
+    files = []
+    with os.scandir(index_dir) as it:
+        for entry in it:
+            if entry.name.endswith("WRITELOCK"):
+                continue
+            s = entry.stat(follow_symlinks=False)
+            files.append([entry.name, s.st_ino, s.st_size, s.st_mtime_ns])
+    files.sort()
+    return [FORMAT, sys.byteorder, code, [st.st_dev, st.st_ino], files]
+
+
+def cache_dir(home: str) -> str:
+    return os.path.join(home, DIR)
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+class _Segment:
+    """One segment's cache file, memory-mapped."""
+
+    def __init__(self, path: str, base: int, deleted: list[int]):
+        import mmap
+
+        with open(path, "rb") as f:
+            self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        mm = self._mm
+        if mm[:4] != _MAGIC:
+            raise ValueError("not a find cache segment")
+        n = int.from_bytes(mm[4:8], "little")
+        self.head = json.loads(mm[8:8 + n])
+        view = memoryview(mm)
+        self._views = {}
+        for name, (offset, count, code) in self.head["sections"].items():
+            size = {"B": 1, "I": 4, "Q": 8, "f": 4, "d": 8}[code]
+            if offset + count * size > len(mm):
+                raise ValueError("a cut-off find cache segment")
+            self._views[name] = view[offset:offset + count * size].cast(code)
+        self.docs = self.head["docs"]
+        self.base = base
+        self.deleted = frozenset(deleted)
+
+    def find(self, field: str, term: bytes) -> tuple[int, int] | None:
+        """The postings range of `term`, or None."""
+        starts, text = self._views[field + ".tstart"], self._views[field + ".tbytes"]
+        lo, hi = 0, len(starts) - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            here = text[starts[mid]:starts[mid + 1]].tobytes()
+            if here < term:
+                lo = mid + 1
+            elif here > term:
+                hi = mid
+            else:
+                pstart = self._views[field + ".pstart"]
+                return pstart[mid], pstart[mid + 1]
+        return None
+
+    def postings(self, field: str, span: tuple[int, int]) -> tuple[list[int], list[float]]:
+        a, b = span
+        return (self._views[field + ".ids"][a:b].tolist(),
+                self._views[field + ".w"][a:b].tolist())
+
+    def lengths(self, field: str):
+        return self._views[field + ".len"]
+
+    def record(self, doc: int) -> dict:
+        starts = self._views["rec.start"]
+        return json.loads(self._views["rec.bytes"][starts[doc]:starts[doc + 1]].tobytes())
+
+
+class Cache:
+    """A fresh cache of one library, ready to answer; `open` gives None when there is none."""
+
+    def __init__(self, state: dict, segments: list[_Segment]):
+        self.state = state
+        self.segments = segments
+        self._stops = frozenset(state["stops"])
+
+    @classmethod
+    def open(cls, home: str) -> Cache | None:
+        """The cache of the library at `home` if it matches the index as it is now."""
+        try:
+            folder = cache_dir(home)
+            with open(os.path.join(folder, STATE), "rb") as f:
+                state = json.loads(f.read())
+            if state.get("key") != key_of(os.path.join(home, "index")):
+                return None
+            segments, base = [], 0
+            for segid, docs, deleted in state["segments"]:
+                seg = _Segment(os.path.join(folder, segment_file(segid, state["code"])), base,
+                               deleted)
+                if seg.docs != docs:
+                    return None
+                segments.append(seg)
+                base += docs
+            return cls(state, segments)
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return None
+
+    def stem(self, word: str) -> str | None:
+        """The term the query analyzer makes of one plain word, None for a stop word."""
+        from whoosh.lang.porter import stem  # a plain module: no Whoosh beyond it
+
+        word = word.lower()
+        if word in self._stops or len(word) < self.state["minsize"]:
+            return None
+        return stem(word)
+
+    def ranked(self, stems: list[str], limit: int | None):
+        """([(score, docnum)] best first, how many match), as `Library._rank` orders them."""
+        import heapq
+        from operator import neg
+
+        maps = [self._either(s) for s in stems]
+        if len(maps) == 1:
+            matches = maps[0]
+        else:  # the Ranker's And, in the same order of operations
+            docs = set(min(maps, key=len))
+            for m in maps:
+                docs &= m.keys()
+            docs = list(docs)
+            columns = [list(map(m.__getitem__, docs)) for m in maps]
+            matches = dict(zip(docs, map(sum, zip(*columns, strict=True)), strict=True))
+        docs = list(matches.keys())
+        total = len(docs)
+        if limit is None or limit > 1000:
+            docs.sort()
+            docs.sort(key=matches.__getitem__, reverse=True)
+            docs = docs[:limit]
+            return [(matches[d], d) for d in docs], total
+        keyed = zip(map(neg, map(matches.__getitem__, docs)), docs, strict=True)
+        return [(0 - k, d) for k, d in heapq.nsmallest(limit, keyed)], total
+
+    def _either(self, text: str) -> dict[int, float]:
+        """Or(title:text, abstract:text), as the Ranker combines it."""
+        maps = sorted((self._term(f, text) for f in FIELDS), key=len, reverse=True)
+        out = dict(maps[0])
+        get = out.get
+        for m in maps[1:]:
+            for doc, score in m.items():
+                out[doc] = get(doc, 0.0) + score
+        return out
+
+    def _term(self, field: str, text: str) -> dict[int, float]:
+        """One term's {docnum: score}, with Whoosh's BM25F as index.ranker computes it."""
+        term = text.encode("utf-8")
+        found = [(seg, seg.find(field, term)) for seg in self.segments]
+        found = [(seg, span) for seg, span in found if span is not None]
+        if not found:
+            return {}
+        st = self.state
+        dc = st["doc_count_all"]
+        n = sum(b - a for _, (a, b) in found)
+        idf = log(dc / (n + 1)) + 1
+        avgfl = st["field_length"][field] / (dc or 1) or 1
+        B, K1 = st["B"], st["K1"]
+        norm = [K1 * ((1 - B) + B * length / avgfl) for length in st["byte_to_length"]]
+        k1p1 = K1 + 1
+        out: dict[int, float] = {}
+        for seg, span in found:
+            ids, weights = seg.postings(field, span)
+            lengths = seg.lengths(field)
+            if seg.deleted and not seg.deleted.isdisjoint(ids):
+                kept = [j for j, d in enumerate(ids) if d not in seg.deleted]
+                ids, weights = [ids[j] for j in kept], [weights[j] for j in kept]
+            scores = [idf * ((w * k1p1) / (w + norm[lengths[d]]))
+                      for d, w in zip(ids, weights, strict=True)]
+            base = seg.base
+            out.update(zip([base + d for d in ids], scores, strict=True))
+        return out
+
+    def record(self, docnum: int) -> dict:
+        """The paper's `papers find --json` object, without marks and score."""
+        for seg in reversed(self.segments):
+            if docnum >= seg.base:
+                return seg.record(docnum - seg.base)
+        raise IndexError(docnum)
+
+
+def plain_words(text: str) -> list[str] | None:
+    """The words of a query `index.library.plain_query` would take, or None."""
+    global _PLAIN
+    if _PLAIN is None:
+        import re
+
+        _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[ \t]+[A-Za-z][A-Za-z0-9]*)*")
+    if not _PLAIN.fullmatch(text) or len(text) > MAX_WORD:
+        return None
+    words = text.split()
+    if any(w in _OPERATORS for w in words):
+        return None
+    return words
+
+
+# -- building -----------------------------------------------------------------------------
+
+
+def segment_file(segid: str, code: str) -> str:
+    return f"seg-{segid}-{code}.bin"
+
+
+def refresh(index_dir, *, budget: int | None = None) -> bool:
+    """Bring the cache of the library whose index is at `index_dir` up to date with its
+    last commit; call it after every commit (an ingest's end). Segments cached before are
+    kept; only new ones are read. With `budget`, give up when more than that many documents
+    would have to be read. Never raises for the library's sake: a library that cannot be
+    read, or one that changes meanwhile, leaves no fresh cache (find then asks Whoosh), and
+    the answer is whether the cache is fresh now."""
+    index_dir = os.fspath(index_dir)
+    home = os.path.dirname(os.path.abspath(index_dir))
+    folder = cache_dir(home)
+    try:
+        before = key_of(index_dir)
+    except OSError:
+        return False
+    try:
+        state = _build(home, folder, before, budget)
+    except Exception:  # a damaged or changing index: no cache, find asks Whoosh
+        state = None
+    try:
+        if state is None or key_of(index_dir) != before:
+            _remove(os.path.join(folder, STATE))
+            return False
+        _write(os.path.join(folder, STATE), json.dumps(state).encode())
+        _collect(folder, state)
+    except OSError:
+        return False
+    return True
+
+
+def _build(home: str, folder: str, key: list, budget: int | None) -> dict | None:
+    from papers.index import library as library_module
+    from papers.index.library import Library
+
+    lib = Library(home)
+    if not lib.exists or lib.outdated:
+        return None
+    s = lib.searcher()
+    if not _scorable(s):
+        return None
+    analyzer = _query_analyzer(library_module._ANALYZER)
+    if analyzer is None:
+        return None
+    from whoosh.util.numeric import byte_to_length
+
+    code = _code_hash(key)
+    leaves = [leaf.reader() for leaf, _ in s.leaf_searchers()]
+    missing = [r for r in leaves
+               if not _usable(os.path.join(folder, segment_file(_segid(r), code)),
+                              r.doc_count_all())]
+    if budget is not None and sum(r.doc_count_all() for r in missing) > budget:
+        return None
+    os.makedirs(folder, exist_ok=True)
+    for reader in missing:
+        _write(os.path.join(folder, segment_file(_segid(reader), code)), _segment_bytes(reader))
+    from papers.index.userdata import EMPTY
+    from papers.index.userdata import SCHEMA_VERSION as userdata_format
+
+    reader = s.reader()
+    return {
+        "key": key,
+        "userdata_format": userdata_format,
+        "marks_layout": list(EMPTY.to_json()),
+        "code": code,
+        "doc_count_all": s.doc_count_all(),
+        "field_length": {f: reader.field_length(f) for f in FIELDS},
+        "B": s.weighting.B,
+        "K1": s.weighting.K1,
+        "byte_to_length": [byte_to_length(b) for b in range(256)],
+        **analyzer,
+        "segments": [[_segid(r), r.doc_count_all(),
+                      sorted(r.deleted_docs_set) if r.has_deletions() else []]
+                     for r in leaves],
+    }
+
+
+def _usable(path: str, docs: int) -> bool:
+    """A segment file that is whole (a damaged one is made again)."""
+    try:
+        return _Segment(path, 0, []).docs == docs
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _segid(reader) -> str:
+    return reader.segment().segment_id()
+
+
+def _code_hash(key: list) -> str:
+    import hashlib
+
+    return hashlib.sha1(json.dumps(key[:3]).encode()).hexdigest()[:12]
+
+
+def _scorable(searcher) -> bool:
+    from whoosh.scoring import BM25F
+
+    return isinstance(searcher.weighting, BM25F) and not searcher.weighting._field_B
+
+
+# Tokenizer patterns that make one token of a plain word ([A-Za-z][A-Za-z0-9]*).
+_WORD_PATTERNS = (r"\w+(\.?\w+)*", r"[\w\*]+(\.?[\w\*]+)*")
+
+
+def _query_analyzer(analyzer) -> dict | None:
+    """The stop words and minimum size of the query analyzer, when it is the lowercase,
+    stop, Porter-stem chain this module replays; None for any other."""
+    from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+    from whoosh.lang.porter import stem
+
+    items = getattr(analyzer, "items", None)
+    if (not items or len(items) != 4 or type(items[0]) is not RegexTokenizer
+            or type(items[1]) is not LowercaseFilter or type(items[2]) is not StopFilter
+            or type(items[3]) is not StemFilter):
+        return None
+    stop, stemmer = items[2], items[3]
+    if (stop.max is not None or stemmer.stemfn is not stem
+            or stemmer.ignore or items[0].expression.pattern not in _WORD_PATTERNS):
+        return None
+    return {"stops": sorted(stop.stops), "minsize": stop.min}
+
+
+def _segment_bytes(reader) -> bytes:
+    """A segment's cache file: its postings, length bytes and records."""
+    from array import array
+
+    from papers.index.ranker import _blocks, _length_bytes
+    from papers.index.schema import document_to_paper
+
+    n = reader.doc_count_all()
+    sections: list[tuple[str, array]] = []
+    wtype = "f"
+    for field in FIELDS:
+        tstart, tbytes, pstart = array("Q", [0]), bytearray(), array("Q", [0])
+        ids, weights = array("I"), []
+        fmt = reader.schema[field].format
+        terms = reader._terms  # Whoosh's W3 terms reader: see index.ranker on the pinning
+        for text, info in reader.iter_field(field):
+            term = text if isinstance(text, bytes) else text.encode("utf-8")
+            # Every posting, deleted or not: deletions change with each commit, the
+            # segment does not (they are applied when searching).
+            found = 0
+            matcher = terms._codec.postings_reader(terms._postfile, info, fmt)
+            for block_ids, block_weights in _blocks(matcher):
+                ids.extend(block_ids)
+                weights.extend(block_weights)
+                found += len(block_ids)
+            if found != info.doc_frequency():
+                raise ValueError(f"postings of {field}:{text} do not match its statistics")
+            tbytes += term
+            tstart.append(len(tbytes))
+            pstart.append(len(ids))
+        packed = array("f", weights)
+        if packed.tolist() != weights:
+            wtype = "d"
+        sections += [(f"{field}.tstart", tstart), (f"{field}.tbytes", array("B", tbytes)),
+                     (f"{field}.pstart", pstart), (f"{field}.ids", ids),
+                     (f"{field}.w", array("d", weights) if wtype == "d" else packed),
+                     (f"{field}.len", array("B", _length_bytes(reader, field)))]
+        wtype = "f"
+    rstart, rbytes = array("Q", [0]), bytearray()
+    for doc in range(n):
+        stored = reader.stored_fields(doc)
+        if stored:
+            rbytes += json.dumps(document_to_paper(stored).to_json()).encode()
+        rstart.append(len(rbytes))
+    sections += [("rec.start", rstart), ("rec.bytes", array("B", rbytes))]
+
+    head = {"docs": n, "sections": {}}
+    # The offsets depend on the header's length and the header holds the offsets: reserve
+    # room for it, and pad it with JSON's whitespace.
+    reserve = 0
+    while True:
+        offset = _align(8 + reserve)
+        for name, arr in sections:
+            head["sections"][name] = [offset, len(arr), arr.typecode]
+            offset = _align(offset + len(arr) * arr.itemsize)
+        blob = json.dumps(head).encode()
+        if len(blob) <= reserve:
+            break
+        reserve = len(blob) + 64
+    blob = blob.ljust(reserve)
+    out = bytearray(_MAGIC + len(blob).to_bytes(4, "little") + blob)
+    for name, arr in sections:
+        out += bytes(head["sections"][name][0] - len(out))
+        out += arr.tobytes()
+    return bytes(out)
+
+
+def _align(n: int) -> int:
+    return (n + 7) & ~7
+
+
+def _write(path: str, data: bytes) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _collect(folder: str, state: dict) -> None:
+    """Remove the files of segments the index no longer has (merged, or another build)."""
+    keep = {segment_file(segid, state["code"]) for segid, _, _ in state["segments"]}
+    for name in os.listdir(folder):
+        if name.startswith("seg-") and name not in keep and not name.endswith(".tmp"):
+            _remove(os.path.join(folder, name))

@@ -1,0 +1,226 @@
+"""The find cache ranks plain words exactly as the Library (and so Whoosh) does, holds each
+paper's find object as schema's document -> Paper makes it, is refused once the index moves
+on, and reads marks as UserData does.
+
+The library has what makes ranking hard: two segments, deleted documents, title boosts.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+
+import pytest
+from conftest import SHARED
+from test_ranker import canonical
+
+from bench.corpus import write_corpus
+from papers.index import findcache, marks
+from papers.index.ingest import ingest
+from papers.index.library import Library, plain_query
+from papers.index.schema import document_to_paper
+from papers.index.userdata import EMPTY, UserData
+
+QUERIES = ["diffusion", "language models", "video generation with diffusion",
+           "reasoning agents", "reinforcement learning", "Diffusion MODEL", "the model",
+           "diffusion model data learning method", "model diffusion", "zzzyqx",
+           "model zzzyqx", "learning learning learns", "a b c model"]
+
+
+def build(work, n=2400, seed=7):
+    write_corpus(work / "digests", n, seed=seed, per_day=60)
+    home = work / "home"
+    ingest(home, [work / "digests"], procs=2)
+    # Seen again in a later digest, a paper is rewritten: its old document is deleted.
+    first, later = sorted((work / "digests").glob("*.txt"))[:2]
+    shutil.copy(first, work / "digests" / "2099-01-01.txt")
+    shutil.copy(later, work / "digests" / "2099-01-02.txt")
+    ingest(home, [work / "digests"])
+    return home
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    home = build(tmp_path_factory.mktemp("findcache"))
+    lib = Library(home)
+    assert len(lib.searcher().leaf_searchers()) >= 2
+    assert lib.searcher().reader().has_deletions()
+    assert findcache.refresh(home / "index")
+    return home
+
+
+@pytest.fixture
+def home(built, tmp_path):
+    """A copy of the library, whose digests stay where they are."""
+    mine = tmp_path / "home"
+    shutil.copytree(built, mine)
+    return mine
+
+
+def stems(cache, text):
+    out = []
+    for word in findcache.plain_words(text) or ():
+        stem = cache.stem(word)
+        if stem is not None and stem not in out:
+            out.append(stem)
+    return out
+
+
+def same_as_library(home, queries=QUERIES):
+    cache = findcache.Cache.open(str(home))
+    assert cache is not None
+    lib = Library(home)
+    for text in queries:
+        if plain_query(text) is None:  # only stop words: not ours either
+            assert not stems(cache, text), text
+            continue
+        theirs = lib.search(text, limit=None)
+        ranked, total = cache.ranked(stems(cache, text), None)
+        assert [d for _, d in ranked] == theirs.docnums, text
+        assert [s for s, _ in ranked] == theirs.scores, text  # the very floats
+        assert total == theirs.total
+        top, _ = cache.ranked(stems(cache, text), 10)
+        assert top == ranked[:10]
+
+
+def test_rankings_and_scores_are_the_librarys(built):
+    same_as_library(built)
+
+
+@pytest.mark.parametrize("text", QUERIES[:6])
+def test_scores_are_whooshs_own(built, text):
+    cache = findcache.Cache.open(str(built))
+    lib = Library(built)
+    theirs = lib.searcher().search(lib.parse(text), limit=None)
+    ranked, _ = cache.ranked(stems(cache, text), None)
+    their_scores = [s for s, _ in theirs.top_n]
+    assert canonical([d for _, d in ranked], [s for s, _ in ranked]) == canonical(
+        [d for _, d in theirs.top_n], their_scores)
+    assert [s for s, _ in ranked] == pytest.approx(their_scores, rel=1e-12)
+
+
+def test_stems_are_the_query_parsers(built):
+    cache = findcache.Cache.open(str(built))
+    for text in [*QUERIES, "Agents", "studies", "running", "x", "it is", "GPT4o"]:
+        q = plain_query(text)
+        terms = [] if q is None else sorted({t for _, t in q.iter_all_terms()})
+        assert sorted(stems(cache, text)) == terms, text
+
+
+def test_each_paper_is_what_the_library_prints(built):
+    cache = findcache.Cache.open(str(built))
+    s = Library(built).searcher()
+    reader = s.reader()
+    deleted = 0
+    for doc in range(s.doc_count_all()):
+        if reader.is_deleted(doc):
+            deleted += 1
+            continue
+        assert cache.record(doc) == document_to_paper(s.stored_fields(doc)).to_json()
+    assert deleted
+
+
+def test_a_commit_makes_the_cache_stale_until_refreshed(built, home, tmp_path):
+    folder = home / findcache.DIR
+    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("seg-*")}
+    more = tmp_path / "more"
+    write_corpus(more, 120, seed=99, per_day=60)
+    ingest(home, [built.parent / "digests", more])  # new papers: every idf moves
+    assert findcache.Cache.open(str(home)) is None
+    assert findcache.refresh(home / "index")
+    state = json.loads((folder / findcache.STATE).read_text())
+    after = {p.name: p.stat().st_mtime_ns for p in folder.glob("seg-*")}
+    # One file per segment of the index now; a segment the commit kept is not read again.
+    assert set(after) == {findcache.segment_file(segid, state["code"])
+                          for segid, _, _ in state["segments"]}
+    assert all(after[name] == before[name] for name in set(before) & set(after))
+    same_as_library(home)
+
+
+def test_refresh_with_a_budget_leaves_a_big_library_to_the_ingest(home):
+    shutil.rmtree(home / findcache.DIR)
+    assert not findcache.refresh(home / "index", budget=100)
+    assert findcache.Cache.open(str(home)) is None
+    assert findcache.refresh(home / "index")
+
+
+def test_a_rebuilt_index_is_cached_anew_and_old_segments_go(built, home):
+    old = {p.name for p in (home / findcache.DIR).glob("seg-*")}
+    ingest(home, [built.parent / "digests"], rebuild=True)
+    assert findcache.Cache.open(str(home)) is None
+    assert findcache.refresh(home / "index")
+    assert not old & {p.name for p in (home / findcache.DIR).glob("seg-*")}
+    same_as_library(home, QUERIES[:4])
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "state", "state-json", "gone"])
+def test_a_damaged_cache_is_refused_without_a_traceback(home, damage):
+    folder = home / findcache.DIR
+    seg = sorted(folder.glob("seg-*"))[0]
+    if damage == "truncate":
+        seg.write_bytes(seg.read_bytes()[: seg.stat().st_size // 2])
+    elif damage == "garbage":
+        seg.write_bytes(b"\0" * 100)
+    elif damage == "state":
+        (folder / findcache.STATE).write_bytes(b"{")
+    elif damage == "state-json":
+        state = json.loads((folder / findcache.STATE).read_text())
+        state["segments"] = "nonsense"
+        (folder / findcache.STATE).write_text(json.dumps(state))
+    else:
+        seg.unlink()
+    assert findcache.Cache.open(str(home)) is None
+    assert findcache.refresh(home / "index")  # and a refresh mends it
+    same_as_library(home, QUERIES[:3])
+
+
+def test_a_damaged_index_leaves_no_cache(home):
+    trm = sorted((home / "index").glob("*.trm"))[0]
+    trm.write_bytes(trm.read_bytes()[:100])
+    assert not findcache.refresh(home / "index")
+    assert findcache.Cache.open(str(home)) is None
+
+
+def test_marks_are_read_as_userdata_reads_them(home):
+    lib = Library(home)
+    ids = [lib.search("diffusion", limit=8).paper(i).id for i in range(8)]
+    with UserData(home) as store:
+        store.star(ids[:3])
+        store.mark_read(ids[1:4])
+        store.add_tags(ids[0], ["b-tag", "A-tag", "c"])
+        store.set_note(ids[2], "a note\nwith two lines")
+        if hasattr(store, "skip"):
+            store.skip(ids[4])
+            store.snooze(ids[5], until=date(2031, 2, 3))
+        store.star("0123456789ab")  # a paper not asked for
+        theirs = store.states(ids)
+    layout = tuple(EMPTY.to_json())
+    from papers.index.userdata import SCHEMA_VERSION
+
+    ours = marks.read(str(home), set(ids), layout, SCHEMA_VERSION)
+    assert ours is not None and set(ours) <= set(ids)
+    for pid in ids:
+        assert ours.get(pid, marks.empty(layout)) == theirs[pid].to_json()
+    assert marks.read(str(home), set(ids), layout, SCHEMA_VERSION + 1) is None
+    assert marks.read(str(home), set(ids), ("starred", "other"), SCHEMA_VERSION) is None
+    assert marks.read(str(home / "elsewhere"), set(ids), layout, SCHEMA_VERSION) is None
+
+
+REAL = SHARED / "corpus" / "hf-daily-papers.jsonl"
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="../shared is not present")
+def test_real_papers_rank_as_the_library_ranks_them(tmp_path):
+    write_corpus(tmp_path / "digests", 3000, real=REAL)
+    home = tmp_path / "home"
+    ingest(home, [tmp_path / "digests"], procs=2)
+    assert findcache.refresh(home / "index")
+    lib = Library(home)
+    words = set()
+    for i in range(0, 3000, 97):
+        words |= {w for w in lib.search("", limit=3000).paper(i).title.split()
+                  if findcache.plain_words(w)}
+    words = sorted(words)
+    queries = [*words[:60], *(f"{a} {b}" for a, b in zip(words[::7], words[3::7], strict=False))]
+    same_as_library(home, [*QUERIES, *queries])
