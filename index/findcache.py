@@ -65,16 +65,18 @@ def key_of(index_dir: str) -> list:
     roots = _code_roots()
     code = [_stamp(os.path.join(roots[rel.split("/", 1)[0]], rel.split("/", 1)[1]))
             for rel in _CODE]
-    st = os.stat(index_dir)
+    # Whoosh writes each file once, under a new name: names, sizes and times tell a
+    # commit, and a rebuild, from the index the cache was made of (a copy made with its
+    # times, as by a backup, is the same index).
     files = []
     with os.scandir(index_dir) as it:
         for entry in it:
             if entry.name.endswith("WRITELOCK"):
                 continue
             s = entry.stat(follow_symlinks=False)
-            files.append([entry.name, s.st_ino, s.st_size, s.st_mtime_ns])
+            files.append([entry.name, s.st_size, s.st_mtime_ns])
     files.sort()
-    return [FORMAT, sys.byteorder, code, [st.st_dev, st.st_ino], files]
+    return [FORMAT, sys.byteorder, code, files]
 
 
 def cache_dir(home: str) -> str:
