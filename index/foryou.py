@@ -35,6 +35,7 @@ HOW_TO_TEACH = ("Star papers or tag them, and For you ranks the rest by what you
 FIELDS = ("title", "abstract")
 TITLE_WEIGHT = 2.0  # a title word counts as two abstract words in the profile
 TERMS = 20  # heaviest profile terms queried
+INTEREST_TERMS = 5  # the same for each interest's profile
 NEGATIVE_TERMS = 10  # heaviest "not interested" terms queried, with negative weight
 NEGATIVE_SHARE = 0.5  # how much of the not-interested mean is taken off the profile
 FORWARD_LIMIT = 2000  # up to this many papers are scored from their text, not postings
@@ -42,6 +43,7 @@ LIKE_MIN = 0.2  # cosine to a kept paper worth saying "like <title>"
 MAX_CLUSTERS = 4  # interests a taste may have
 PER_CLUSTER = 10  # kept papers per interest, at least
 ROUNDS = 4  # of k-means
+IDF_FLOOR = 0.0  # added to log(N/df): how much a word every paper has still counts
 GLOBAL_SHARE = 1.0  # of the whole profile's score, beside the best interest's
 
 _ANALYZER = StemmingAnalyzer(cachesize=-1)  # the schema's analyzer for title and abstract
@@ -274,7 +276,7 @@ class _Idf:
         found = self.known.get(stem)
         if found is None:
             df = max(self.reader.doc_frequency(f, stem) for f in FIELDS)
-            found = self.known[stem] = math.log((self.n + 1) / (df + 1)) + 1.0
+            found = self.known[stem] = math.log((self.n + 1) / (df + 1)) + IDF_FLOOR
         return found
 
 
@@ -367,17 +369,18 @@ def _learn(tag, positives: list, negatives: list, ids) -> Taste | None:
     groups = _clusters(vectors)
     return Taste(tag, _profile(vectors, against), len(positives), len(negatives),
                  ids[0] | ids[1], [(title, v) for title, v, _ in positives], words,
-                 [_profile(g, against) for g in groups] if len(groups) > 1 else [])
+                 [_profile(g, against, INTEREST_TERMS) for g in groups] if len(groups) > 1 else [])
 
 
-def _profile(vectors: list[dict[str, float]], against: dict[str, float]) -> dict[str, float]:
+def _profile(vectors: list[dict[str, float]], against: dict[str, float],
+             terms: int | None = None) -> dict[str, float]:
     """Rocchio: the mean of the kept papers' vectors minus a share of the mean of the
     not-interested ones, cut to its heaviest terms either way."""
     profile = _mean(vectors)
     for t, x in against.items():
         profile[t] = profile.get(t, 0.0) - NEGATIVE_SHARE * x
     ranked = sorted(profile.items(), key=lambda kv: -kv[1])
-    weights = dict(kv for kv in ranked[:TERMS] if kv[1] > 0)
+    weights = dict(kv for kv in ranked[:terms or TERMS] if kv[1] > 0)
     weights.update(kv for kv in ranked[::-1][:NEGATIVE_TERMS] if kv[1] < 0)
     return weights
 
