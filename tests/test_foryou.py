@@ -259,8 +259,9 @@ def test_a_taste_of_two_interests_ranks_the_papers_of_each(lib, userdata, monkey
     monkeypatch.setattr(foryou, "PER_CLUSTER", 2)
     userdata.star(ids(lib, titles_of(DIFFUSION[:3] + SPEECH[:2])))
     taste = foryou.learn(lib, userdata)
-    tops = sorted(max(p, key=p.get) for p in taste.profiles)
-    assert tops == ["diffus", "speech"]
+    assert len(taste.profiles) == 2
+    assert any("diffus" in p and "speech" not in p for p in taste.profiles)
+    assert any("speech" in p and "diffus" not in p for p in taste.profiles)
     order = ranking(lib, taste)
     # (The fifth robot paper is about a diffusion policy: it may come before.)
     for title in titles_of(DIFFUSION[3:] + SPEECH[2:]):
