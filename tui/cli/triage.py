@@ -150,12 +150,14 @@ def new(ctx: Context, as_json: bool) -> None:
 
     lib = ctx.open_library()
     store = ctx.store()
-    total = len(scope.new_ids(lib, store, scope.ALL))
+    # new_count, not len(new_ids): counting reads no stored paper (all of them, the first
+    # time, in a library of 100k).
+    total = scope.new_count(lib, store, scope.ALL)
     saved = []
     for s in store.saved_searches():
         view = scope.saved_view(s.name, s.query)
         saved.append({"name": s.name, "query": s.query,
-                      "new": len(scope.new_ids(lib, store, view)),
+                      "new": scope.new_count(lib, store, view),
                       "since": store.seen_at(view.query)})
     if as_json:
         click.echo(jsontext.dumps({"new": total, "since": store.seen_at(scope.ALL.query),
