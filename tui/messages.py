@@ -86,6 +86,13 @@ class CountsReady(Message):
 
 
 @dataclass
+class ViewSeen(Message):
+    """A view the reader opened was marked seen: its "N new" starts again from now."""
+
+    request: int
+
+
+@dataclass
 class DataChanged(Message):
     """A change to the user's marks was written (`error` None) or refused."""
 

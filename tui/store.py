@@ -14,6 +14,7 @@ import re
 import threading
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,16 +31,23 @@ from papers.index.library import Library, Results, SearchCancelled
 from papers.index.models import Paper
 from papers.index.scope import (
     ALL,
+    FOR_YOU,
+    NEW,
     Scope,
     Selection,
+    Untaught,
     View,
     digest_view,
+    for_view,
     month_view,
+    new_count,
+    rising_view,
     saved_view,
     tag_view,
 )
 from papers.index.scope import search as scope_search
 from papers.index.scope import select as scope_select
+from papers.index.scope import why as scope_why
 from papers.index.sources import status as source_status
 from papers.index.userdata import UserData
 
@@ -64,6 +72,7 @@ class Listing:
     results: Results | None = None
     error: str | None = None
     unavailable: Unavailable | None = None  # the error, when the library cannot be read
+    untaught: str | None = None  # a taste with nothing to learn from: how to teach it
     elapsed: float = 0.0
     generation: int = 0  # bumped by the store for every new listing
     partial: bool = False  # only the first page: more papers are being counted
@@ -123,6 +132,12 @@ class Counts:
     problems: int = 0  # problems of digest files, kept by the manifest until they change
     # The digests under a source that is missing (gone, unmounted): their papers are kept.
     unreachable: frozenset[View] = frozenset()
+    new: int = 0  # the papers in New
+    rising: tuple[View, int] | None = None  # Rising this week: its view is of its week
+    for_tags: dict[View, View] = field(default_factory=dict)  # a tag's view -> its For you
+    # "N new" of each view looked at before (by its query text): what came in since.
+    # A view never looked at has none: everything would be new.
+    fresh: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -146,8 +161,12 @@ class Store:
         self._similar_library = Library(self.home, cache=250_000)
         self._similar_lock = threading.Lock()
         self._generation = 0
+        # What "today" is, for snoozes: a test sets its own clock instead of sleeping.
+        self.today: Callable[[], date] = date.today
         self.starred: set[str] = set()
         self.read: set[str] = set()
+        self.skipped: set[str] = set()
+        self.snoozed: set[str] = set()  # snoozed until a day after today
         # Sources that are missing, as `check_sources` last found them: (path, state).
         self.missing_sources: list[tuple[str, str]] = []
         self.reload_marks()
@@ -177,6 +196,8 @@ class Store:
     def reload_marks(self) -> None:
         self.starred = self.userdata.starred_ids()
         self.read = self.userdata.read_ids()
+        self.skipped = self.userdata.skipped_ids()
+        self.snoozed = self.userdata.snoozed_ids(self.today())
 
     def reopen(self) -> None:
         """Forget the index handle: after a rebuild the old one points at deleted files."""
@@ -237,8 +258,11 @@ class Store:
                     return out
                 out.results = scope_search(self.library, self.userdata,
                                            Scope(view, query, sort), limit=first,
-                                           suggest=first is None, cancelled=cancelled)
+                                           suggest=first is None, cancelled=cancelled,
+                                           today=self.today())
                 out.partial = first is not None and len(out.results) >= first
+        except Untaught as exc:  # not an error: an empty list that says what to do
+            out.untaught = str(exc)
         except (LibraryError, QueryError, UserDataError, ValueError) as exc:
             out.error = str(exc)
             if isinstance(exc, Unavailable):
@@ -271,7 +295,20 @@ class Store:
     def select(self, scope: Scope) -> Selection:
         """The papers of `scope` with the user's marks, as `papers export` selects them."""
         with self._lock:
-            return scope_select(self.library, self.userdata, scope)
+            return scope_select(self.library, self.userdata, scope, today=self.today())
+
+    def why(self, scope: Scope, paper_id: str) -> tuple[str, ...]:
+        """Why the scope's taste ranks the paper (a few terms, "like <a starred title>");
+        empty when the scope ranks by no taste. The taste is learned once per change to
+        the marks, so this is cheap enough for every paper the cursor rests on."""
+        with self._lock:
+            try:
+                if not self.library.exists:
+                    return ()
+                return tuple(r.text for r in scope_why(self.library, self.userdata, scope,
+                                                         paper_id))
+            except (LibraryError, QueryError, UserDataError, ValueError):
+                return ()
 
     # -- changes the reader's keys make (run in a worker; each says what it did) ---------
 
@@ -305,6 +342,23 @@ class Store:
     def set_note(self, paper: Paper, text: str) -> str:
         self.userdata.set_note(paper.id, text, remember=[paper])
         return "Note saved." if text.strip() else "Note removed."
+
+    def toggle_skip(self, paper: Paper) -> str:
+        """Not interested (`x`): the paper leaves For you and New; again, it comes back."""
+        if paper.id in self.userdata.skipped_ids():
+            self.userdata.unskip([paper.id], remember=[paper])
+            return "Interested again: " + _short(paper.title)
+        self.userdata.skip([paper.id], remember=[paper])
+        return "Not interested: " + _short(paper.title) + " (u undoes it)"
+
+    def snooze(self, paper: Paper, until: date) -> str:
+        self.userdata.snooze([paper.id], until, remember=[paper])
+        return f"Snoozed until {until:%a} {until.isoformat()}: " + _short(paper.title)
+
+    def mark_seen(self, view: View) -> None:
+        """The reader opened `view`: its "N new" starts again from now. Local bookkeeping,
+        so the data version stays (nothing to sync, nothing for other readers to reload)."""
+        self.userdata.mark_seen(view.query)
 
     def save_search(self, name: str, query: str) -> str:
         self.userdata.save_search(name, query)
@@ -384,18 +438,40 @@ class Store:
         for s in self.userdata.saved_searches():
             view = saved_view(s.name, s.query)
             saved.append((view, len(self.listing(view, "", "newest"))))
+        tags = [(tag_view(t), n) for t, n in self.userdata.tags()]
+        for_tags = {view: for_view(view.label[1:]) for view, _ in tags}
+        today = self.today()
+        with self._lock:
+            rising = rising_view(manifest, today)
+        news = self.listing(NEW, "", "newest")
+        fresh = self._fresh([ALL, FOR_YOU, *for_tags.values(), *(v for v, _ in saved)], today)
         read_here = len(self.read & present) if present else len(self.read)
         return Counts(
             total=total,
             unread=max(0, total - read_here),
             starred=len(self.starred & present) if present else len(self.starred),
-            tags=[(tag_view(t), n) for t, n in self.userdata.tags()],
+            tags=tags,
             saved=saved,
             digests=[(view, n) for view, n, _ in digests],
             months=[(month_view(m), len(months[m])) for m in sorted(months, reverse=True)],
             problems=sum(len(found) for found in manifest.problems.values()),
             unreachable=frozenset(unreachable),
+            new=len(news),
+            rising=(rising, len(self.listing(rising, "", "newest"))),
+            for_tags=for_tags,
+            fresh=fresh,
         )
+
+    def _fresh(self, views: list[View], today: date) -> dict[str, int]:
+        """The "N new" of the views looked at before. Each count is the view's search over
+        the papers that came in since, so it costs what those few papers cost."""
+        seen = self.userdata.seen()
+        out: dict[str, int] = {}
+        for view in views:
+            if view.query in seen and view.query not in out:
+                with self._lock, suppress(PapersError, ValueError):  # a bad saved query
+                    out[view.query] = new_count(self.library, self.userdata, view, today)
+        return out
 
 
 _ID = re.compile(r"\b[0-9a-f]{12}\b")  # a paper id, as the undo log names papers

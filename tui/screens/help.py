@@ -32,6 +32,8 @@ class HelpScreen(ModalScreen[None]):
             ("title:x  org:x", "only in the title / organisation"),
             ("upvotes:>50", "ranges on upvotes, published:, seen:"),
             ("is:starred", "your marks: is:unread, is:read, tag:NAME"),
+            ("is:new", "came in since you last looked at All; is:skipped, is:snoozed"),
+            ("for:me  for:TAG", "ranked by your taste: the starred papers, or a tag's"),
         )
         with VerticalScroll(id="help-body"):
             yield Static(Text("papers — keys", style="bold"), id="help-title")

@@ -9,6 +9,7 @@ except the few rows the list draws; each worker answers with a message (`tui.mes
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import tempfile
@@ -36,7 +37,7 @@ from papers.index.errors import PapersError, UserDataError
 from papers.index.export import render, write_atomic
 from papers.index.library import SearchCancelled
 from papers.index.models import Paper
-from papers.index.scope import ALL, SORTS, STARRED, UNREAD, Scope, View
+from papers.index.scope import ALL, FOR_YOU, NEW, SORTS, STARRED, UNREAD, Scope, View, order
 from papers.index.userdata import EMPTY
 from papers.tui.messages import (
     CountsReady,
@@ -47,6 +48,7 @@ from papers.tui.messages import (
     ListingReady,
     Requests,
     SimilarReady,
+    ViewSeen,
 )
 from papers.tui.notefile import note_file_prefix, note_from_edit, note_template
 from papers.tui.screens.palette import ActionCommands, ViewCommands
@@ -70,10 +72,12 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("focus_search", "/", "Search: focus the search bar (Esc leaves it)"),
     ("toggle_filters", "\\", "Show or hide the filter pane"),
     ("choose_view", "v", "Pick a view: the filter pane, or its one-line picker on a narrow screen"),
-    ("cycle_sort", "o", "Sort by relevance, newest, upvotes, title"),
+    ("cycle_sort", "o", "Sort by " + ", ".join(SORTS)),
     ("open", "enter", "Open the paper (marks it read)"),
     ("star", "s", "Star or unstar the paper"),
     ("toggle_read", "r", "Mark the paper read or unread"),
+    ("skip", "x", "Not interested: it leaves For you and New (x again: back)"),
+    ("snooze", "z", "Snooze: it leaves For you and New until a day you pick"),
     ("edit_tags", "t", "Edit the paper's tags"),
     ("edit_note", "n", "Edit the paper's note in $EDITOR"),
     ("open_link", "O", "Open the paper's page (arXiv) in the browser"),
@@ -102,6 +106,8 @@ MOVES: tuple[tuple[str, str], ...] = (
     ("mouse", "Click a row to select it, double-click to open, wheel scrolls"),
 )
 
+_FOR = re.compile(r"(?<![^\s(])for:", re.IGNORECASE)  # a taste typed in the query
+
 # A user-data change (a `Store` method), run in a worker: it writes and says what it did.
 Write = Callable[[], "str | None"]
 
@@ -111,6 +117,12 @@ def export_name(scope: Scope, today: date) -> str:
     slug = "".join(c if c.isalnum() else "-" for c in scope.query.casefold())
     slug = "-".join(part for part in slug.split("-") if part)[:60].strip("-")
     return f"papers-{slug or 'all'}-{today.isoformat()}.md"
+
+
+def ranks_by_taste(view: View, text: str, sort: str) -> bool:
+    """The list is ranked by a taste: the foryou sort, a For-you view, `for:x` typed."""
+    return (order(Scope(view, text, sort)) == "foryou"
+            or (sort == "relevance" and _FOR.search(text) is not None))
 
 
 def browser_can_start() -> bool:
@@ -138,6 +150,8 @@ class ReaderScreen(Screen[None]):
         Binding("o", "cycle_sort", "Sort"),
         Binding("s", "star", "Star"),
         Binding("r", "toggle_read", "Read"),
+        Binding("x", "skip", "Not interested"),
+        Binding("z", "snooze", "Snooze", show=False),
         Binding("t", "edit_tags", "Tags"),
         Binding("n", "edit_note", "Note", show=False),
         Binding("O", "open_link", "Open", show=False),
@@ -170,7 +184,7 @@ class ReaderScreen(Screen[None]):
         self.requests = Requests()
         # Searches run one at a time; keys typed meanwhile coalesce into the next one.
         self._want: tuple[int, View, str, str] | None = None
-        self._keep: str | None = None
+        self._keep: str | tuple[str, ...] | None = None
         self._searching = False
         self._typed_at = 0.0  # when the last search was asked for (monotonic)
         self._detail_timer: Timer | None = None
@@ -183,6 +197,9 @@ class ReaderScreen(Screen[None]):
         self.counts: Counts | None = None  # the latest, for the palette's views
         self._history: list[str] = []  # papers shown before a similar paper was opened
         self._writes: deque[tuple[int, Write]] = deque()  # written in order, one at a time
+        # Writes after which the list is searched again: a paper set aside (x, z) or brought
+        # back (u) leaves or rejoins For you and New at once.
+        self._refilter: set[int] = set()
         self._writing = False
         self._narrow_filters: bool | None = None
 
@@ -215,7 +232,7 @@ class ReaderScreen(Screen[None]):
                 or self._detail_timer is not None or self._similar_timer is not None
                 or self._writing or bool(self._writes)
                 or any(self.requests.waiting(kind)
-                       for kind in ("detail", "similar", "counts", "export")))
+                       for kind in ("detail", "similar", "counts", "export", "seen")))
 
     @property
     def paper_list(self) -> PaperList:
@@ -259,7 +276,7 @@ class ReaderScreen(Screen[None]):
 
     # -- searching ----------------------------------------------------------------------
 
-    def request_search(self, *, keep: str | None = None) -> None:
+    def request_search(self, *, keep: str | tuple[str, ...] | None = None) -> None:
         """Ask for the listing of the current view, query and sort.
 
         No debounce: a search starts at once when none is running, and keys typed while one
@@ -287,10 +304,12 @@ class ReaderScreen(Screen[None]):
             return self._want is None or self._want[0] != request
 
         listing = None
+        # A taste scores every paper before it can say which come first: one pass then.
+        first = None if ranks_by_taste(view, query, sort) else FIRST_PAGE
         try:
-            listing = self.store.listing(view, query, sort, first=FIRST_PAGE,
+            listing = self.store.listing(view, query, sort, first=first,
                                          cancelled=typed_on)
-            if not listing.error and (listing.partial or (query and not len(listing))):
+            if first and not listing.error and (listing.partial or (query and not len(listing))):
                 if listing.partial:
                     self.post_message(ListingReady(request, listing, done=False))
                 listing = self.store.listing(view, query, sort, cancelled=typed_on)
@@ -340,6 +359,8 @@ class ReaderScreen(Screen[None]):
             self._load_detail(None)
 
     def _empty_message(self, listing: Listing) -> str:
+        if listing.untaught:
+            return listing.untaught
         if listing.query:
             hint = (f' Did you mean "{listing.suggestion}"? tab takes it.'
                     if listing.suggestion else "")
@@ -349,10 +370,14 @@ class ReaderScreen(Screen[None]):
         return "No papers in this view."
 
     def _shown_sort(self) -> str:
-        """The order the list is in: relevance with nothing to rank by is newest first."""
-        if self.sort == "relevance" and not self.query_text and self.view.kind != "saved":
+        """The order the list is in: a view's own (For you, Rising) or a taste typed
+        (`for:x`) when none is asked for; relevance with nothing to rank by is newest."""
+        sort = order(self.scope())
+        if ranks_by_taste(self.view, self.query_text, self.sort):
+            return "foryou"
+        if sort == "relevance" and not self.query_text and self.view.kind != "saved":
             return "newest"
-        return self.sort
+        return sort
 
     def _show_status(self) -> None:
         """The list's header: its columns, and the view, sort and count it shows."""
@@ -380,8 +405,26 @@ class ReaderScreen(Screen[None]):
     @on(FilterPane.ViewSelected)
     def _view_selected(self, event: FilterPane.ViewSelected) -> None:
         self.query_one(ViewPicker).pick(event.view)
-        self.view = event.view
+        self._open_view(event.view)
+
+    def _open_view(self, view: View) -> None:
+        """Show `view`, and remember it was looked at now: its "N new" falls to 0."""
+        self.view = view
         self.request_search()
+        self._mark_seen(self.requests.new("seen"), view)
+
+    @work(thread=True, group="seen")
+    def _mark_seen(self, request: int, view: View) -> None:
+        # Bookkeeping of this machine's own: it moves no data version (no poll, no sync),
+        # and a store it cannot write to just keeps the old count.
+        with suppress(PapersError):
+            self.store.mark_seen(view)
+        self.post_message(ViewSeen(request))
+
+    @on(ViewSeen)
+    def _view_seen(self, message: ViewSeen) -> None:
+        if self.requests.answered("seen", message.request):
+            self.refresh_counts()
 
     # -- the paper under the cursor -----------------------------------------------------
 
@@ -457,12 +500,13 @@ class ReaderScreen(Screen[None]):
             return
         same = self.detail is not None and self.detail.paper.id == paper_id
         known = self.detail.similar if same else ()
+        taste = self.scope() if ranks_by_taste(self.view, self.query_text, self.sort) else None
         self._detail_worker(request, paper_id, self.listing.terms, known,
-                            similar_again or not known)
+                            similar_again or not known, taste)
 
     @work(thread=True, exclusive=True, group="detail")
     def _detail_worker(self, request: int, paper_id: str, terms: frozenset[str],
-                       known: tuple[Paper, ...], look: bool) -> None:
+                       known: tuple[Paper, ...], look: bool, taste: Scope | None) -> None:
         data = None
         paper = self.store.get(paper_id)
         if paper is not None:
@@ -471,7 +515,9 @@ class ReaderScreen(Screen[None]):
             except UserDataError:
                 state = EMPTY
             data = DetailData(paper, state, terms, known,
-                              tuple(path for path, _ in self.store.missing_sources))
+                              tuple(path for path, _ in self.store.missing_sources),
+                              self.store.why(taste, paper_id) if taste else (),
+                              self.store.today())
         self.post_message(DetailReady(request, paper_id, data, look))
 
     @on(DetailReady)
@@ -565,12 +611,17 @@ class ReaderScreen(Screen[None]):
     # -- user data ----------------------------------------------------------------------
 
     def _marks(self) -> Marks:
-        return Marks(frozenset(self.store.starred), frozenset(self.store.read))
+        store = self.store
+        return Marks(frozenset(store.starred), frozenset(store.read),
+                     frozenset(store.skipped), frozenset(store.snoozed))
 
-    def _write(self, do: Write) -> None:
+    def _write(self, do: Write, *, refilter: bool = False) -> None:
         """Write one change to the user data off the UI thread; changes are written one at
-        a time, in the order the keys asked for them."""
-        self._writes.append((self.requests.new("write"), do))
+        a time, in the order the keys asked for them. `refilter`: search again after it."""
+        request = self.requests.new("write")
+        if refilter:
+            self._refilter.add(request)
+        self._writes.append((request, do))
         self._next_write()
 
     def _next_write(self) -> None:
@@ -579,11 +630,15 @@ class ReaderScreen(Screen[None]):
             self._write_worker(*self._writes.popleft())
 
     def finish_writes(self) -> None:
-        """Write what the keys asked for and no worker has written yet (the app closes)."""
+        """Write what the keys asked for and no worker has written yet (the app closes),
+        and remember the view shown as looked at: the next start's New is what came in
+        after this one (the start does not count: New would be empty at every start)."""
         while self._writes:
             _, do = self._writes.popleft()
             with suppress(PapersError, ValueError):  # too late to say: the reader is gone
                 do()
+        with suppress(PapersError, ValueError):
+            self.store.mark_seen(self.view)
 
     @work(thread=True, group="write")
     def _write_worker(self, request: int, do: Write) -> None:
@@ -600,16 +655,32 @@ class ReaderScreen(Screen[None]):
         # Every change is shown, not only the latest: each one is a write of its own.
         self._writing = False
         self._next_write()
+        refilter = message.request in self._refilter
+        self._refilter.discard(message.request)
         if message.error is not None:
             self.notify(message.error, severity="error", markup=False)
             return
         self.app.saw_own_change(message.version)  # type: ignore[attr-defined]
         self.paper_list.set_marks(self._marks())
+        if refilter:
+            self._search_again()
         if self._detail_paper is not None:
             self._load_detail(self._detail_paper)  # its new marks; its similar papers stay
         self.refresh_counts()
         if message.said:
             self.notify(message.said, markup=False, timeout=2)
+
+    def _search_again(self) -> None:
+        """The list again, after a change that may take papers out of it: the cursor stays
+        on its paper, or goes to the one after it (the one before, at the end)."""
+        plist = self.paper_list
+        row = plist.current
+        if row is None:
+            self.request_search()
+            return
+        near = [plist.listing.row(i).id for i in (plist.cursor + 1, plist.cursor - 1)
+                if 0 <= i < len(plist.listing)]
+        self.request_search(keep=(row.id, *near))
 
     def changed_elsewhere(self, library_changed: bool) -> None:
         """Another process changed the library or the user data: show it."""
@@ -670,8 +741,34 @@ class ReaderScreen(Screen[None]):
         self._write(lambda: self.store.mark_read_above(
             [listing.paper(i) for i in range(upto)]))
 
+    def action_skip(self) -> None:
+        paper = self._target()
+        if paper is None:
+            return
+        self._write(lambda: self.store.toggle_skip(paper), refilter=self._sets_aside())
+
+    def action_snooze(self) -> None:
+        paper = self._target()
+        if paper is None:
+            return
+        from papers.tui.screens.snooze import SnoozeScreen
+
+        def done(until: date | None) -> None:
+            if until is not None:
+                self._write(lambda: self.store.snooze(paper, until),
+                            refilter=self._sets_aside())
+
+        self.app.push_screen(SnoozeScreen(paper.title, self.store.today()), done)
+
     def action_undo(self) -> None:
-        self._write(self.store.undo)
+        # What is undone may be an `x` or a `z`: the paper comes back where it was hidden.
+        self._write(self.store.undo, refilter=self._sets_aside())
+
+    def _sets_aside(self) -> bool:
+        """The list leaves out the papers set aside (`x`, `z`, mute rules), so a change to
+        them is searched again at once. Elsewhere the list stays as it is after a mark (a
+        paper marked read stays in Unread until the next search) and the row shows it."""
+        return self._shown_sort() == "foryou" or "is:new" in self.scope().query.lower()
 
     def action_edit_tags(self) -> None:
         paper = self._target()
@@ -839,8 +936,7 @@ class ReaderScreen(Screen[None]):
     @on(ViewPicker.ViewPicked)
     def _view_picked(self, event: ViewPicker.ViewPicked) -> None:
         self.query_one(FilterPane).select_view(event.view)
-        self.view = event.view
-        self.request_search()
+        self._open_view(event.view)
         self.paper_list.focus()
 
     def action_cycle_sort(self) -> None:
@@ -929,20 +1025,26 @@ class ReaderScreen(Screen[None]):
                 picker.show_views(self.views(), self.view)
             self._show_alerts(message.counts)
 
-    def views(self) -> list[tuple[View, int]]:
-        """Every view with its count, as the filter pane lists them."""
+    def views(self) -> list[tuple[View, int | None]]:
+        """Every view with its count (None: a taste's, which is not counted), as the filter
+        pane lists them."""
         c = self.counts
         if c is None:
             return [(ALL, len(self.listing))]
-        return [(ALL, c.total), (UNREAD, c.unread), (STARRED, c.starred),
-                *c.tags, *c.saved, *c.digests, *c.months]
+        tags: list[tuple[View, int | None]] = []
+        for view, n in c.tags:
+            tags.append((view, n))
+            if view in c.for_tags:
+                tags.append((c.for_tags[view], None))
+        return [(ALL, c.total), (UNREAD, c.unread), (STARRED, c.starred), (FOR_YOU, None),
+                (NEW, c.new), *([c.rising] if c.rising else []),
+                *tags, *c.saved, *c.digests, *c.months]
 
     def pick_view(self, view: View) -> None:
         """Show `view`, as if picked in the filter pane."""
         self.query_one(FilterPane).select_view(view)
         self.query_one(ViewPicker).pick(view)
-        self.view = view
-        self.request_search()
+        self._open_view(view)
 
     # -- the start-up re-scan's progress (the app runs it) -------------------------------
 

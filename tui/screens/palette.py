@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from papers.tui.screens.main import ReaderScreen
 
 KINDS = {"all": "", "unread": "", "starred": "", "tag": "tag ", "saved": "saved search ",
-         "digest": "digest ", "month": "month "}
+         "digest": "digest ", "month": "month ", "foryou": "", "new": "", "rising": ""}
 
 
 def view_name(view: View) -> str:
@@ -54,13 +54,14 @@ class ActionCommands(_Commands):
 
 
 class ViewCommands(_Commands):
-    """Every view the filter pane offers: the library's parts, tags, saved searches,
-    digests and months, by name."""
+    """Every view the filter pane offers: the library's parts, For you, New and Rising,
+    tags (and each one's For you), saved searches, digests and months, by name."""
 
     def commands(self):
         screen: ReaderScreen = self.screen  # type: ignore[assignment]
         out = []
         for view, count in screen.views():
             title = f"View {KINDS.get(view.kind, '')}{view_name(view)}"
-            out.append((title, f"{count:,} papers", lambda v=view: screen.pick_view(v)))
+            said = "ranked by your taste" if count is None else f"{count:,} papers"
+            out.append((title, said, lambda v=view: screen.pick_view(v)))
         return out

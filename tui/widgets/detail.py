@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from rich.console import Group
@@ -34,6 +35,8 @@ class DetailData:
     terms: frozenset[str] = frozenset()
     similar: tuple[Paper, ...] = field(default=())
     missing: tuple[str, ...] = ()  # sources that are missing: their digests are marked
+    why: tuple[str, ...] = ()  # listed by a taste (For you): what weighs most for it
+    today: date | None = None  # the reader's today: a snooze that ran out is not shown
 
 
 def title_text(data: DetailData) -> Text:
@@ -94,11 +97,21 @@ def body_parts(data: DetailData) -> list:
                  "bold yellow" if st.starred else "dim")
     marks.append("   ")
     marks.append("read" if st.read else "● unread", "dim" if st.read else "bold cyan")
+    if st.skipped:
+        marks.append("   ✗ not interested", "bold")
+    if st.snoozed_until is not None and st.snoozed_until > (data.today or date.today()):
+        marks.append(f"   snoozed until {st.snoozed_until.isoformat()}", "bold")
     if st.tags:
         marks.append("   tags: ", "dim")
         for i, tag in enumerate(st.tags):
             marks.append(("  " if i else "") + "#" + clean(tag), "green")
     parts: list = [facts, marks]
+    if data.why:
+        # Terms and titles from the papers: literal text, never markup.
+        why = Text()
+        for i, reason in enumerate(data.why):
+            why.append(("  ·  " if i else "") + clean(reason), "cyan")
+        parts += [Text(""), Text("Why", style="bold"), why]
     if st.note:
         parts += [Text(""), Text("Note", style="bold underline"),
                   Text(clean(st.note, newlines=True), style="italic")]

@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from papers.index.scope import ALL, STARRED, UNREAD, View
+from papers.index.scope import ALL, FOR_YOU, NEW, STARRED, UNREAD, View
 from papers.tui.screens.palette import view_name
 from papers.tui.store import Counts
 from papers.tui.text import clean
@@ -19,10 +19,12 @@ GROUPS = ("Tags", "Saved searches", "Digests", "Months")
 MONTHS_AFTER = 60  # more digests than this are grouped by month
 
 
-def _label(name: str, count: int | None) -> Text:
+def _label(name: str, count: int | None, new: int | None = None) -> Text:
     text = Text(clean(name))
     if count is not None:
         text.append(f"  {count:,}", style="dim")
+    if new:
+        text.append(f"  {new:,} new", style="bold cyan")
     return text
 
 
@@ -52,22 +54,43 @@ class FilterPane(Tree[View | None]):
             if node.data is None and node.allow_expand:
                 name = node.label.plain.split("  ")[0]
                 (self._expanded.add if node.is_expanded else self._expanded.discard)(name)
+        # The cursor stays on its line's view (or group) across the rebuild: counts arrive
+        # while the user moves through the pane, and must not pull the cursor away.
+        at = self.cursor_node
+        here = None if at is None else (
+            at.data if at.data is not None else at.label.plain.split("  ")[0])
         self.clear()
         root = self.root
         keep: TreeNode | None = None
+        stay: TreeNode | None = None
 
-        def leaf(parent: TreeNode, view: View, count: int | None) -> None:
-            nonlocal keep
-            label = _label(view_name(view), count)
+        def leaf(parent: TreeNode, view: View, count: int | None, name: str = "",
+                 under: View | None = None) -> None:
+            nonlocal keep, stay
+            label = _label(name or view_name(view), count, counts.fresh.get(view.query))
             if view in counts.unreachable:
                 label.append("  ⚠ source missing", "bold yellow")
-            node = parent.add_leaf(label, data=view)
+            if under is None:
+                node = parent.add_leaf(label, data=view)
+            else:
+                # A view with one under it, always shown (a tag and its For you): it opens
+                # as a leaf does, and does not fold.
+                node = parent.add(label, data=view, expand=True, allow_expand=False)
+                leaf(node, under, None, "for you")
             if view == self.selected:
                 keep = node
+            if view == here:
+                stay = node
 
         leaf(root, ALL, counts.total)
         leaf(root, UNREAD, counts.unread)
         leaf(root, STARRED, counts.starred)
+        # The taste's views count only their news: how many papers a taste likes at all
+        # says little, and would cost a pass over the library per tag.
+        leaf(root, FOR_YOU, None)
+        leaf(root, NEW, counts.new)
+        if counts.rising is not None:
+            leaf(root, *counts.rising)
         groups = {"Tags": counts.tags, "Saved searches": counts.saved,
                   "Digests": counts.digests, "Months": counts.months}
         for name in GROUPS:
@@ -77,6 +100,8 @@ class FilterPane(Tree[View | None]):
                 label.append("  ⚠", "bold yellow")
             group = root.add(label, data=None,
                              expand=name in self._expanded, allow_expand=bool(items))
+            if name == here:
+                stay = group
             if name == "Digests" and len(items) > MONTHS_AFTER:
                 # Hundreds of digests: one branch per month, newest first.
                 months: dict[str, list[tuple[View, int]]] = {}
@@ -89,19 +114,25 @@ class FilterPane(Tree[View | None]):
                         leaf(branch, view, n)
                 continue
             for view, n in items:
-                leaf(group, view, n)
-        if keep is not None:
-            self.move_cursor(keep)
+                leaf(group, view, n, under=counts.for_tags.get(view) if name == "Tags" else None)
+        target = stay or keep
+        # `last_line` lays the new lines out first: until then a new node has no line.
+        if target is not None and self.last_line >= 0:
+            self.move_cursor(target)
 
     def select_view(self, view: View) -> None:
         """Put the cursor on `view` (picked elsewhere: the palette)."""
         self.selected = view
-        for node in (*self.root.children, *(c for n in self.root.children for c in n.children)):
+        found = [*self.root.children]
+        for node in found:  # breadth first: the views near the top come first
             if node.data == view:
-                if node.parent is not None and node.parent is not self.root:
-                    node.parent.expand()
+                parent = node.parent
+                while parent is not None and parent is not self.root:
+                    parent.expand()
+                    parent = parent.parent
                 self.move_cursor(node)
                 return
+            found.extend(node.children)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         event.stop()

@@ -24,6 +24,7 @@ from papers.tui.store import Listing, Row
 from papers.tui.text import highlighted
 
 STAR, UNREAD = "★", "●"
+SKIPPED, SNOOZED = "✗", "z"  # in the star's column: not interested, snoozed
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class Marks:
 
     starred: frozenset[str] = frozenset()
     read: frozenset[str] = frozenset()
+    # Gone from For you and New; elsewhere shown dim, with their mark.
+    skipped: frozenset[str] = frozenset()
+    snoozed: frozenset[str] = frozenset()
 
 
 class PaperList(ScrollView, can_focus=True):
@@ -60,6 +64,7 @@ class PaperList(ScrollView, can_focus=True):
         "paper-list--highlight",
         "paper-list--read",
         "paper-list--empty",
+        "paper-list--set-aside",
     }
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
@@ -94,14 +99,19 @@ class PaperList(ScrollView, can_focus=True):
 
     # -- data ---------------------------------------------------------------------------
 
-    def show_listing(self, listing: Listing, keep: str | None = None) -> None:
-        """Show a new listing; keep the cursor on paper `keep` when it is still there."""
+    def show_listing(self, listing: Listing, keep: str | tuple[str, ...] | None = None) -> None:
+        """Show a new listing; keep the cursor on paper `keep` when it is still there (or
+        on the first of several that is: a paper, then its neighbours)."""
         old, was = self.cursor, self.current
         self.listing = listing
         # Rows near the top are read to be drawn anyway; a column no paper fills is waste.
         self.votes = any(listing.row(i).upvotes for i in range(min(len(listing), 60)))
         self.virtual_size = Size(self.scrollable_content_region.width, len(listing))
-        index = listing.index_of(keep, near=old) if keep and len(listing) else None
+        index = None
+        for paper_id in ((keep,) if isinstance(keep, str) else keep or ()) if len(listing) else ():
+            index = listing.index_of(paper_id, near=old)
+            if index is not None:
+                break
         if index is None:
             self.scroll_to(y=0, animate=False, immediate=True)
         self._kept = was.id if was else None
@@ -208,8 +218,13 @@ class PaperList(ScrollView, can_focus=True):
 
         starred = row.id in self.marks.starred
         unread = row.id not in self.marks.read
+        aside = SKIPPED if row.id in self.marks.skipped else (
+            SNOOZED if row.id in self.marks.snoozed else "")
         text = Text(end="", no_wrap=True, overflow="ellipsis")
-        text.append(STAR if starred else " ", style("paper-list--star"))
+        if starred or not aside:
+            text.append(STAR if starred else " ", style("paper-list--star"))
+        else:
+            text.append(aside, style("paper-list--set-aside"))
         text.append(" ")
         text.append(UNREAD if unread else " ", style("paper-list--unread"))
         text.append(" ")
@@ -220,8 +235,9 @@ class PaperList(ScrollView, can_focus=True):
             text.append(votes, style("paper-list--upvotes"))
         text.append("  ")
         spans = highlight_spans(row.title, self.listing.terms)
-        title = highlighted(row.title, spans, style=style("paper-list--highlight"),
-                            base="" if unread else style("paper-list--read"))
+        base = (style("paper-list--set-aside") if aside
+                else "" if unread else style("paper-list--read"))
+        title = highlighted(row.title, spans, style=style("paper-list--highlight"), base=base)
         text.append_text(title)
         width = self.scrollable_content_region.width
         if text.cell_len > width > 1:

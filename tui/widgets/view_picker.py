@@ -32,17 +32,20 @@ class ViewPicker(Select[View]):
     def __init__(self, **kwargs) -> None:
         super().__init__([(_option(ALL, None), ALL)], allow_blank=False, compact=True,
                          value=ALL, **kwargs)
+        self._shown: View = ALL  # the view the reader shows: picking it is no news
 
-    def show_views(self, views: list[tuple[View, int]], current: View) -> None:
+    def show_views(self, views: list[tuple[View, int | None]], current: View) -> None:
         """New views or counts, keeping the current view picked without announcing it."""
         if not any(v == current for v, _ in views):
             views = [(current, None), *views]
         with self.prevent(Select.Changed):
             self.set_options([(_option(v, n), v) for v, n in views])
             self.value = current
+        self._shown = current
 
     def pick(self, view: View) -> None:
         """The view was picked elsewhere (the palette, the filter pane)."""
+        self._shown = view
         if view != self.value:
             with self.prevent(Select.Changed):
                 try:
@@ -52,5 +55,7 @@ class ViewPicker(Select[View]):
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        if isinstance(event.value, View):
+        # Select announces its first value when mounted: the view shown, not opened.
+        if isinstance(event.value, View) and event.value != self._shown:
+            self._shown = event.value
             self.post_message(self.ViewPicked(event.value))
