@@ -13,8 +13,8 @@ per (paper, tag), so a tag added on one machine and removed on the other ends as
 says. A note op names the version it replaced (`prev`); a version nobody replaced knowingly
 that is not the winner was written concurrently, and its text is kept in the note's history.
 
-A kind this version does not know (a later version's mute or snooze) is kept and merged like
-any other, and applied when a version that knows it reads the store.
+A kind this version does not know (a later version's new kind of mark) is kept and merged
+like any other, and applied when a version that knows it reads the store.
 
 Being robust to sync tools: only whole lines (ending in a newline) are read, so a line still
 being copied waits for the next run; every `*.jsonl` in DIR is read, so a conflict copy

@@ -104,7 +104,8 @@ def note(ctx: Context, paper_id: str, text: str | None) -> None:
 @click.command()
 @pass_ctx
 def undo(ctx: Context) -> None:
-    """Revert the last change to stars, read marks, tags, notes or saved searches."""
+    """Revert the last change to stars, read marks, tags, notes, saved searches, skips, mute
+    rules or snoozes."""
     say(ctx.store().undo() or "nothing to undo")
 
 

@@ -23,7 +23,8 @@ from papers.tui.cli.output import say
 @json_option("Print the summary (or the status) as one JSON object.")
 @pass_ctx
 def sync_cmd(ctx: Context, folder: str | None, show_status: bool, as_json: bool) -> None:
-    """Share stars, read marks, tags, notes and saved searches with your other machines.
+    """Share stars, read marks, tags, notes, saved searches, skips, mutes and snoozes with
+    your other machines.
 
     FOLDER is any folder every machine sees: Syncthing, Dropbox, a git repository, a network
     share. This machine appends its changes to FOLDER/<machine id>.jsonl, a file no other
