@@ -67,16 +67,10 @@ class _Text:
 
 
 def _analyse(title: str, abstract: str, words: bool = True) -> _Text:
-    """`words`: also each stem's word as written (slower: token positions)."""
+    """`words`: also each stem's word as written."""
     counts, lengths, written = [], [], {}
     for text in (title or "", abstract or ""):
-        if words:
-            c: Counter = Counter()
-            for token in _ANALYZER(text, chars=True):
-                c[token.text] += 1
-                written.setdefault(token.text, text[token.startchar:token.endchar])
-        else:
-            c = _counts(text)
+        c = _counts(text, written if words else None)
         counts.append(c)
         lengths.append(sum(c.values()))
     return _Text((counts[0], counts[1]), (lengths[0], lengths[1]), written)
@@ -87,12 +81,19 @@ def _analyse(title: str, abstract: str, words: bool = True) -> _Text:
 _TOKENS, _, _STOPS, _STEMS = _ANALYZER.items
 
 
-def _counts(text: str) -> Counter:
-    """Stem -> count in `text`, as the schema's analyzer would index it."""
-    stops, low = _STOPS.stops, _STOPS.min
-    words = [w for w in (m.group(0).lower() for m in _TOKENS.expression.finditer(text))
-             if len(w) >= low and w not in stops]
-    return Counter(map(_STEMS._stem, words))
+def _counts(text: str, written: dict[str, str] | None = None) -> Counter:
+    """Stem -> count in `text`, as the schema's analyzer would index it; `written` gets
+    each stem's first word as the text has it."""
+    stops, low, stem = _STOPS.stops, _STOPS.min, _STEMS._stem
+    if written is None:
+        words = [w for w in (m.group(0).lower() for m in _TOKENS.expression.finditer(text))
+                 if len(w) >= low and w not in stops]
+        return Counter(map(stem, words))
+    found = [(w.lower(), w) for w in (m.group(0) for m in _TOKENS.expression.finditer(text))]
+    found = [(stem(low_w), w) for low_w, w in found if len(low_w) >= low and low_w not in stops]
+    for st, w in found:
+        written.setdefault(st, w)
+    return Counter(st for st, _ in found)
 
 
 @dataclass(eq=False)
@@ -275,7 +276,9 @@ class _Idf:
     def __call__(self, stem: str) -> float:
         found = self.known.get(stem)
         if found is None:
-            df = max(self.reader.doc_frequency(f, stem) for f in FIELDS)
+            # A title word is nearly always in the abstract too: one lookup, mostly.
+            df = (self.reader.doc_frequency("abstract", stem)
+                  or self.reader.doc_frequency("title", stem))
             found = self.known[stem] = math.log((self.n + 1) / (df + 1)) + IDF_FLOOR
         return found
 
