@@ -171,11 +171,12 @@ class Taste:
 
     def _postings(self, lib, s) -> dict[int, float]:
         ranker = lib._ranker_for(s)
-        found = dict(ranker.scores(_query(self.weights)))
+        # (An empty profile: every word of the kept papers is in every paper.)
+        found = dict(ranker.scores(_query(self.weights))) if self.weights else {}
         if not self.profiles:
             return found
         best: dict[int, float] = {}
-        for profile in self.profiles:
+        for profile in filter(None, self.profiles):
             get = best.get
             for d, x in ranker.scores(_query(profile)).items():
                 if x > get(d, 0.0):  # a paper without a profile's terms scores 0 with it

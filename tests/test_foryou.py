@@ -279,3 +279,19 @@ def test_a_taste_of_two_interests_ranks_the_papers_of_each(lib, userdata, monkey
     assert "speech" in [r.text.lower() for r in taste.why(lib, speech)]
     whole = taste.scores(lib)
     assert taste.scores(lib, [speech])[speech] == pytest.approx(whole[speech], abs=1e-9)
+
+
+def test_a_library_of_two_papers_ranks_without_failing(tmp_path, userdata):
+    folder = tmp_path / "digests"
+    write(folder / "a.txt", digest("Dec 8, 2025", entry(*DIFFUSION[0]), entry(*SPEECH[0])))
+    ingest(tmp_path / "home", [folder])
+    lib = Library(tmp_path / "home")
+    try:
+        userdata.star(ids(lib, [DIFFUSION[0][0]]))
+        taste = foryou.learn(lib, userdata)
+        speech = docnum(lib, SPEECH[0][0])
+        assert taste.scores(lib).keys() == {speech}
+        assert taste.scores(lib, [speech]).keys() == {speech}
+        assert isinstance(taste.why(lib, speech), list)
+    finally:
+        lib.close()
