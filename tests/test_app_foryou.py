@@ -306,3 +306,23 @@ def test_a_reader_closed_on_a_view_leaves_it_seen(app_home, tmp_path):
     asyncio.run(run())
     with UserData(app_home) as ud:
         assert ud.seen_at("") > LONG_AGO  # the next start's New is what came after this one
+
+
+async def test_past_the_limit_a_view_has_no_badge_until_opened(app, app_home, monkeypatch):
+    """A view not looked at since thousands of papers came in is not counted (seconds of
+    index lookups, with the searches waiting); All is, from the manifest's id sets."""
+    from papers.tui import store
+
+    monkeypatch.setattr(store, "FRESH_LIMIT", 3)  # 8 papers came in: past it
+    with UserData(app_home) as ud:
+        ud.save_search("diffusion", "diffusion")
+        for view in ("", "diffusion"):
+            ud.mark_seen(view, at=LONG_AGO)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        assert node(app, "All").label.plain == "All  8  8 new"
+        assert filter_group(app, "Saved").children[0].label.plain == "diffusion  2"
+        await open_view(pilot, "diffusion")
+        await open_view(pilot, "All")
+        assert node(app, "All").label.plain == "All  8"
+        assert filter_group(app, "Saved").children[0].label.plain == "diffusion  2"

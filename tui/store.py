@@ -32,13 +32,13 @@ from papers.index.models import Paper
 from papers.index.scope import (
     ALL,
     FOR_YOU,
-    NEW,
     Scope,
     Selection,
     Untaught,
     View,
     digest_view,
     for_view,
+    hidden_ids,
     month_view,
     new_count,
     rising_view,
@@ -50,6 +50,8 @@ from papers.index.scope import select as scope_select
 from papers.index.scope import why as scope_why
 from papers.index.sources import status as source_status
 from papers.index.userdata import UserData
+
+FRESH_LIMIT = 5000  # new papers a view's "N new" is counted over, at most (see _fresh)
 
 
 @dataclass(frozen=True)
@@ -443,8 +445,18 @@ class Store:
         today = self.today()
         with self._lock:
             rising = rising_view(manifest, today)
-        news = self.listing(NEW, "", "newest")
-        fresh = self._fresh([ALL, FOR_YOU, *for_tags.values(), *(v for v, _ in saved)], today)
+        seen = self.userdata.seen()
+        # New, counted from the manifest's id sets: searched, thousands of new papers (a
+        # first start, a big import) would cost seconds of id lookups in the index, with
+        # the searches waiting on the lock. All's "N new" is the same number.
+        news = manifest.added_since(seen.get(ALL.query) or "")
+        if news:
+            with self._lock:
+                news -= hidden_ids(self.library, self.userdata, today)
+        fresh = self._fresh([FOR_YOU, *for_tags.values(), *(v for v, _ in saved)], seen,
+                            manifest, today)
+        if ALL.query in seen:
+            fresh[ALL.query] = len(news)
         read_here = len(self.read & present) if present else len(self.read)
         return Counts(
             total=total,
@@ -462,13 +474,16 @@ class Store:
             fresh=fresh,
         )
 
-    def _fresh(self, views: list[View], today: date) -> dict[str, int]:
+    def _fresh(self, views: list[View], seen: dict[str, str], manifest,
+               today: date) -> dict[str, int]:
         """The "N new" of the views looked at before. Each count is the view's search over
-        the papers that came in since, so it costs what those few papers cost."""
-        seen = self.userdata.seen()
+        the papers that came in since, so it costs what those few papers cost; past
+        FRESH_LIMIT of them (a view not looked at since a big import) it would cost
+        seconds with the searches waiting, and the view has no badge until opened."""
         out: dict[str, int] = {}
         for view in views:
-            if view.query in seen and view.query not in out:
+            if view.query in seen and view.query not in out \
+                    and len(manifest.added_since(seen[view.query])) <= FRESH_LIMIT:
                 with self._lock, suppress(PapersError, ValueError):  # a bad saved query
                     out[view.query] = new_count(self.library, self.userdata, view, today)
         return out
