@@ -10,14 +10,19 @@ means the next run reads those files again.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import os
 import pickle
+import re
 import shutil
 import time
+import zlib
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import islice
+from operator import sub
 from pathlib import Path
 
 from papers.index import _lean_imports  # noqa: F401  (before Whoosh: see there)
@@ -25,9 +30,21 @@ from papers.index import _lean_imports  # noqa: F401  (before Whoosh: see there)
 # isort: split
 from whoosh import index as whoosh_index
 from whoosh import writing as whoosh_writing
+from whoosh.analysis import (
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.codec import whoosh3
+from whoosh.codec.base import OutOfOrderError
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.fields import TEXT
+from whoosh.formats import Positions
 from whoosh.reading import SegmentReader
-from whoosh.util.numeric import byte_to_length
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from papers.index import locks
 from papers.index import manifest as manifest_file
@@ -515,25 +532,526 @@ class _WholeLengths:
         return lengths + [None] * (n + 1 - len(lengths))
 
 
+    def column(self, fieldname: str) -> list | None:
+        """The field's lengths by docnum, or None when the field has none (all 0)."""
+        lengths = self._fields.get(fieldname, False)
+        if lengths is False:
+            lengths = self._fields[fieldname] = self._read(fieldname)
+        return lengths
+
+
 def _flush_segment(self) -> None:
-    """`SegmentWriter._flush_segment` with the lengths read whole."""
+    """`SegmentWriter._flush_segment` with the lengths read whole and the postings written
+    by `_add_postings` when the codec is Whoosh's W3."""
     self.perdocwriter.close()
     pdr = self.per_document_reader() if self.codec.length_stats else None
-    postings = self.pool.iter_postings()
-    self.fieldwriter.add_postings(self.schema, _WholeLengths(pdr) if pdr else None, postings)
+    lengths = _WholeLengths(pdr) if pdr else None
+    if type(self.fieldwriter) is whoosh3.W3FieldWriter and lengths is not None \
+            and self.fieldwriter._codec._inlinelimit <= 1:
+        if isinstance(self.pool, _TermPool):
+            _write_terms(self.fieldwriter, self.schema, lengths, self.pool.iter_terms())
+        else:
+            _add_postings(self.fieldwriter, self.schema, lengths, self.pool.iter_postings())
+    else:
+        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
     self.fieldwriter.close()
     if pdr:
         pdr.close()
+
+
+def _add_postings(fw, schema, lengths: _WholeLengths, items) -> None:
+    """`FieldWriter.add_postings` with W3's posting writer folded in: a term's postings are
+    gathered in lists and written a block at a time, instead of a method call per posting
+    through three objects. The blocks, term infos and term table are W3's, byte for byte."""
+    lastfn = lasttext = None
+    column = None
+    ids: list[int] = []
+    weights: list = []
+    values: list[bytes] = []
+    lens: list = []
+    for fieldname, btext, docnum, weight, value in items:
+        if fieldname != lastfn:
+            if lastfn is not None and fieldname < lastfn:
+                raise OutOfOrderError(f"Field {lastfn!r} .. {fieldname!r}")
+            if lasttext is not None:
+                _write_term(fw, lasttext, ids, weights, values, lens)
+                ids, weights, values, lens = [], [], [], []
+            if lastfn is not None:
+                fw.finish_field()
+            fw.start_field(fieldname, schema[fieldname])
+            column = lengths.column(fieldname)
+            lastfn, lasttext = fieldname, None
+        if docnum == -1:  # Whoosh's marker for a spelling word: no posting
+            continue
+        if btext != lasttext:
+            if lasttext is not None:
+                if btext < lasttext:
+                    raise OutOfOrderError(f"Term {fieldname}:{lasttext!r} .. {btext!r}")
+                _write_term(fw, lasttext, ids, weights, values, lens)
+                ids, weights, values, lens = [], [], [], []
+            lasttext = btext
+        ids.append(docnum)
+        weights.append(weight)
+        values.append(value)
+        lens.append(column[docnum] if column is not None else 0)
+    if lasttext is not None:
+        _write_term(fw, lasttext, ids, weights, values, lens)
+
+
+def _write_terms(fw, schema, lengths: _WholeLengths, terms) -> None:
+    """`_add_postings` for postings gathered by term (`_TermPool.iter_terms`)."""
+    lastfn = column = None
+    for fieldname, btext, postings in terms:
+        if fieldname != lastfn:
+            if lastfn is not None:
+                fw.finish_field()
+            fw.start_field(fieldname, schema[fieldname])
+            column = lengths.column(fieldname)
+            lastfn = fieldname
+        if postings[0][0] == -1:  # Whoosh's marker for a spelling word: no posting
+            postings = [p for p in postings if p[0] != -1]
+            if not postings:
+                continue
+        ids = [p[0] for p in postings]
+        _write_term(fw, btext, ids, [p[1] for p in postings], [p[2] for p in postings],
+                    [column[d] for d in ids] if column is not None else [0] * len(ids))
+
+
+_TERMINFO = whoosh3.W3TermInfo._struct
+
+
+def _write_term(fw, btext: bytes, ids: list[int], weights: list, values: list[bytes],
+                lens: list) -> None:
+    """One term's postings as `W3PostingsWriter` writes them (blocks of `blocklimit`, each
+    its pickled info and compressed data), and its row in the term table as
+    `W3TermInfo.to_bytes` packs it."""
+    codec, postfile = fw._codec, fw._postfile
+    limit, comp = codec._blocklimit, codec._compression
+    fixedsize = fw._format.fixed_value_size()
+    dumps = whoosh3.dumps
+    start = postfile.tell()
+    parts = [whoosh3.WHOOSH3_HEADER_MAGIC]
+    total = df = maxlength = termmax = 0
+    minlength = None
+    n = len(ids)
+    for b in range(0, n, limit):
+        bids = ids[b:b + limit] if n > limit else ids
+        bweights = array("f", weights[b:b + limit] if n > limit else weights)
+        count = len(bids)
+        top = max(weights[b:b + limit] if n > limit else weights)
+        maxweight = top if top > 0 else 0  # as W3: the first weight above 0 that tops
+        known = [x for x in (lens[b:b + limit] if n > limit else lens) if x]
+        bmin, bmax = (min(known), max(known)) if known else (None, 0)
+        total += sum(bweights)  # W3TermInfo.add_block, in its order
+        df += count
+        minlength = bmin if minlength is None else min(minlength, bmin)
+        maxlength = max(maxlength, bmax)
+        termmax = max(termmax, maxweight)
+        blockvalues = values[b:b + limit] if n > limit else values
+        if fixedsize == 0:
+            mini_values = None
+        else:
+            kept = [v for v in blockvalues if v]  # W3 keeps only the non-empty
+            mini_values = tuple(kept) if fixedsize is None or fixedsize < 0 \
+                else b"".join(kept)
+        deltas = [bids[0], *map(sub, bids[1:], bids)] if count > 1 else [bids[0]]
+        if bweights.count(1.0) == count:
+            mini_weights = None
+        elif bweights.count(bweights[0]) == count:
+            mini_weights = bweights[0]
+        else:
+            mini_weights = tuple(bweights)
+        databytes = dumps((tuple(deltas), mini_weights, mini_values), 2)
+        if comp:
+            databytes = zlib.compress(databytes, comp)
+        infobytes = dumps((count, bids[-1], maxweight, comp, length_to_byte(bmin),
+                           length_to_byte(bmax)), 2)
+        blocklength = len(infobytes) + len(databytes)
+        parts += (pack_int(-blocklength if b + limit >= n else blocklength), infobytes,
+                  databytes)
+    data = b"".join(parts)
+    postfile.write(data)
+    info = _TERMINFO.pack(False, total, df, 0 if minlength is None else length_to_byte(minlength),
+                          length_to_byte(maxlength), termmax, ids[0], ids[-1])
+    fw._tindex.add(pack_ushort(fw._fieldid) + btext,
+                   info + pack_long(start) + pack_int(len(data)))
+
+
+# -- the postings pool, by term -----------------------------------------------------------
+#
+# Whoosh's pool holds a tuple per posting (field, term, docnum, weight, value) and sorts
+# them all at commit, spilling sorted runs to disk when they outgrow memory and merging the
+# runs posting by posting. Documents come in docnum order, so a term's postings are already
+# in order as they arrive: kept in a list per term, only the terms need sorting, a spilled
+# run is its terms in order, and runs merge a term at a time. What comes out is what
+# Whoosh's sort gives (a term whose postings did not arrive in order is sorted as Whoosh
+# sorts them).
+
+_KEY_SIZE = 120  # bytes a new term costs in memory, about (for the spill limit)
+_POSTING_SIZE = 130  # and each posting, besides its value's bytes
+_TERMS_PER_PICKLE = 5000
+
+
+class _TermPool(whoosh_writing.PostingPool):
+    def __init__(self, tempstore, segment, limitmb=128, **kwargs):
+        super().__init__(tempstore, segment, limitmb=limitmb, **kwargs)
+        self.terms: dict[str, dict[bytes, list[tuple]]] = {}
+        self.unordered: set[tuple[str, bytes]] = set()  # terms to sort when read
+        self.in_order = True  # every posting came with a docnum >= the ones before
+        self._maxdoc = -1
+
+    def saw(self, docnum: int) -> None:
+        if docnum < self._maxdoc:
+            self.in_order = False
+        else:
+            self._maxdoc = docnum
+
+    def add(self, item) -> None:
+        fieldname, tbytes, docnum, weight, vbytes = item
+        if not isinstance(tbytes, bytes) or (vbytes is not None
+                                             and not isinstance(vbytes, bytes)):
+            raise TypeError(f"posting {item!r}: term and value must be bytes")
+        self.saw(docnum)
+        postings = self.terms.get(fieldname)
+        if postings is None:
+            postings = self.terms[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        same = postings.get(tbytes)
+        if same is None:
+            postings[tbytes] = [(docnum, weight, vbytes)]
+            self.currentsize += _KEY_SIZE + len(tbytes)
+        else:
+            if same[-1][0] >= docnum:
+                self.unordered.add((fieldname, tbytes))
+            same.append((docnum, weight, vbytes))
+        self.currentsize += _POSTING_SIZE + len(vbytes or b"")
+        if self.currentsize > self.limit:
+            self.save()
+
+    def _sorted_terms(self):
+        for fieldname in sorted(self.terms):
+            postings = self.terms[fieldname]
+            for tbytes in sorted(postings):
+                yield fieldname, tbytes, postings[tbytes]
+
+    def save(self) -> None:
+        if self.terms:
+            path, f = self._new_run()
+            terms = self._sorted_terms()
+            while chunk := list(islice(terms, _TERMS_PER_PICKLE)):
+                pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
+            f.close()
+            self.runs.append(path)
+            self.terms = {}
+        self.currentsize = 0
+
+    def _read_terms(self, path):
+        f = self._open_run(path)
+        try:
+            while True:
+                try:
+                    chunk = pickle.load(f)
+                except EOFError:
+                    return
+                yield from chunk
+        finally:
+            f.close()
+            self._remove_run(path)
+
+    def iter_terms(self):
+        """(field, term, postings) in Whoosh's order, each posting (docnum, weight, value)."""
+        if not self.runs:
+            merged = self._sorted_terms()
+        else:
+            self.save()
+            runs, self.runs = self.runs, []
+            merged = _concat_equal(heapq.merge(*map(self._read_terms, runs),
+                                               key=_term_key))
+        unordered, every = self.unordered, not self.in_order
+        for fieldname, tbytes, postings in merged:
+            if every or (fieldname, tbytes) in unordered:
+                postings = sorted(postings)
+            yield fieldname, tbytes, postings
+
+    def iter_postings(self):
+        for fieldname, tbytes, postings in self.iter_terms():
+            for docnum, weight, vbytes in postings:
+                yield fieldname, tbytes, docnum, weight, vbytes
+
+    items = iter_postings
+
+    def cleanup(self) -> None:
+        self.terms = {}
+        super().cleanup()
+
+    def reduce_to(self, target, k):  # Whoosh's one-segment multiprocessing merge: not used
+        raise NotImplementedError("papers writes a segment per process")
+
+
+def _term_key(term: tuple) -> tuple:
+    return term[0], term[1]
+
+
+def _concat_equal(terms):
+    """Merged runs' terms with a term's postings from every run in one list, in run order
+    (which is docnum order); a term whose runs overlap is sorted when read."""
+    last = None
+    for fieldname, tbytes, postings in terms:
+        if last is not None and last[0] == fieldname and last[1] == tbytes:
+            if postings and last[2][-1][0] >= postings[0][0]:
+                last = (fieldname, tbytes, sorted(last[2] + postings))
+            else:
+                last[2].extend(postings)
+            continue
+        if last is not None:
+            yield last
+        last = (fieldname, tbytes, postings)
+    if last is not None:
+        yield last
+
+
+# -- Whoosh's add_document, faster -------------------------------------------------------
+#
+# Most of an ingest is Whoosh analysing text a token object and a generator per filter at a
+# time. The analyzers papers uses are plain chains (a regex, lowercase, stop words, a stem
+# or an accent fold), so each is done here in one pass over the regex's matches, and the
+# postings go straight into the pool. Any other analyzer or field goes through Whoosh's own
+# code. What is written is the same bytes (tests/test_ingest.py).
+
+
+def _chain(analyzer) -> _Chain | None:
+    """How to analyse with `analyzer` in one pass, or None for an analyzer this does not
+    know (Whoosh's own code analyses with it)."""
+    items = getattr(analyzer, "items", None)
+    if not items or type(items[0]) is not RegexTokenizer or items[0].gaps:
+        return None
+    if len(items) < 2 or type(items[1]) is not LowercaseFilter:
+        return None
+    stops = minsize = stem = charmap = None
+    for item in items[2:]:
+        if type(item) is StopFilter and stops is None and stem is None and charmap is None \
+                and item.renumber and item.max is None:
+            stops, minsize = item.stops, item.min
+        elif type(item) is StemFilter and stem is None and charmap is None \
+                and not item.ignore and item.lang is None:
+            stem = item.stemfn
+        elif type(item) is CharsetFilter and charmap is None and stem is None:
+            charmap = item.charmap
+        else:
+            return None
+    pattern = items[0].expression
+    # The default pattern's group only repeats; without it findall gives whole matches.
+    flat = re.compile(pattern.pattern.replace(r"(\.?", r"(?:\.?"), pattern.flags)
+    if flat.groups:
+        return None
+    return _Chain(flat, stops, minsize, stem, charmap)
+
+
+class _Terms(dict):
+    """A token as the regex found it -> the term the chain makes of it, or None when the
+    stop filter drops it; each token worked out once."""
+
+    def __init__(self, make) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, token: str):
+        term = self[token] = self._make(token)
+        return term
+
+
+class _Chain:
+    """A tokenizer | lowercase [| stop words] [| stem or accent fold] chain, in one pass."""
+
+    def __init__(self, regex, stops, minsize, stem, charmap) -> None:
+        self.findall = regex.findall
+
+        def make(token: str, morph: bool = True):
+            word = token.lower()
+            if stops is not None and (len(word) < minsize or word in stops):
+                return None
+            if charmap is not None:
+                word = word.translate(charmap)
+            return stem(word) if stem is not None and morph else word
+
+        self.terms = _Terms(make)
+        self.spelling = _Terms(lambda token: make(token, morph=False))
+
+    def words(self, value: str, no_morph: bool = False) -> tuple[list[str], int]:
+        """The terms of `value` and the position of the first one (the stop filter numbers
+        the kept tokens on from the place of the first one it keeps)."""
+        terms = list(map((self.spelling if no_morph else self.terms).__getitem__,
+                         self.findall(value)))
+        if None not in terms:
+            return terms, 0
+        kept = [t for t in terms if t is not None]
+        return kept, (terms.index(kept[0]) if kept else 0)
+
+
+def _positions(words: list[str], start: int) -> dict[str, list[int]]:
+    poses: dict[str, list[int]] = {}
+    for pos, word in enumerate(words, start):
+        at = poses.get(word)
+        if at is None:
+            poses[word] = [pos]
+        else:
+            at.append(pos)
+    return poses
+
+
+# Most words are once in a field: their pickled position, kept. (Each value is still a
+# bytes object of its own: a block pickles the same object twice as a reference.)
+_ONE_POSITION: dict[int, bytes] = {}
+_ONE = pack_uint(1)
+
+
+def _encode_positions(poslist: list[int]) -> bytes:
+    """`Positions.encode`: the count, then the deltas pickled as Whoosh pickles them."""
+    if len(poslist) == 1:
+        pos = poslist[0]
+        tail = _ONE_POSITION.get(pos)
+        if tail is None:
+            tail = _ONE_POSITION[pos] = pickle.dumps([pos], 2)
+        return _ONE + tail
+    deltas, base = [], 0
+    for pos in poslist:
+        deltas.append(pos - base)
+        base = pos
+    return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+
+
+_PLAN: list = [None, None]  # the schema last written to, and its plan
+
+
+def _plan(schema) -> dict | None:
+    """Per field of `schema`, a fast chain for it or None; None for a schema with term
+    vectors (papers' has none), which Whoosh's own add_document writes."""
+    if _PLAN[0] is not schema:
+        fast: dict | None = {}
+        chains: dict = {}  # fields sharing an analyzer share its chain (and what it learnt)
+        for name, field in schema.items():
+            if field.vector:
+                fast = None
+                break
+            if type(field) is TEXT and type(field.format) is Positions:
+                key = id(field.analyzer)
+                if key not in chains:
+                    chains[key] = _chain(field.analyzer)
+                fast[name] = chains[key]
+            else:
+                fast[name] = None
+        _PLAN[:] = [schema, fast]
+    return _PLAN[1]
+
+
+def _add_document(self, **fields) -> None:
+    """`SegmentWriter.add_document`, with the known analyzers done by `_Chain.words`."""
+    fast = _plan(self.schema)
+    if fast is None:
+        return _whoosh_add_document(self, **fields)
+    self._check_state()
+    perdocwriter = self.perdocwriter
+    schema = self.schema
+    docnum = self.docnum
+    pool = self.pool
+    add_post = pool.add
+    terms = None
+    if type(pool) is _TermPool:  # then the postings go straight into its dictionaries
+        terms = pool.terms
+        pool.saw(docnum)
+    docboost = self._doc_boost(fields)
+    fieldnames = sorted([name for name in fields if not name.startswith("_")])
+    self._check_fields(schema, fieldnames)
+    vbytes = None  # as in Whoosh, the spelling postings take the last value written
+    perdocwriter.start_doc(docnum)
+    try:
+        for fieldname in fieldnames:
+            value = fields.get(fieldname)
+            if value is None:
+                continue
+            field = schema[fieldname]
+            length = 0
+            chain = fast[fieldname]
+            if chain is not None and isinstance(value, str):
+                fieldboost = self._field_boost(fields, fieldname, docboost)
+                fb = field.format.field_boost
+                words, start = chain.words(value)
+                if words and terms is None:
+                    for word, poslist in _positions(words, start).items():
+                        freq = len(poslist)
+                        vbytes = _encode_positions(poslist)
+                        add_post((fieldname, word.encode("utf-8"), docnum,
+                                  float(freq) * fb * fieldboost, vbytes))
+                        length += freq
+                elif words:
+                    terms = pool.terms  # a new dictionary after each spill
+                    postings = terms.get(fieldname)
+                    if postings is None:
+                        postings = terms[fieldname] = {}
+                        pool.fieldnames.add(fieldname)
+                    size = 0
+                    for word, poslist in _positions(words, start).items():
+                        freq = len(poslist)
+                        vbytes = _encode_positions(poslist)
+                        tbytes = word.encode("utf-8")
+                        posting = (docnum, float(freq) * fb * fieldboost, vbytes)
+                        same = postings.get(tbytes)
+                        if same is None:
+                            postings[tbytes] = [posting]
+                            size += _KEY_SIZE + len(tbytes)
+                        else:
+                            same.append(posting)
+                        length += freq
+                        size += _POSTING_SIZE + len(vbytes)
+                    pool.currentsize += size
+                    if pool.currentsize > pool.limit:
+                        pool.save()
+                if field.separate_spelling():
+                    spellfield = field.spelling_fieldname(fieldname)
+                    for word in sorted(set(chain.words(value, no_morph=True)[0])):
+                        add_post((spellfield, word.encode("utf-8"), 0, 1, vbytes))
+            elif field.indexed:
+                fieldboost = self._field_boost(fields, fieldname, docboost)
+                items = field.index(value)
+                scorable = field.scorable
+                for tbytes, freq, weight, vbytes in items:
+                    weight *= fieldboost
+                    if scorable:
+                        length += freq
+                    add_post((fieldname, tbytes, docnum, weight, vbytes))
+                if field.separate_spelling():
+                    spellfield = field.spelling_fieldname(fieldname)
+                    for word in field.spellable_words(value):
+                        add_post((spellfield, word.encode("utf-8"), 0, 1, vbytes))
+            customval = fields.get(f"_stored_{fieldname}", value)
+            perdocwriter.add_field(fieldname, field, customval if field.stored else None,
+                                   length)
+            column = field.column_type
+            if column and customval is not None:
+                perdocwriter.add_column_value(fieldname, column,
+                                              field.to_column_value(customval))
+    except Exception:
+        perdocwriter.cancel_doc()
+        raise
+    perdocwriter.finish_doc()
+    self._added = True
+    self.docnum += 1
 
 
 # Whoosh's own, for tests/test_ingest.py to check that the bytes written are the same.
 WHOOSH_COMMIT = {(whoosh_writing.PostingPool, "_write_run"): whoosh_writing.PostingPool._write_run,
                  (whoosh_writing.PostingPool, "_read_run"): whoosh_writing.PostingPool._read_run,
                  (whoosh_writing.SegmentWriter, "_flush_segment"):
-                     whoosh_writing.SegmentWriter._flush_segment}
+                     whoosh_writing.SegmentWriter._flush_segment,
+                 (whoosh_writing.SegmentWriter, "add_document"):
+                     whoosh_writing.SegmentWriter.add_document,
+                 (whoosh_writing, "PostingPool"): whoosh_writing.PostingPool}
 whoosh_writing.PostingPool._write_run = _write_run
 whoosh_writing.PostingPool._read_run = _read_run
 whoosh_writing.SegmentWriter._flush_segment = _flush_segment
+_whoosh_add_document = whoosh_writing.SegmentWriter.add_document
+whoosh_writing.SegmentWriter.add_document = _add_document
+whoosh_writing.PostingPool = _TermPool  # the class SegmentWriter makes its pool of
 
 
 def _merge_small_segments(writer, segments):

@@ -204,21 +204,33 @@ def test_a_segment_file_cut_short_is_damage_whatever_a_search_reads(home, tmp_pa
 
 
 @pytest.mark.parametrize("limitmb", [128, 0.002])  # sorted in memory; in many runs on disk
-def test_the_faster_commit_writes_the_bytes_whooshs_own_commit_writes(tmp_path, monkeypatch,
+def test_the_faster_writer_writes_the_bytes_whooshs_own_writer_writes(tmp_path, monkeypatch,
                                                                        limitmb):
+    """Analysis in one pass and the faster commit change nothing on disk: saved pages, API
+    JSON (authors with accents, AI keywords, code) and odd text, through Whoosh's own
+    add_document and commit and through ours, give the same files byte for byte."""
     from bench.corpus import write_corpus
-    from papers.index.digest import parse_digest
+    from papers.index.dailyjson import parse_daily_json
+    from papers.index.digest import Entry, parse_digest
     from papers.index.ingest import WHOOSH_COMMIT, merge_paper
     from papers.index.schema import create_index, paper_to_document
 
     write_corpus(tmp_path / "digests", 300)
+    found = [parse_digest(f.read_bytes(), name=str(f), mtime=date(2025, 12, 10))
+             for f in sorted((tmp_path / "digests").glob("*.txt"))]
+    found += [parse_daily_json(f.read_bytes(), name=str(f))
+              for f in sorted((FIXTURES / "json").glob("*.json*"))]
+    odd = [Entry("The A of an İstanbul ǅemal", "a I. e.g. 3.5x x.y.z_w  ** the *end*", 1,
+                 author_names=("Ｆｕｌｌ Width", "Łukasz Ąę", "ß"), keywords=("the", "of a")),
+           Entry("", "", 2, organization="The a", author_names=("",)),
+           Entry("of the and", "to be or not to be", 3, keywords=("and",))]
     docs = []
-    for f in sorted((tmp_path / "digests").glob("*.txt")):
-        found = parse_digest(f.read_bytes(), name=str(f), mtime=date(2025, 12, 10))
-        for e in found.entries:
-            docs.append(paper_to_document(*merge_paper(paper_id(e.title), None,
-                                                       {str(f): (e, found.date)}, set())))
-    assert len(docs) >= 300
+    for page in [*found, type(found[0])(path="odd", date=date(2026, 1, 1), entries=odd)]:
+        for e in page.entries:
+            docs.append(paper_to_document(*merge_paper(
+                paper_id(e.title) + str(len(docs)), None, {page.path: (e, page.date)},
+                set())))
+    assert len(docs) >= 320 and sum("author" in d and "kw" in d for d in docs) >= 4
 
     def write(folder):
         folder.mkdir()
