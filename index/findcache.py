@@ -109,9 +109,17 @@ class _Segment:
         self.docs = self.head["docs"]
         self.base = base
         self.deleted = frozenset(deleted)
+        self._pst = None
 
     def find(self, field: str, term: bytes) -> tuple[int, int] | None:
         """The postings range of `term`, or None."""
+        i = self._index(field, term)
+        if i is None:
+            return None
+        pstart = self._views[field + ".pstart"]
+        return pstart[i], pstart[i + 1]
+
+    def _index(self, field: str, term: bytes) -> int | None:
         starts, text = self._views[field + ".tstart"], self._views[field + ".tbytes"]
         lo, hi = 0, len(starts) - 1
         while lo < hi:
@@ -122,9 +130,26 @@ class _Segment:
             elif here > term:
                 hi = mid
             else:
-                pstart = self._views[field + ".pstart"]
-                return pstart[mid], pstart[mid + 1]
+                return mid
         return None
+
+    def positions(self, index_dir: str, field: str, term: bytes,
+                  docs: set[int]) -> dict[int, frozenset[int]]:
+        """{docnum in this segment: the term's positions} for `docs`, read from Whoosh's
+        postings file (ValueError when they cannot be)."""
+        i = self._index(field, term)
+        name = self.head.get("pst")
+        if i is None or not name:
+            raise ValueError("no positions")
+        offset, length = self._views[field + ".ext"][2 * i:2 * i + 2]
+        if not length:
+            raise ValueError("positions kept in the term's entry")
+        if self._pst is None:
+            import mmap
+
+            with open(os.path.join(index_dir, name), "rb") as f:
+                self._pst = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        return _positions(self._pst, offset, length, docs)
 
     def postings(self, field: str, span: tuple[int, int]) -> tuple[list[int], list[float]]:
         a, b = span
@@ -179,9 +204,6 @@ class Cache:
 
     def ranked(self, stems: list[str], limit: int | None):
         """([(score, docnum)] best first, how many match), as `Library._rank` orders them."""
-        import heapq
-        from operator import neg
-
         maps = [self._either(s) for s in stems]
         if len(maps) == 1:
             matches = maps[0]
@@ -192,15 +214,55 @@ class Cache:
             docs = list(docs)
             columns = [list(map(m.__getitem__, docs)) for m in maps]
             matches = dict(zip(docs, map(sum, zip(*columns, strict=True)), strict=True))
-        docs = list(matches.keys())
-        total = len(docs)
-        if limit is None or limit > 1000:
-            docs.sort()
-            docs.sort(key=matches.__getitem__, reverse=True)
-            docs = docs[:limit]
-            return [(matches[d], d) for d in docs], total
-        keyed = zip(map(neg, map(matches.__getitem__, docs)), docs, strict=True)
-        return [(0 - k, d) for k, d in heapq.nsmallest(limit, keyed)], total
+        return _order(matches, limit)
+
+    def phrase_ranked(self, home: str, words: list[str], limit: int | None):
+        """As `ranked`, for the phrase of `words` (analysed terms, two or more), as Whoosh's
+        parser makes it: each field's Phrase (its words at consecutive positions, scored as
+        the binary tree of their terms' scores), the two fields' added. None when this cache
+        cannot say."""
+        if not self.state.get("phrases"):
+            return None
+        index_dir = os.path.join(home, "index")
+        try:
+            title, abstract = (self._phrase(index_dir, f, words) for f in FIELDS)
+        except (ValueError, KeyError, IndexError, TypeError, EOFError, OSError):
+            return None
+        matches = dict(title)
+        for doc, score in abstract.items():
+            matches[doc] = matches[doc] + score if doc in matches else score
+        return _order(matches, limit)
+
+    def _phrase(self, index_dir: str, field: str, words: list[str]) -> dict[int, float]:
+        maps = [self._term(field, w) for w in words]
+        if not all(maps):
+            return {}
+        docs = set(min(maps, key=len))
+        for m in maps:
+            docs &= m.keys()
+        if not docs:
+            return {}
+        where = [self._positions(index_dir, field, w, docs) for w in words]
+        first, rest = where[0], where[1:]
+        out = {}
+        for doc in docs:
+            after = [w[doc] for w in rest]
+            if any(all(p + i in ps for i, ps in enumerate(after, 1)) for p in first[doc]):
+                out[doc] = _tree_sum([m[doc] for m in maps])
+        return out
+
+    def _positions(self, index_dir: str, field: str, text: str,
+                   docs: set[int]) -> dict[int, frozenset[int]]:
+        term = text.encode("utf-8")
+        out = {}
+        for seg in self.segments:
+            if seg.find(field, term) is None:
+                continue
+            local = {d - seg.base for d in docs if seg.base <= d < seg.base + seg.docs}
+            if local:
+                for d, ps in seg.positions(index_dir, field, term, local).items():
+                    out[seg.base + d] = ps
+        return out
 
     def _either(self, text: str) -> dict[int, float]:
         """Or(title:text, abstract:text), as the Ranker combines it."""
@@ -246,6 +308,81 @@ class Cache:
             if docnum >= seg.base:
                 return seg.record(docnum - seg.base)
         raise IndexError(docnum)
+
+
+def _order(matches: dict[int, float], limit: int | None):
+    """([(score, docnum)] best first, ties by docnum, the first `limit`; how many)."""
+    import heapq
+    from operator import neg
+
+    docs = list(matches.keys())
+    total = len(docs)
+    if limit is None or limit > 1000:
+        docs.sort()
+        docs.sort(key=matches.__getitem__, reverse=True)
+        docs = docs[:limit]
+        return [(matches[d], d) for d in docs], total
+    keyed = zip(map(neg, map(matches.__getitem__, docs)), docs, strict=True)
+    return [(0 - k, d) for k, d in heapq.nsmallest(limit, keyed)], total
+
+
+def _tree_sum(scores: list[float]) -> float:
+    """Scores added up as Whoosh's binary tree of intersection matchers adds them."""
+    if len(scores) == 1:
+        return scores[0]
+    half = len(scores) // 2
+    return _tree_sum(scores[:half]) + _tree_sum(scores[half:])
+
+
+def _positions(pst, offset: int, length: int, docs: set[int]) -> dict[int, frozenset[int]]:
+    """The positions of one term's postings in `docs`, from Whoosh's W3 postings file.
+
+    There a term's postings are a magic tag and blocks, each a signed big-endian length
+    (negative for the last), a pickled tuple of block facts (count, last id, top weight,
+    compression, ...) and the zlib-compressed pickle of (delta-coded ids, weights, values);
+    a posting's value is its frequency and its pickled position deltas. Pinned to one
+    Whoosh version, as index.ranker is.
+    """
+    import io
+    import pickle
+    import zlib
+
+    data = pst[offset:offset + length]
+    if data[:4] != b"W3Bl":
+        raise ValueError("not a postings list")
+    out: dict[int, frozenset[int]] = {}
+    pos, last = 4, False
+    while not last:
+        size = int.from_bytes(data[pos:pos + 4], "big", signed=True)
+        pos += 4
+        last, size = size < 0, abs(size)
+        block = io.BytesIO(data[pos:pos + size])
+        compression = pickle.load(block)[3]
+        raw = block.read()
+        ids, _, values = pickle.loads(zlib.decompress(raw) if compression else raw)
+        doc = 0
+        for delta, value in zip(ids, values, strict=True):
+            doc += delta
+            if doc in docs:
+                if not value.endswith(b"."):
+                    value += b"."
+                at, found = 0, []
+                for step in pickle.loads(value[4:]):
+                    at += step
+                    found.append(at)
+                out[doc] = frozenset(found)
+        pos += size
+    if len(out) != len(docs):
+        raise ValueError("positions missing")
+    return out
+
+
+def phrase_words(text: str) -> list[str] | None:
+    """The words of a query that is one quoted phrase of plain words, or None."""
+    if len(text) < 2 or text[0] != '"' or text[-1] != '"':
+        return None
+    words = plain_words(text[1:-1])
+    return words if words and len(words) > 1 else None
 
 
 def plain_words(text: str) -> list[str] | None:
@@ -312,6 +449,8 @@ def _build(home: str, folder: str, key: list, budget: int | None) -> dict | None
     analyzer = _query_analyzer(library_module._ANALYZER)
     if analyzer is None:
         return None
+    # A phrase's words are analysed by the fields' own analyzers.
+    phrases = all(_query_analyzer(s.schema[f].analyzer) == analyzer for f in FIELDS)
     from whoosh.util.numeric import byte_to_length
 
     code = _code_hash(key)
@@ -339,6 +478,7 @@ def _build(home: str, folder: str, key: list, budget: int | None) -> dict | None
         "K1": s.weighting.K1,
         "byte_to_length": [byte_to_length(b) for b in range(256)],
         **analyzer,
+        "phrases": phrases,
         "segments": [[_segid(r), r.doc_count_all(),
                       sorted(r.deleted_docs_set) if r.has_deletions() else []]
                      for r in leaves],
@@ -405,6 +545,7 @@ def _segment_bytes(reader) -> bytes:
         tstart, tbytes, pstart = array("Q", [0]), bytearray(), array("Q", [0])
         ids, weights = array("I"), []
         fmt = reader.schema[field].format
+        extents = array("Q")
         terms = reader._terms  # Whoosh's W3 terms reader: see index.ranker on the pinning
         for text, info in reader.iter_field(field):
             term = text if isinstance(text, bytes) else text.encode("utf-8")
@@ -418,6 +559,10 @@ def _segment_bytes(reader) -> bytes:
                 found += len(block_ids)
             if found != info.doc_frequency():
                 raise ValueError(f"postings of {field}:{text} do not match its statistics")
+            # Where Whoosh keeps the term's postings, positions and all: a phrase reads the
+            # positions of its words there (0, 0: kept in the term's entry, not read here).
+            offset, length = (0, 0) if info.is_inlined() else info.extent()
+            extents.extend((offset, length[0] if isinstance(length, tuple) else length))
             tbytes += term
             tstart.append(len(tbytes))
             pstart.append(len(ids))
@@ -427,7 +572,8 @@ def _segment_bytes(reader) -> bytes:
         sections += [(f"{field}.tstart", tstart), (f"{field}.tbytes", array("B", tbytes)),
                      (f"{field}.pstart", pstart), (f"{field}.ids", ids),
                      (f"{field}.w", array("d", weights) if wtype == "d" else packed),
-                     (f"{field}.len", array("B", _length_bytes(reader, field)))]
+                     (f"{field}.len", array("B", _length_bytes(reader, field))),
+                     (f"{field}.ext", extents)]
         wtype = "f"
     rstart, rbytes = array("Q", [0]), bytearray()
     for doc in range(n):
@@ -437,7 +583,7 @@ def _segment_bytes(reader) -> bytes:
         rstart.append(len(rbytes))
     sections += [("rec.start", rstart), ("rec.bytes", array("B", rbytes))]
 
-    head = {"docs": n, "sections": {}}
+    head = {"docs": n, "sections": {}, "pst": _postings_file(reader)}
     # The offsets depend on the header's length and the header holds the offsets: reserve
     # room for it, and pad it with JSON's whitespace.
     reserve = 0
@@ -456,6 +602,17 @@ def _segment_bytes(reader) -> bytes:
         out += bytes(head["sections"][name][0] - len(out))
         out += arr.tobytes()
     return bytes(out)
+
+
+def _postings_file(reader) -> str | None:
+    """The name of the segment's postings file in the index directory, when its title and
+    abstract postings hold positions as this module reads them (see `_positions`)."""
+    from whoosh.formats import Positions
+
+    if any(type(reader.schema[f].format) is not Positions for f in FIELDS):
+        return None
+    name = reader.segment().make_filename(".pst")
+    return name if reader.storage().file_exists(name) else None
 
 
 def _align(n: int) -> int:

@@ -23,6 +23,8 @@ from papers.tui.version import __version__
 WORDS = ["diffusion", "language models", "Video GENERATION with diffusion", "reasoning agents",
          "reinforcement   learning", "the model", "model diffusion data learning method",
          "learning learning", "a b c model", "Transformer"]
+PHRASES = ['"language models"', '"Video generation"', '"diffusion  model"',
+           '"large language models"', '"vision of the language"']
 OPTIONS = [["--json"], [], ["--json", "-n", "0"], ["-n", "3"], ["--limit=7", "--json"],
            ["-n5"], ["--json", "--sort", "relevance"], ["--sort=relevance", "--limit", "1500"]]
 
@@ -74,6 +76,18 @@ def test_plain_word_finds_print_what_click_prints(home, runner):
             taken += 1
             assert (code, text) == clicks(runner, argv), argv
     assert taken >= len(WORDS) * len(OPTIONS) - len(OPTIONS)  # all but nothing-found ones
+    phrases = 0
+    for phrase in PHRASES:
+        for options in OPTIONS:
+            argv = ["find", phrase, *options]
+            code, text = fast(argv)
+            want = clicks(runner, argv)
+            if code is None:  # nothing found: Click says so, and what was perhaps meant
+                assert want[0] == 1, argv
+            else:
+                phrases += 1
+                assert (code, text) == want, argv
+    assert phrases >= 3 * len(OPTIONS)
 
 
 def test_home_option_and_double_dash(home, runner, monkeypatch):
@@ -125,7 +139,7 @@ def test_a_damaged_cache_goes_to_click(home, runner, damage):
 
 @pytest.mark.parametrize("argv", [
     ["find", "diffusion", "AND", "video"], ["find", "title:diffusion"],
-    ['find', '"vision language"'],
+    ["find", '"vision language"', "model"], ["find", '"diffusion"'], ["find", '"the of model"'],
     ["find", "diffusion", "--sort", "newest"], ["find", "diffusion", "--starred"],
     ["find", "diffusion", "--tag", "x"], ["find", "diffusion", "is:starred"], ["find"],
     ["find", "diffusion", "-n", "-1"], ["find", "diffusion", "-n", "1_0"], ["find", "zzzyqx"],

@@ -88,6 +88,31 @@ def test_rankings_and_scores_are_the_librarys(built):
     same_as_library(built)
 
 
+PHRASES = ['"language models"', '"video generation"', '"diffusion model"', '"model model"',
+           '"large language models"', '"vision of the language"', '"zzzyqx model"',
+           '"Reinforcement Learning from human feedback"', '"model of the model"']
+
+
+def same_phrases_as_library(home, phrases=PHRASES):
+    cache = findcache.Cache.open(str(home))
+    lib = Library(home)
+    for text in phrases:
+        terms = [t for t in map(cache.stem, findcache.phrase_words(text)) if t]
+        assert len(terms) > 1 and repr(lib.parse(text)).count("Phrase(") == 2, text
+        theirs = lib.search(text, limit=None)
+        ranked, total = cache.phrase_ranked(str(home), terms, None)
+        assert [d for _, d in ranked] == theirs.docnums, text
+        assert [s for s, _ in ranked] == theirs.scores, text
+        assert total == len(theirs.docnums)
+        assert cache.phrase_ranked(str(home), terms, 5)[0] == ranked[:5]
+
+
+def test_phrases_rank_as_the_library(built):
+    same_phrases_as_library(built)
+    assert findcache.phrase_words('"diffusion"') is None  # one word: the parser's Term
+    assert findcache.phrase_words('"diffusion AND model"') is None
+
+
 @pytest.mark.parametrize("text", QUERIES[:6])
 def test_scores_are_whooshs_own(built, text):
     cache = findcache.Cache.open(str(built))
@@ -136,6 +161,7 @@ def test_a_commit_makes_the_cache_stale_until_refreshed(built, home, tmp_path):
                           for segid, _, _ in state["segments"]}
     assert all(after[name] == before[name] for name in set(before) & set(after))
     same_as_library(home)
+    same_phrases_as_library(home)
 
 
 def test_refresh_with_a_budget_leaves_a_big_library_to_the_ingest(home):
@@ -224,3 +250,6 @@ def test_real_papers_rank_as_the_library_ranks_them(tmp_path):
     words = sorted(words)
     queries = [*words[:60], *(f"{a} {b}" for a, b in zip(words[::7], words[3::7], strict=False))]
     same_as_library(home, [*QUERIES, *queries])
+    phrases = ['"language models"', '"large language models"', '"diffusion models"',
+               '"reinforcement learning"', '"vision language"', '"chain of thought"']
+    same_phrases_as_library(home, phrases)

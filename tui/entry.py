@@ -217,8 +217,9 @@ def _find(argv: list[str], out) -> int | None:
     from papers.index import findcache
 
     text = " ".join(" ".join(words).split())
-    plain = findcache.plain_words(text) if text else None
-    if not plain:
+    phrase = findcache.phrase_words(text)
+    plain = findcache.plain_words(text) if text and not phrase else None
+    if not plain and not phrase:
         return None
     home = _home(explicit)
     if home is None:
@@ -226,14 +227,23 @@ def _find(argv: list[str], out) -> int | None:
     cache = findcache.Cache.open(home)
     if cache is None:
         return None
-    stems: list[str] = []
-    for word in plain:
-        stem = cache.stem(word)
-        if stem is not None and stem not in stems:
-            stems.append(stem)
-    if not stems:
-        return None
-    ranked, _ = cache.ranked(stems, limit or None)
+    if phrase:
+        # The parser's phrase: each word analysed, stop words dropped, repeats kept.
+        terms = [t for t in map(cache.stem, phrase) if t is not None]
+        found = cache.phrase_ranked(home, terms, limit or None) if len(terms) > 1 else None
+        if found is None:
+            return None
+        ranked = found[0]
+    else:
+        # The parser's words: stop words dropped, a repeated word said once.
+        terms = []
+        for word in plain:
+            stem = cache.stem(word)
+            if stem is not None and stem not in terms:
+                terms.append(stem)
+        if not terms:
+            return None
+        ranked, _ = cache.ranked(terms, limit or None)
     if not ranked:
         return None  # "no papers match", with a suggestion: Whoosh's
     records = [cache.record(doc) for _, doc in ranked]
