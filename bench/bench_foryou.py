@@ -121,9 +121,11 @@ def readers(mix: int) -> list[tuple[str, list[str]]]:
 
 
 def evaluate(lib: Library, docs: list[Doc], users: Path, fraction: float, seed: int,
-             mix: int = 1, stars: int = 0) -> dict[str, dict[str, tuple[float, float]]]:
+             mix: int = 1, stars: int = 0,
+             vectors: dict[int, dict] | None = None) -> dict[str, dict[str, tuple]]:
     """{reader: {ranking: (MRR, recall@10)}}. Each reader stars `fraction` of each of its
-    topics' papers before the cut-off (or `stars` of them, when given)."""
+    topics' papers before the cut-off (or `stars` of them, when given). With `vectors`
+    (docnum -> unit tf-idf vector), two models For you does not use are ranked too."""
     days: dict[date, list[Doc]] = {}
     for doc in docs:
         days.setdefault(doc.day, []).append(doc)
@@ -151,6 +153,15 @@ def evaluate(lib: Library, docs: list[Doc], users: Path, fraction: float, seed: 
         scores = taste.scores(lib)
         found: dict[str, list[tuple[float, float]]] = {"for you": [], "newest first": [],
                                                        "most upvoted": []}
+        others = {}
+        if vectors is not None:
+            others["kNN, 5 nearest stars"] = knn([vectors[doc.docnum] for doc in kept])
+            others["logistic regression"] = logistic(
+                [vectors[doc.docnum] for doc in kept],
+                [vectors[doc.docnum] for doc in before if doc.docnum not in
+                 {d.docnum for d in kept}], random.Random(seed))
+            for model in others:
+                found[model] = []
         for day, papers in sorted(days.items()):
             wanted = {doc.docnum for doc in papers} & on
             if day < CUTOFF or not wanted:
@@ -161,6 +172,9 @@ def evaluate(lib: Library, docs: list[Doc], users: Path, fraction: float, seed: 
                 sorted(page, key=lambda doc: -doc.upvotes), wanted))
             found["for you"].append(mrr_recall(
                 sorted(page, key=lambda doc: -scores.get(doc.docnum, 0.0)), wanted))
+            for model, score in others.items():
+                found[model].append(mrr_recall(
+                    sorted(page, key=lambda doc: -score(vectors[doc.docnum])), wanted))
         out[name] = {ranking: (statistics.fmean(m for m, _ in v),
                                statistics.fmean(r for _, r in v))
                      for ranking, v in found.items()}
@@ -169,9 +183,63 @@ def evaluate(lib: Library, docs: list[Doc], users: Path, fraction: float, seed: 
 
 
 def means(results: dict) -> dict[str, tuple[float, float]]:
+    names = [n for n in next(iter(results.values())) if n != "_"]
     return {name: (statistics.fmean(r[name][0] for r in results.values()),
                    statistics.fmean(r[name][1] for r in results.values()))
-            for name in ("for you", "newest first", "most upvoted")}
+            for name in names}
+
+
+def all_vectors(lib: Library, docs: list[Doc]) -> dict[int, dict]:
+    """Each paper's unit tf-idf vector, as For you makes them for the papers it learns from."""
+    s = lib.searcher()
+    idf = foryou._idf(s)
+    out = {}
+    for doc in docs:
+        stored = s.stored_fields(doc.docnum)
+        text = foryou._analyse(stored["title"], stored["abstract"], words=False)
+        out[doc.docnum] = foryou._unit(foryou._tfidf(text, idf))
+    return out
+
+
+def knn(stars: list[dict], k: int = 5):
+    """Score: the sum of a paper's k highest cosines to the starred papers."""
+    postings: dict[str, list[tuple[int, float]]] = {}
+    for i, v in enumerate(stars):
+        for t, x in v.items():
+            postings.setdefault(t, []).append((i, x))
+
+    def score(v: dict) -> float:
+        sims: dict[int, float] = {}
+        for t, x in v.items():
+            for i, y in postings.get(t, ()):
+                sims[i] = sims.get(i, 0.0) + x * y
+        return sum(sorted(sims.values(), reverse=True)[:k])
+
+    return score
+
+
+def logistic(positives: list[dict], negatives: list[dict], rng: random.Random,
+             epochs: int = 5, rate: float = 0.5, l2: float = 1e-4):
+    """A linear model as arxiv-sanity-lite trains one (its SVM: the starred papers against
+    every other), here logistic regression by SGD in pure Python, positives weighted up to
+    balance the classes."""
+    import math
+
+    data = [(v, 1.0) for v in positives] + [(v, 0.0) for v in negatives]
+    up = len(negatives) / max(1, len(positives))
+    w: dict[str, float] = {}
+    bias = 0.0
+    for _ in range(epochs):
+        rng.shuffle(data)
+        for v, y in data:
+            z = bias + sum(x * w.get(t, 0.0) for t, x in v.items())
+            p = 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+            g = (p - y) * (up if y else 1.0) * rate / up ** 0.5
+            bias -= g
+            for t, x in v.items():
+                w[t] = w.get(t, 0.0) * (1 - rate * l2) - g * x
+
+    return lambda v: sum(x * w.get(t, 0.0) for t, x in v.items())
 
 
 def table(results: dict) -> str:
@@ -190,7 +258,8 @@ def table(results: dict) -> str:
 
 
 def costs(home: Path, docs: list[Doc], users: Path, runs: int) -> str:
-    """Training after one more star, ranking a day, scoring the library, in ms."""
+    """Training after one more star, ranking a day, scoring the library: CPU time of this
+    process (what the code costs, whatever else the machine runs) and wall time."""
     lib = Library(home)
     pattern = re.compile(TOPICS["diffusion"], re.IGNORECASE)
     on = [doc for doc in docs if pattern.search(doc.title)]
@@ -201,36 +270,50 @@ def costs(home: Path, docs: list[Doc], users: Path, runs: int) -> str:
     for doc in docs:
         days.setdefault(doc.day, []).append(doc.docnum)
     # The fullest days (50 papers in the synthetic part of a bigger library).
-    last_days = sorted(days, key=lambda d: (-len(days[d]), d))[:runs]
-    learn, day, whole, first_whole = [], [], [], None
+    full_days = sorted(days, key=lambda d: (-len(days[d]), d))[:runs]
+    learn, day, whole = [], [], []
+
+    def timed(call, into=None):
+        wall, cpu = time.perf_counter(), time.process_time()
+        out = call()
+        spent = (time.process_time() - cpu, time.perf_counter() - wall)
+        if into is not None:
+            into.append(spent)
+        return out, spent
+
     with UserData(user) as ud:
         ud.star([doc.id for doc in rng.sample(on, len(on) * 3 // 10)])
-        started = time.perf_counter()
-        taste = foryou.learn(lib, ud)
-        first = time.perf_counter() - started
-        started = time.perf_counter()
-        taste.scores(lib)
-        first_whole = time.perf_counter() - started
+        taste, first = timed(lambda: foryou.learn(lib, ud))
+        _, first_whole = timed(lambda: taste.scores(lib))
         for i in range(runs):
             ud.star([rng.choice(on).id])
-            started = time.perf_counter()
-            taste = foryou.learn(lib, ud)
-            learn.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            taste.scores(lib, days[last_days[i]])
-            day.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            taste.scores(lib)
-            whole.append(time.perf_counter() - started)
+            taste, _ = timed(lambda: foryou.learn(lib, ud), learn)
+            timed(lambda: taste.scores(lib, days[full_days[i]]), day)  # noqa: B023
+            timed(lambda: taste.scores(lib), whole)  # noqa: B023
+        # A reader who kept a thousand papers of every kind.
+        heavy = []
+        with UserData(users / "heavy") as many:
+            many.star([doc.id for doc in rng.sample(docs, 1000)])
+            foryou.learn(lib, many)
+            for _ in range(runs):
+                many.star([rng.choice(docs).id])
+                timed(lambda: foryou.learn(lib, many), heavy)
+        shutil.rmtree(users / "heavy", ignore_errors=True)
     n = lib.count()
     lib.close()
-    ms = lambda v: f"{statistics.median(v) * 1000:.0f} ms (max {max(v) * 1000:.0f})"  # noqa: E731
+
+    def ms(v: list[tuple[float, float]]) -> str:
+        cpu, wall = [c for c, _ in v], [w for _, w in v]
+        return (f"{statistics.median(cpu) * 1000:.0f} ms CPU (max {max(cpu) * 1000:.0f}), "
+                f"wall {statistics.median(wall) * 1000:.0f} ms")
+
     return "\n".join([
         f"costs at {n:,} papers, {taste.size} stars ({runs} runs, median):",
-        f"  first learn in a fresh process: {first * 1000:.0f} ms; first whole-library "
-        f"scores (cold postings): {first_whole * 1000:.0f} ms",
+        f"  first learn in a fresh process: {ms([first])}",
+        f"  first whole-library scores (postings read from disk): {ms([first_whole])}",
         f"  learn after one more star:      {ms(learn)}",
-        f"  rank a day's {len(days[last_days[0]])} papers:        {ms(day)}",
+        f"  the same with 1,000 stars:      {ms(heavy)}",
+        f"  rank a day's {len(days[full_days[0]])} papers:        {ms(day)}",
         f"  score the whole library:        {ms(whole)}",
     ])
 
@@ -245,6 +328,9 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="a constant of index/foryou.py, for trying a variant")
     ap.add_argument("--no-costs", action="store_true")
+    ap.add_argument("--costs", action="store_true", help="only the costs")
+    ap.add_argument("--compare", action="store_true",
+                    help="also rank with kNN over the stars and a linear model (slow)")
     args = ap.parse_args()
     for item in args.set:
         name, value = item.split("=", 1)
@@ -254,6 +340,9 @@ def main() -> None:
     users = work / "users"
     lib = Library(home)
     docs = documents(lib)
+    if args.costs:
+        print(costs(home, docs, users, args.runs))
+        return
     started = time.perf_counter()
     results = evaluate(lib, docs, users, args.fraction, args.seed)
     print(f"{len(docs):,} real papers in a library of {lib.count():,}; stars up to "
@@ -261,10 +350,15 @@ def main() -> None:
           f"{time.perf_counter() - started:.1f} s")
     print(table(results))
     # Harder: fewer stars, and readers with several interests at once.
-    for label, kwargs in (("5 stars per reader", {"stars": 5}),
+    vectors = all_vectors(lib, docs) if args.compare else None
+    for label, kwargs in (("1 topic per reader, 30%", {}),
+                          ("5 stars per reader", {"stars": 5}),
                           ("3 topics per reader, 30%", {"mix": 3}),
                           ("3 topics per reader, 5 stars each", {"mix": 3, "stars": 5})):
-        mean = means(evaluate(lib, docs, users, args.fraction, args.seed, **kwargs))
+        if not kwargs and not args.compare:
+            continue
+        mean = means(evaluate(lib, docs, users, args.fraction, args.seed, vectors=vectors,
+                              **kwargs))
         print(f"{label:34} " + "  ".join(f"{name} {m:.3f} {r:.3f}"
                                           for name, (m, r) in mean.items()))
     if not args.no_costs:

@@ -43,6 +43,8 @@ LIKE_MIN = 0.2  # cosine to a kept paper worth saying "like <title>"
 MAX_CLUSTERS = 4  # interests a taste may have
 PER_CLUSTER = 10  # kept papers per interest, at least
 ROUNDS = 4  # of k-means
+CLUSTER_WORDS = 50  # heaviest words of a paper that k-means compares
+CLUSTER_SAMPLE = 250  # kept papers k-means finds the interests in
 IDF_FLOOR = 0.0  # added to log(N/df): how much a word every paper has still counts
 GLOBAL_SHARE = 1.0  # of the whole profile's score, beside the best interest's
 
@@ -391,23 +393,31 @@ def _profile(vectors: list[dict[str, float]], against: dict[str, float],
 
 def _clusters(vectors: list[dict[str, float]]) -> list[list[dict[str, float]]]:
     """The kept papers in groups of one interest each: spherical k-means, k growing with
-    their number, seeded with papers far apart; biggest group first."""
+    their number, seeded with papers far apart; biggest group first. Papers are compared
+    by their heaviest words only (CLUSTER_WORDS), which is what tells interests apart."""
     k = max(1, min(MAX_CLUSTERS, len(vectors) // PER_CLUSTER))
     if k == 1:
         return [vectors]
-    centres = [vectors[0]]
-    nearest = [_dot(v, centres[0]) for v in vectors]
+    short = [_unit(dict(sorted(v.items(), key=lambda kv: -kv[1])[:CLUSTER_WORDS]))
+             for v in vectors]
+    # Centres are found on an even sample of at most CLUSTER_SAMPLE papers (the same one
+    # every time for the same papers), then every paper joins its nearest.
+    sample = short[::-(-len(short) // CLUSTER_SAMPLE)]
+    centres = [sample[0]]
+    nearest = [_dot(v, centres[0]) for v in sample]
     while len(centres) < k:
-        far = min(range(len(vectors)), key=nearest.__getitem__)
-        centres.append(vectors[far])
-        nearest = [max(x, _dot(v, vectors[far])) for x, v in zip(nearest, vectors, strict=True)]
-    for _ in range(ROUNDS):
-        groups: list[list[dict[str, float]]] = [[] for _ in centres]
-        for v in vectors:
-            groups[max(range(len(centres)), key=lambda i: _dot(v, centres[i]))].append(v)
+        far = min(range(len(sample)), key=nearest.__getitem__)
+        centres.append(sample[far])
+        nearest = [max(x, _dot(v, sample[far])) for x, v in zip(nearest, sample, strict=True)]
+    for last in [False] * ROUNDS + [True]:
+        members = short if last else sample
+        groups: list[list[int]] = [[] for _ in centres]
+        for i, v in enumerate(members):
+            groups[max(range(len(centres)), key=lambda c: _dot(v, centres[c]))].append(i)
         groups = [g for g in groups if g]
-        centres = [_unit(_mean(g)) for g in groups]
-    return sorted(groups, key=len, reverse=True)
+        if not last:
+            centres = [_unit(_mean([sample[i] for i in g])) for g in groups]
+    return sorted(([vectors[i] for i in g] for g in groups), key=len, reverse=True)
 
 
 def _vector(s, userdata, pid: str):
