@@ -462,7 +462,7 @@ def _build(home: str, folder: str, key: list, budget: int | None) -> dict | None
         return None
     os.makedirs(folder, exist_ok=True)
     for reader in missing:
-        _write(os.path.join(folder, segment_file(_segid(reader), code)), _segment_bytes(reader))
+        _write_segment(os.path.join(folder, segment_file(_segid(reader), code)), reader)
     from papers.index.userdata import EMPTY
     from papers.index.userdata import SCHEMA_VERSION as userdata_format
 
@@ -531,7 +531,7 @@ def _query_analyzer(analyzer) -> dict | None:
     return {"stops": sorted(stop.stops), "minsize": stop.min}
 
 
-def _segment_bytes(reader) -> bytes:
+def _write_segment(path: str, reader) -> None:
     """A segment's cache file: its postings, length bytes and records."""
     from array import array
 
@@ -539,11 +539,10 @@ def _segment_bytes(reader) -> bytes:
     from papers.index.schema import document_to_paper
 
     n = reader.doc_count_all()
-    sections: list[tuple[str, array]] = []
-    wtype = "f"
+    sections: list[tuple[str, array | bytearray]] = []  # bytearrays hold bytes ("B")
     for field in FIELDS:
         tstart, tbytes, pstart = array("Q", [0]), bytearray(), array("Q", [0])
-        ids, weights = array("I"), []
+        ids, weights = array("I"), array("d")
         fmt = reader.schema[field].format
         extents = array("Q")
         terms = reader._terms  # Whoosh's W3 terms reader: see index.ranker on the pinning
@@ -566,22 +565,26 @@ def _segment_bytes(reader) -> bytes:
             tbytes += term
             tstart.append(len(tbytes))
             pstart.append(len(ids))
-        packed = array("f", weights)
-        if packed.tolist() != weights:
-            wtype = "d"
-        sections += [(f"{field}.tstart", tstart), (f"{field}.tbytes", array("B", tbytes)),
+        packed = array("f", weights)  # Whoosh's weights are 32-bit floats, or else kept whole
+        sections += [(f"{field}.tstart", tstart), (f"{field}.tbytes", tbytes),
                      (f"{field}.pstart", pstart), (f"{field}.ids", ids),
-                     (f"{field}.w", array("d", weights) if wtype == "d" else packed),
-                     (f"{field}.len", array("B", _length_bytes(reader, field))),
+                     (f"{field}.w", packed if packed == weights else weights),
+                     (f"{field}.len", bytearray(_length_bytes(reader, field))),
                      (f"{field}.ext", extents)]
-        wtype = "f"
+        del weights, packed
     rstart, rbytes = array("Q", [0]), bytearray()
     for doc in range(n):
         stored = reader.stored_fields(doc)
         if stored:
             rbytes += json.dumps(document_to_paper(stored).to_json()).encode()
         rstart.append(len(rbytes))
-    sections += [("rec.start", rstart), ("rec.bytes", array("B", rbytes))]
+    sections += [("rec.start", rstart), ("rec.bytes", rbytes)]
+
+    def code(data) -> str:
+        return data.typecode if isinstance(data, array) else "B"
+
+    def nbytes(data) -> int:
+        return len(data) * data.itemsize if isinstance(data, array) else len(data)
 
     head = {"docs": n, "sections": {}, "pst": _postings_file(reader)}
     # The offsets depend on the header's length and the header holds the offsets: reserve
@@ -589,19 +592,22 @@ def _segment_bytes(reader) -> bytes:
     reserve = 0
     while True:
         offset = _align(8 + reserve)
-        for name, arr in sections:
-            head["sections"][name] = [offset, len(arr), arr.typecode]
-            offset = _align(offset + len(arr) * arr.itemsize)
+        for name, data in sections:
+            head["sections"][name] = [offset, len(data), code(data)]
+            offset = _align(offset + nbytes(data))
         blob = json.dumps(head).encode()
         if len(blob) <= reserve:
             break
         reserve = len(blob) + 64
     blob = blob.ljust(reserve)
-    out = bytearray(_MAGIC + len(blob).to_bytes(4, "little") + blob)
-    for name, arr in sections:
-        out += bytes(head["sections"][name][0] - len(out))
-        out += arr.tobytes()
-    return bytes(out)
+
+    def write(f) -> None:
+        f.write(_MAGIC + len(blob).to_bytes(4, "little") + blob)
+        for name, data in sections:
+            f.write(bytes(head["sections"][name][0] - f.tell()))
+            f.write(data)
+
+    _write(path, write)
 
 
 def _postings_file(reader) -> str | None:
@@ -619,11 +625,16 @@ def _align(n: int) -> int:
     return (n + 7) & ~7
 
 
-def _write(path: str, data: bytes) -> None:
+def _write(path: str, data) -> None:
+    """`data` (bytes, or a function that writes to a file) as the file at `path`, whole or
+    not at all."""
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
         with open(tmp, "wb") as f:
-            f.write(data)
+            if callable(data):
+                data(f)
+            else:
+                f.write(data)
         os.replace(tmp, path)
     except BaseException:
         _remove(tmp)
