@@ -2,11 +2,14 @@
 
 A taste is a Rocchio profile: the mean tf-idf vector of the papers the user starred (or
 tagged with one tag), minus part of the mean of the papers they marked not interested, cut
-to its heaviest terms. A paper's score is that profile run as a weighted query over title
-and abstract with the index's own BM25F (index.ranker), so For you ranks with the same
-statistics a search does. Scoring a few papers (a day's digest) reads those papers' text
-instead of the terms' postings, with the same formula, so it costs the same at any
-library size; the whole library goes through the ranker's postings.
+to its heaviest terms. Someone who keeps papers on several subjects has several interests
+(k-means over the kept papers, each interest a profile of a few words): a paper scores the
+whole profile plus its best interest, so a small interest is not drowned by a big one.
+Each profile is run as a weighted query over title and abstract with the index's own BM25F
+(index.ranker), so For you ranks with the same statistics a search does. Scoring a few
+papers (a day's digest) reads those papers' text instead of the terms' postings, with the
+same formula and the same result, so it costs the same at any library size; the whole
+library goes through the ranker's postings.
 
 bench/bench_foryou.py measures the ranking on the real corpus; docs/benchmarks.md has
 the numbers and the models tried.
