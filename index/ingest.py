@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import multiprocessing
 import os
 import pickle
 import re
@@ -78,6 +79,7 @@ from papers.index.sources import scan
 
 # Below this many documents one writer is faster than starting sub-processes.
 BULK_DOCS = 2000
+LIMIT_MB = 192  # postings a writer holds in memory before it spills them to disk
 # Small commits merge only segments below this size, so adding today's digest never
 # rewrites the large segments of a big library (`papers index --optimize` merges all).
 SMALL_SEGMENT = 5000
@@ -374,34 +376,13 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
             pid: stored for pid in affected
             if (stored := searcher.document(id=pid)) is not None
         }
-    writer = _writer(ix, procs if len(affected) >= BULK_DOCS else 1)
-    try:
-        for n, pid in enumerate(sorted(affected), 1):
-            old = existing.get(pid)
-            merged = merge_paper(pid, old, contributions.get(pid, {}), dropped_files)
-            if merged is None:
-                if old is not None:
-                    writer.delete_by_term("id", pid)
-                    report.papers_removed += 1
-            else:
-                doc = paper_to_document(*merged)
-                if old is None:
-                    writer.add_document(**doc)
-                    report.papers_added += 1
-                else:
-                    writer.update_document(**doc)
-                    report.papers_updated += 1
-            if progress and (n % 200 == 0 or n == len(affected)):
-                progress("indexing", n, len(affected))
-        if optimize:
-            writer.commit(optimize=True)
-        elif fresh or getattr(writer, "procs", 1) > 1:
-            writer.commit(merge=False)
-        else:
-            writer.commit(mergetype=_merge_small_segments)
-    except BaseException:
-        writer.cancel()
-        raise
+    order = sorted(affected)
+    if procs > 1 and len(order) >= BULK_DOCS and not optimize:
+        _write_in_parallel(ix, order, existing, contributions, dropped_files, procs, report,
+                           progress)
+    else:
+        _write(ix, order, existing, contributions, dropped_files, optimize, fresh, report,
+               progress)
 
     for key in removed:
         del old_files[key]
@@ -457,14 +438,134 @@ def _parse(key: str, data: bytes, st: os.stat_result) -> Digest:
                       problems=[Problem(key, 0, f"could not be parsed: {exc!r}")])
 
 
-def _writer(ix, procs: int):
+def _writer(ix):
     try:
-        if procs > 1:
-            return ix.writer(procs=procs, multisegment=True, compound=False, limitmb=128,
-                             timeout=5.0)
-        return ix.writer(compound=False, timeout=5.0)
+        return ix.writer(compound=False, timeout=5.0, limitmb=LIMIT_MB)
     except whoosh_index.LockError as exc:
         raise LibraryBusy("library busy: the index is locked by another writer") from exc
+
+
+def _write(ix, order: list[str], existing: dict, contributions: dict, dropped: set[str],
+           optimize: bool, fresh: bool, report: IngestReport, progress: Progress | None):
+    """Every affected paper merged and written by one writer, in one commit."""
+    writer = _writer(ix)
+    try:
+        for n, pid in enumerate(order, 1):
+            old = existing.get(pid)
+            merged = merge_paper(pid, old, contributions.get(pid, {}), dropped)
+            if merged is None:
+                if old is not None:
+                    writer.delete_by_term("id", pid)
+                    report.papers_removed += 1
+            else:
+                doc = paper_to_document(*merged)
+                if old is None:
+                    writer.add_document(**doc)
+                    report.papers_added += 1
+                else:
+                    writer.update_document(**doc)
+                    report.papers_updated += 1
+            if progress and (n % 200 == 0 or n == len(order)):
+                progress("indexing", n, len(order))
+        if optimize:
+            writer.commit(optimize=True)
+        elif fresh:
+            writer.commit(merge=False)
+        else:
+            writer.commit(mergetype=_merge_small_segments)
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+def _write_in_parallel(ix, order: list[str], existing: dict, contributions: dict,
+                       dropped: set[str], procs: int, report: IngestReport,
+                       progress: Progress | None) -> None:
+    """A bulk ingest on `procs` cores: the papers split in `procs` runs of ids, each merged,
+    analysed and written as a segment of its own by a process of its own (forked, so the
+    parsed digests are shared, not sent), this one writing the last run and the
+    deletions, then committing every segment in one table of contents, in id order as one
+    writer would have them."""
+    writer = _writer(ix)
+    children = []
+    try:
+        for pid in order:  # replaced or removed: their old documents go, in this writer
+            if pid in existing:
+                writer.delete_by_term("id", pid)
+        size = -(-len(order) // procs)
+        parts = [order[i:i + size] for i in range(0, len(order), size)]
+        context = multiprocessing.get_context("fork")
+        for part in parts[:-1]:  # in id order, and this writer's segment comes last
+            ours, theirs = context.Pipe(duplex=False)
+            child = context.Process(target=_write_part_in_child, daemon=True, args=(
+                theirs, ix, part, existing, contributions, dropped))
+            child.start()
+            theirs.close()
+            children.append((child, ours))
+
+        def tell(n: int) -> None:
+            if progress:
+                progress("indexing", min(n * len(parts), len(order)), len(order))
+
+        counts = _write_part(writer, parts[-1], existing, contributions, dropped, tell)
+        segments = []
+        for child, ours in children:
+            try:
+                outcome = ours.recv()
+            except EOFError:  # it died without a word (killed, out of memory)
+                outcome = ("failed", "it stopped")
+            child.join()
+            if outcome[0] == "failed" and child.exitcode:
+                outcome = ("failed", f"{outcome[1]} (exit code {child.exitcode})")
+            if outcome[0] != "done":
+                raise LibraryError(f"indexing in a sub-process failed: {outcome[1]}")
+            segment, more = outcome[1], outcome[2]
+            counts = [a + b for a, b in zip(counts, more, strict=True)]
+            if segment is not None:
+                segments.append(segment)
+        report.papers_added += counts[0]
+        report.papers_updated += counts[1]
+        report.papers_removed += counts[2]
+        # A segment whose every document was replaced is dropped, as `_merge_small_segments`
+        # drops it after one writer.
+        writer.commit(mergetype=lambda w, kept: [s for s in kept if s.doc_count()] + segments)
+    except BaseException:
+        for child, _ in children:
+            if child.is_alive():
+                child.kill()
+            child.join()
+        writer.cancel()
+        raise
+
+
+def _write_part(writer, part: list[str], existing: dict, contributions: dict,
+                dropped: set[str], tell=None) -> list[int]:
+    """Add the papers of `part` to `writer` (their old documents deleted already):
+    [added, updated, removed]."""
+    counts = [0, 0, 0]
+    for n, pid in enumerate(part, 1):
+        old = existing.get(pid)
+        merged = merge_paper(pid, old, contributions.get(pid, {}), dropped)
+        if merged is None:
+            counts[2] += old is not None
+        else:
+            writer.add_document(**paper_to_document(*merged))
+            counts[old is not None] += 1
+        if tell and n % 200 == 0:
+            tell(n)
+    return counts
+
+
+def _write_part_in_child(conn, ix, part, existing, contributions, dropped) -> None:
+    try:
+        writer = whoosh_writing.SegmentWriter(ix, _lk=False, compound=False, limitmb=LIMIT_MB)
+        counts = _write_part(writer, part, existing, contributions, dropped)
+        segment = writer._finalize_segment() if writer._added else None
+        conn.send(("done", segment, counts))
+    except BaseException as exc:
+        conn.send(("failed", f"{exc.__class__.__name__}: {exc}"))
+    finally:
+        conn.close()
 
 
 # -- Whoosh's commit, faster --------------------------------------------------------------
@@ -608,12 +709,13 @@ def _write_terms(fw, schema, lengths: _WholeLengths, terms) -> None:
             fw.start_field(fieldname, schema[fieldname])
             column = lengths.column(fieldname)
             lastfn = fieldname
-        if postings[0][0] == -1:  # Whoosh's marker for a spelling word: no posting
-            postings = [p for p in postings if p[0] != -1]
+        if postings[0] == -1:  # Whoosh's marker for a spelling word: no posting
+            postings = [x for i in range(0, len(postings), 3) if postings[i] != -1
+                        for x in postings[i:i + 3]]
             if not postings:
                 continue
-        ids = [p[0] for p in postings]
-        _write_term(fw, btext, ids, [p[1] for p in postings], [p[2] for p in postings],
+        ids = postings[0::3]
+        _write_term(fw, btext, ids, postings[1::3], _values_bytes(postings[2::3]),
                     [column[d] for d in ids] if column is not None else [0] * len(ids))
 
 
@@ -682,49 +784,55 @@ def _write_term(fw, btext: bytes, ids: list[int], weights: list, values: list[by
 # Whoosh's pool holds a tuple per posting (field, term, docnum, weight, value) and sorts
 # them all at commit, spilling sorted runs to disk when they outgrow memory and merging the
 # runs posting by posting. Documents come in docnum order, so a term's postings are already
-# in order as they arrive: kept in a list per term, only the terms need sorting, a spilled
-# run is its terms in order, and runs merge a term at a time. What comes out is what
-# Whoosh's sort gives (a term whose postings did not arrive in order is sorted as Whoosh
-# sorts them).
+# in order as they arrive: kept in one flat list per term (docnum, weight, value, docnum,
+# ...), only the terms need sorting, a spilled run is its terms in order, and runs merge a
+# term at a time. A value is bytes, or for papers' own analysis the positions themselves
+# (an int, or a list), made into W3's bytes when written: a posting costs three pointers.
+# What comes out is what Whoosh's sort gives (a term whose postings did not arrive in
+# order is sorted as Whoosh sorts them).
 
-_KEY_SIZE = 120  # bytes a new term costs in memory, about (for the spill limit)
-_POSTING_SIZE = 130  # and each posting, besides its value's bytes
+_KEY_SIZE = 160  # bytes a new term costs in memory, about (for the spill limit)
+_POSTING_SIZE = 30  # and each posting, besides a value of its own
 _TERMS_PER_PICKLE = 5000
 
 
 class _TermPool(whoosh_writing.PostingPool):
     def __init__(self, tempstore, segment, limitmb=128, **kwargs):
         super().__init__(tempstore, segment, limitmb=limitmb, **kwargs)
-        self.terms: dict[str, dict[bytes, list[tuple]]] = {}
+        self.terms: dict[str, dict[bytes, list]] = {}
         self.unordered: set[tuple[str, bytes]] = set()  # terms to sort when read
         self.in_order = True  # every posting came with a docnum >= the ones before
         self._maxdoc = -1
 
     def saw(self, docnum: int) -> None:
+        """A document's postings are about to be added straight into `terms`, each of its
+        terms once: they are in order only if no posting before had a greater docnum."""
         if docnum < self._maxdoc:
             self.in_order = False
         else:
             self._maxdoc = docnum
 
     def add(self, item) -> None:
+        """One posting, in any order (Whoosh's spelling words all come as document 0)."""
         fieldname, tbytes, docnum, weight, vbytes = item
         if not isinstance(tbytes, bytes) or (vbytes is not None
                                              and not isinstance(vbytes, bytes)):
             raise TypeError(f"posting {item!r}: term and value must be bytes")
-        self.saw(docnum)
+        if docnum > self._maxdoc:
+            self._maxdoc = docnum
         postings = self.terms.get(fieldname)
         if postings is None:
             postings = self.terms[fieldname] = {}
             self.fieldnames.add(fieldname)
         same = postings.get(tbytes)
         if same is None:
-            postings[tbytes] = [(docnum, weight, vbytes)]
+            postings[tbytes] = [docnum, weight, vbytes]
             self.currentsize += _KEY_SIZE + len(tbytes)
         else:
-            if same[-1][0] >= docnum:
+            if same[-3] >= docnum:
                 self.unordered.add((fieldname, tbytes))
-            same.append((docnum, weight, vbytes))
-        self.currentsize += _POSTING_SIZE + len(vbytes or b"")
+            same += (docnum, weight, vbytes)
+        self.currentsize += _POSTING_SIZE + 40 + len(vbytes or b"")
         if self.currentsize > self.limit:
             self.save()
 
@@ -759,7 +867,8 @@ class _TermPool(whoosh_writing.PostingPool):
             self._remove_run(path)
 
     def iter_terms(self):
-        """(field, term, postings) in Whoosh's order, each posting (docnum, weight, value)."""
+        """(field, term, postings) in Whoosh's order, the postings a flat list of docnum,
+        weight and value (bytes, or positions: see `_value_bytes`)."""
         if not self.runs:
             merged = self._sorted_terms()
         else:
@@ -770,13 +879,14 @@ class _TermPool(whoosh_writing.PostingPool):
         unordered, every = self.unordered, not self.in_order
         for fieldname, tbytes, postings in merged:
             if every or (fieldname, tbytes) in unordered:
-                postings = sorted(postings)
+                postings = _sort_flat(postings)
             yield fieldname, tbytes, postings
 
     def iter_postings(self):
         for fieldname, tbytes, postings in self.iter_terms():
-            for docnum, weight, vbytes in postings:
-                yield fieldname, tbytes, docnum, weight, vbytes
+            for i in range(0, len(postings), 3):
+                yield (fieldname, tbytes, postings[i], postings[i + 1],
+                       _value_bytes(postings[i + 2]))
 
     items = iter_postings
 
@@ -788,18 +898,25 @@ class _TermPool(whoosh_writing.PostingPool):
         raise NotImplementedError("papers writes a segment per process")
 
 
+def _sort_flat(postings: list) -> list:
+    """A flat posting list sorted as Whoosh sorts postings: by docnum, weight, value."""
+    ordered = sorted(zip(postings[0::3], postings[1::3], map(_value_bytes, postings[2::3]),
+                         strict=True))
+    return [x for posting in ordered for x in posting]
+
+
 def _term_key(term: tuple) -> tuple:
     return term[0], term[1]
 
 
 def _concat_equal(terms):
     """Merged runs' terms with a term's postings from every run in one list, in run order
-    (which is docnum order); a term whose runs overlap is sorted when read."""
+    (which is docnum order); a term whose runs overlap is sorted."""
     last = None
     for fieldname, tbytes, postings in terms:
         if last is not None and last[0] == fieldname and last[1] == tbytes:
-            if postings and last[2][-1][0] >= postings[0][0]:
-                last = (fieldname, tbytes, sorted(last[2] + postings))
+            if last[2][-3] >= postings[0]:
+                last = (fieldname, tbytes, _sort_flat(last[2] + postings))
             else:
                 last[2].extend(postings)
             continue
@@ -888,12 +1005,40 @@ class _Chain:
         return kept, (terms.index(kept[0]) if kept else 0)
 
 
-def _positions(words: list[str], start: int) -> dict[str, list[int]]:
-    poses: dict[str, list[int]] = {}
+class _Weights(dict):
+    """A term's weight by its frequency, for one field boost: as Whoosh computes it, each
+    value one float object however many postings carry it."""
+
+    def __init__(self, fb: float, fieldboost: float) -> None:
+        super().__init__()
+        self.fb, self.fieldboost = fb, fieldboost
+
+    def __missing__(self, freq: int) -> float:
+        weight = self[freq] = float(freq) * self.fb * self.fieldboost
+        return weight
+
+
+_WEIGHTS: dict[tuple[float, float], _Weights] = {}
+
+
+def _weights(fb: float, fieldboost: float) -> _Weights:
+    weights = _WEIGHTS.get((fb, fieldboost))
+    if weights is None:
+        weights = _WEIGHTS[(fb, fieldboost)] = _Weights(fb, fieldboost)
+    return weights
+
+
+def _positions(words: list[str], start: int) -> dict[str, int | list[int]]:
+    """Each term's positions, in the order terms first appear: an int for a term that is
+    there once (most are), a list for more."""
+    poses: dict[str, int | list[int]] = {}
+    get = poses.get
     for pos, word in enumerate(words, start):
-        at = poses.get(word)
+        at = get(word)
         if at is None:
-            poses[word] = [pos]
+            poses[word] = pos
+        elif type(at) is int:
+            poses[word] = [at, pos]
         else:
             at.append(pos)
     return poses
@@ -901,20 +1046,31 @@ def _positions(words: list[str], start: int) -> dict[str, list[int]]:
 
 # Most words are once in a field: their pickled position, kept. (Each value is still a
 # bytes object of its own: a block pickles the same object twice as a reference.)
-_ONE_POSITION: dict[int, bytes] = {}
+class _OnePosition(dict):
+    def __missing__(self, pos: int) -> bytes:
+        tail = self[pos] = pickle.dumps([pos], 2)
+        return tail
+
+
+_ONE_POSITION = _OnePosition()
 _ONE = pack_uint(1)
 
 
-def _encode_positions(poslist: list[int]) -> bytes:
-    """`Positions.encode`: the count, then the deltas pickled as Whoosh pickles them."""
-    if len(poslist) == 1:
-        pos = poslist[0]
-        tail = _ONE_POSITION.get(pos)
-        if tail is None:
-            tail = _ONE_POSITION[pos] = pickle.dumps([pos], 2)
-        return _ONE + tail
+def _values_bytes(values: list) -> list[bytes]:
+    """`_value_bytes` of each, the common case (one position) inline."""
+    one, tails = _ONE, _ONE_POSITION
+    return [one + tails[v] if type(v) is int else _value_bytes(v) for v in values]
+
+
+def _value_bytes(value) -> bytes:
+    """A posting's value as W3 stores it: bytes as they are; positions (one as an int, more
+    as a list) as `Positions.encode` makes them, the deltas pickled as Whoosh pickles them."""
+    if type(value) is int:
+        return _ONE + _ONE_POSITION[value]
+    if type(value) is not list:
+        return value
     deltas, base = [], 0
-    for pos in poslist:
+    for pos in value:
         deltas.append(pos - base)
         base = pos
     return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
@@ -976,12 +1132,12 @@ def _add_document(self, **fields) -> None:
                 fieldboost = self._field_boost(fields, fieldname, docboost)
                 fb = field.format.field_boost
                 words, start = chain.words(value)
+                last = None
                 if words and terms is None:
-                    for word, poslist in _positions(words, start).items():
-                        freq = len(poslist)
-                        vbytes = _encode_positions(poslist)
+                    for word, at in _positions(words, start).items():
+                        freq = 1 if type(at) is int else len(at)
                         add_post((fieldname, word.encode("utf-8"), docnum,
-                                  float(freq) * fb * fieldboost, vbytes))
+                                  float(freq) * fb * fieldboost, _value_bytes(at)))
                         length += freq
                 elif words:
                     terms = pool.terms  # a new dictionary after each spill
@@ -989,23 +1145,24 @@ def _add_document(self, **fields) -> None:
                     if postings is None:
                         postings = terms[fieldname] = {}
                         pool.fieldnames.add(fieldname)
+                    weights = _weights(fb, fieldboost)
                     size = 0
-                    for word, poslist in _positions(words, start).items():
-                        freq = len(poslist)
-                        vbytes = _encode_positions(poslist)
+                    for word, last in _positions(words, start).items():
+                        freq = 1 if type(last) is int else len(last)
                         tbytes = word.encode("utf-8")
-                        posting = (docnum, float(freq) * fb * fieldboost, vbytes)
                         same = postings.get(tbytes)
                         if same is None:
-                            postings[tbytes] = [posting]
+                            postings[tbytes] = [docnum, weights[freq], last]
                             size += _KEY_SIZE + len(tbytes)
                         else:
-                            same.append(posting)
+                            same += (docnum, weights[freq], last)
                         length += freq
-                        size += _POSTING_SIZE + len(vbytes)
+                    size += _POSTING_SIZE * len(words)  # an upper bound: words >= terms
                     pool.currentsize += size
                     if pool.currentsize > pool.limit:
                         pool.save()
+                if last is not None:
+                    vbytes = _value_bytes(last)
                 if field.separate_spelling():
                     spellfield = field.spelling_fieldname(fieldname)
                     for word in sorted(set(chain.words(value, no_morph=True)[0])):

@@ -14,7 +14,7 @@ import papers.index.ingest as ingest_mod
 from papers.index import manifest as manifest_file
 from papers.index.errors import LibraryBusy
 from papers.index.identity import paper_id
-from papers.index.ingest import ingest, ingest_lock
+from papers.index.ingest import BULK_DOCS, ingest, ingest_lock
 from papers.index.library import Library
 from papers.index.manifest import MANIFEST
 from papers.index.schema import INDEX_DIR
@@ -293,3 +293,45 @@ def test_new_papers_count_from_when_their_file_first_came_in(home, folder, monke
     ingest(home, [folder])
     assert manifest_file.read(home / INDEX_DIR).added_since(newest) == {
         paper_id("A Brand New Paper")}
+
+
+def test_a_bulk_ingest_on_two_processes_gives_the_library_one_process_gives(tmp_path):
+    """Thousands of papers are written by two processes, a segment each, with the papers
+    already in the library replaced; every paper, its order and its score come out as
+    from one process."""
+    from bench.corpus import write_corpus
+
+    digests = tmp_path / "digests"
+    write_corpus(digests, 4500)
+    files = sorted(digests.glob("*.txt"))
+    early = tmp_path / "early"
+    early.mkdir()
+    for f in files[:len(files) // 4]:
+        shutil.copy(f, early / f.name)
+
+    one, two = tmp_path / "one", tmp_path / "two"
+    for home in (one, two):
+        ingest(home, [early], procs=1)
+    first = Library(two).count()
+    for f in files[len(files) // 4 - 3:len(files) // 4]:  # the same papers, seen again
+        shutil.copy(f, digests / ("again-" + f.name))
+    ingest(one, [digests, early], procs=1)
+    report = ingest(two, [digests, early], procs=2)
+    assert report.papers_added >= BULK_DOCS and report.papers_updated > 0
+    assert len(list((two / INDEX_DIR).glob("*.trm"))) >= 2  # a segment per process
+
+    def library(home):
+        lib = Library(home)
+        try:
+            papers = sorted((h.paper.to_json() for h in lib.search("").hits()),
+                            key=lambda p: p["id"])
+            found = [(h.paper.id, round(h.score, 4)) for h in lib.search("diffusion models").hits()]
+            return papers, found, lib.count()
+        finally:
+            lib.close()
+
+    ours, theirs = library(two), library(one)
+    assert ours[2] == theirs[2] > first
+    assert ours[1] == theirs[1] and ours[1]
+    strip = [{**p, "digests": len(p["digests"])} for p in ours[0]]
+    assert strip == [{**p, "digests": len(p["digests"])} for p in theirs[0]]
