@@ -232,17 +232,19 @@ async def layout(home: Path) -> dict:
     return out
 
 
-# The morning's triage of a 50-paper day (issue 11): open the digest, star 5, mark the other
+# The morning's triage of a 50-paper day (issue 11): open what is new, star 5, mark the other
 # 45 read. Before (d608f42, counted by reading its bindings): shift+tab to the filter pane,
 # down x5 to Digests, enter, down, enter, tab back to the list (10 keys), then `s`/`r` and
 # `j` for each paper, since nothing marked read and moved in one key: 50 x 2 - 1 = 99.
+# Since issue 15 the day is the New view (what came in since the reader last showed All).
 TRIAGE_BEFORE = 10 + 99
 STARS = (0, 10, 20, 30, 40)  # the papers worth a star, by position in the day
 
 
 async def triage(home: Path, size: tuple[int, int] = (120, 35)) -> dict:
-    """Run the triage with the Pilot on a library whose newest digest is the day, pressing
-    only keys a user would, and count them. The day's papers end 5 starred, 45 read."""
+    """Run the triage with the Pilot on a library whose New view is the day (every older
+    digest was shown before it came in), pressing only keys a user would, and count them.
+    The day's papers end 5 starred, 45 read."""
     from papers.tui.app import PapersApp
     from papers.tui.pilot import settle
 
@@ -255,11 +257,11 @@ async def triage(home: Path, size: tuple[int, int] = (120, 35)) -> dict:
             await pilot.press(*keys)
 
         await settle(pilot)
-        # The digest: `v` to the views, down to Digests (All, Unread, Starred, Tags, Saved
-        # searches, Digests), open the group, the newest day, and back to the list.
-        await press("v", *"jjjjj", "enter", "j", "enter", "tab")
+        # The day: `v` to the views, down to New (All, Unread, Starred, For you, New), open
+        # it, and back to the list.
+        await press("v", *"jjjj", "enter", "tab")
         await settle(pilot)
-        assert app.reader.view.kind == "digest", app.reader.view
+        assert app.reader.view.kind == "new", app.reader.view
         n = len(app.reader.listing)
         for i in range(n):
             if i in STARS:

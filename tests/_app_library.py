@@ -228,11 +228,17 @@ def build_long_library(root: Path) -> Path:
 
 
 def build_day_library(root: Path, n: int = 50) -> Path:
-    """A morning's triage: one older digest and a day of `n` papers with real-length titles,
-    half of them without upvotes."""
+    """A morning's triage: one older digest, looked at yesterday, and a day of `n` papers
+    with real-length titles, half of them without upvotes, come in since."""
+    from papers.index.userdata import UserData
+
     digests = root / "digests"
     digests.mkdir(parents=True, exist_ok=True)
     (digests / "2025-12-09.txt").write_text(digest_text("Dec 9, 2025", DAY_ONE), "utf-8")
+    home = root / "home"
+    ingest(home, add_sources(home, [digests]), procs=1)
+    with UserData(home) as ud:
+        ud.mark_seen("")  # the reader showed All yesterday
     entries = []
     for i in range(n):
         base = LONG_TITLES[i % len(LONG_TITLES)]
@@ -240,6 +246,5 @@ def build_day_library(root: Path, n: int = 50) -> Path:
         meta = f"  • {3 + i % 7} authors\n·\nDec 10" + (f" {i * 3 + 1}" if i % 2 else "")
         entries.append((title, f"An abstract about {title[:30]}.", meta))
     (digests / "2025-12-10.txt").write_text(digest_text("Dec 10, 2025", entries), "utf-8")
-    home = root / "home"
-    ingest(home, add_sources(home, [digests]), procs=1)
+    ingest(home, [digests], procs=1)
     return home
