@@ -86,7 +86,7 @@ def plan_query(text: str, userdata: UserData | None,
         elif key == "tag":
             ids = userdata.tagged_ids(value)
         elif value == "new":
-            ids = records.added_since(userdata.seen_at("") or "")
+            ids = records.added_since(new_since(userdata))
             plan.hide = plan.hide or not negated
         elif value == "skipped":
             ids = userdata.skipped_ids()
@@ -105,6 +105,12 @@ def plan_query(text: str, userdata: UserData | None,
         else:
             plan.keep(ids)
     return plan
+
+
+def new_since(userdata: UserData) -> str:
+    """When what is new starts: the last time All or New was looked at (either shows the
+    papers that had come in), or "" when neither ever was."""
+    return max(userdata.seen_at("") or "", userdata.seen_at("is:new") or "")
 
 
 def _digest_ids(manifest: Manifest, key: str, value: str) -> set[str]:

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from papers.index.errors import NotFound, QueryError
-from papers.index.query import ME, Plan, plan_query
+from papers.index.query import ME, Plan, new_since, plan_query
 from papers.index.userdata import EMPTY, UserData
 
 # The orders, in the order the reader's `o` cycles them; `date` is an older name of newest.
@@ -225,9 +225,17 @@ def hidden_ids(lib, userdata: UserData, today: date | None = None) -> set[str]:
 
 def _new(lib, userdata: UserData, view: View, today: date | None):
     plan = _plan(lib, userdata, Scope(view), today)
-    plan.keep(lib.manifest().added_since(userdata.seen_at(view.query) or ""))
+    plan.keep(lib.manifest().added_since(seen_since(userdata, view)))
     plan.hide = True
     return _run(lib, userdata, Scope(view), plan, None, False, None, today)
+
+
+def seen_since(userdata: UserData, view: View) -> str:
+    """When `view` was last looked at ("" never); All and New show the same new papers, so
+    looking at either counts for both."""
+    if view.query in (ALL.query, NEW.query):
+        return new_since(userdata)
+    return userdata.seen_at(view.query) or ""
 
 
 def new_count(lib, userdata: UserData, view: View, today: date | None = None) -> int:

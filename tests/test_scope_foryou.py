@@ -176,3 +176,12 @@ def test_rising_this_week_is_the_last_week_of_digests_by_upvotes_gained(lib, ud)
     before = rising_view(lib.manifest(), today=date(2025, 12, 9))
     assert before.query == "seen:[2025-12-03 to 2025-12-09]"
     assert set(listed(lib, ud, before)) == {paper_id(t) for t, _, _ in DAY_ONE}
+
+
+def test_looking_at_new_itself_makes_its_papers_old(lib, ud, home):
+    """A morning's triage happens in New: tomorrow New must not show today's papers again."""
+    ud.mark_seen(ALL.query)
+    add_day_three(home, lib)
+    assert set(listed(lib, ud, NEW)) == {ROBOT, HACKING}
+    ud.mark_seen(NEW.query)
+    assert listed(lib, ud, NEW) == [] and new_count(lib, ud, ALL) == 0
