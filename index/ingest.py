@@ -732,6 +732,24 @@ def _write_term(fw, btext: bytes, ids: list[int], weights: list, values: list[by
     fixedsize = fw._format.fixed_value_size()
     dumps = whoosh3.dumps
     start = postfile.tell()
+    if len(ids) == 1 and (fixedsize is None or fixedsize < 0) and weights[0] > 0:
+        # Most terms (a name, a rare word) have one posting: the same, written directly.
+        docnum, weight, value, length = ids[0], weights[0], values[0], lens[0]
+        stored = array("f", weights)[0]
+        databytes = dumps(((docnum,), None if stored == 1.0 else stored,
+                           (value,) if value else ()), 2)
+        if comp:
+            databytes = zlib.compress(databytes, comp)
+        byte = length_to_byte(length or None)
+        infobytes = dumps((1, docnum, weight, comp, byte, byte if length else 0), 2)
+        data = b"".join((whoosh3.WHOOSH3_HEADER_MAGIC,
+                         pack_int(-len(infobytes) - len(databytes)), infobytes, databytes))
+        postfile.write(data)
+        info = _TERMINFO.pack(False, stored, 1, byte if length else 0,
+                              byte if length else 0, weight, docnum, docnum)
+        fw._tindex.add(pack_ushort(fw._fieldid) + btext,
+                       info + pack_long(start) + pack_int(len(data)))
+        return
     parts = [whoosh3.WHOOSH3_HEADER_MAGIC]
     total = df = maxlength = termmax = 0
     minlength = None
@@ -1080,8 +1098,9 @@ _PLAN: list = [None, None]  # the schema last written to, and its plan
 
 
 def _plan(schema) -> dict | None:
-    """Per field of `schema`, a fast chain for it or None; None for a schema with term
-    vectors (papers' has none), which Whoosh's own add_document writes."""
+    """Per field of `schema`: the field, a fast chain for it or None, and its spelling
+    field or None; None for a schema with term vectors (papers' has none), which Whoosh's
+    own add_document writes."""
     if _PLAN[0] is not schema:
         fast: dict | None = {}
         chains: dict = {}  # fields sharing an analyzer share its chain (and what it learnt)
@@ -1089,13 +1108,14 @@ def _plan(schema) -> dict | None:
             if field.vector:
                 fast = None
                 break
+            chain = None
             if type(field) is TEXT and type(field.format) is Positions:
                 key = id(field.analyzer)
                 if key not in chains:
                     chains[key] = _chain(field.analyzer)
-                fast[name] = chains[key]
-            else:
-                fast[name] = None
+                chain = chains[key]
+            spelling = field.spelling_fieldname(name) if field.separate_spelling() else None
+            fast[name] = (field, chain, spelling)
         _PLAN[:] = [schema, fast]
     return _PLAN[1]
 
@@ -1125,9 +1145,8 @@ def _add_document(self, **fields) -> None:
             value = fields.get(fieldname)
             if value is None:
                 continue
-            field = schema[fieldname]
+            field, chain, spellfield = fast[fieldname]
             length = 0
-            chain = fast[fieldname]
             if chain is not None and isinstance(value, str):
                 fieldboost = self._field_boost(fields, fieldname, docboost)
                 fb = field.format.field_boost
@@ -1163,8 +1182,7 @@ def _add_document(self, **fields) -> None:
                         pool.save()
                 if last is not None:
                     vbytes = _value_bytes(last)
-                if field.separate_spelling():
-                    spellfield = field.spelling_fieldname(fieldname)
+                if spellfield is not None:
                     for word in sorted(set(chain.words(value, no_morph=True)[0])):
                         add_post((spellfield, word.encode("utf-8"), 0, 1, vbytes))
             elif field.indexed:
@@ -1176,8 +1194,7 @@ def _add_document(self, **fields) -> None:
                     if scorable:
                         length += freq
                     add_post((fieldname, tbytes, docnum, weight, vbytes))
-                if field.separate_spelling():
-                    spellfield = field.spelling_fieldname(fieldname)
+                if spellfield is not None:
                     for word in field.spellable_words(value):
                         add_post((spellfield, word.encode("utf-8"), 0, 1, vbytes))
             customval = fields.get(f"_stored_{fieldname}", value)
