@@ -208,7 +208,7 @@ async def test_a_snoozed_paper_comes_back_on_its_day(app, app_home, taught):
         ud.mark_seen("", at=LONG_AGO)
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
-        await open_view(pilot, "New")
+        await open_view(pilot, "For you")
         shown = titles(app)
         first = shown[0]
         # Escape cancels: nothing is written.
@@ -218,7 +218,7 @@ async def test_a_snoozed_paper_comes_back_on_its_day(app, app_home, taught):
         await pilot.press("escape")
         await settle(pilot)
         assert titles(app) == shown
-        # Tomorrow: gone from New and For you until then.
+        # Tomorrow: gone from For you and New until then.
         await pilot.press("z")
         await settle(pilot)
         await pilot.press("enter")
@@ -226,16 +226,43 @@ async def test_a_snoozed_paper_comes_back_on_its_day(app, app_home, taught):
         assert titles(app) == shown[1:]
         with UserData(app_home) as ud:
             assert list(ud.snoozes().values()) == [date(2026, 12, 9)]
-        await open_view(pilot, "For you")
-        assert first not in titles(app)
         await open_view(pilot, "New")
+        new = set(titles(app))
+        assert len(new) == 7 and first not in new
+        await open_view(pilot, "For you")
         assert first not in titles(app)
         # The next day it is back, in both.
         today["day"] = date(2026, 12, 9)
         await open_view(pilot, "For you")
-        assert first in titles(app)
-        await open_view(pilot, "New")
         assert titles(app) == shown
+        with UserData(app_home) as ud:
+            ud.mark_seen("is:new", at=LONG_AGO)  # New as it was, to look again
+        await open_view(pilot, "New")
+        assert set(titles(app)) == new | {first}
+
+
+async def test_new_stays_while_it_is_triaged_and_is_old_once_left(app, app_home):
+    with UserData(app_home) as ud:
+        ud.mark_seen("", at=LONG_AGO)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await open_view(pilot, "New")
+        shown = titles(app)
+        assert len(shown) == 8
+        await pilot.press("x")  # searched again: the rest of New is still new
+        await settle(pilot)
+        assert titles(app) == shown[1:]
+        await pilot.press("slash", *"diffusion", "escape")
+        await settle(pilot)
+        assert titles(app) == [LIKED]  # the other diffusion paper was set aside
+        await pilot.press("slash", "ctrl+u", "escape")
+        await settle(pilot)
+        assert titles(app) == shown[1:]
+        # Left, New has been looked at: its papers are old, and the list of New is empty.
+        await open_view(pilot, "Starred")
+        assert node(app, "New").label.plain == "New  0"
+        await open_view(pilot, "New")
+        assert titles(app) == []
 
 
 async def test_a_date_typed_in_the_snooze_screen(app, app_home):

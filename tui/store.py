@@ -43,6 +43,7 @@ from papers.index.scope import (
     new_count,
     rising_view,
     saved_view,
+    seen_since,
     tag_view,
 )
 from papers.index.scope import search as scope_search
@@ -357,10 +358,11 @@ class Store:
         self.userdata.snooze([paper.id], until, remember=[paper])
         return f"Snoozed until {until:%a} {until.isoformat()}: " + _short(paper.title)
 
-    def mark_seen(self, view: View) -> None:
-        """The reader opened `view`: its "N new" starts again from now. Local bookkeeping,
-        so the data version stays (nothing to sync, nothing for other readers to reload)."""
-        self.userdata.mark_seen(view.query)
+    def mark_seen(self, view: View, at: str | None = None) -> None:
+        """The reader looked at `view` (at `at`, ISO UTC; default now): its "N new" starts
+        again from then. Local bookkeeping, so the data version stays (nothing to sync,
+        nothing for other readers to reload)."""
+        self.userdata.mark_seen(view.query, at)
 
     def save_search(self, name: str, query: str) -> str:
         self.userdata.save_search(name, query)
@@ -449,13 +451,14 @@ class Store:
         # New, counted from the manifest's id sets: searched, thousands of new papers (a
         # first start, a big import) would cost seconds of id lookups in the index, with
         # the searches waiting on the lock. All's "N new" is the same number.
-        news = manifest.added_since(seen.get(ALL.query) or "")
+        since = seen_since(self.userdata, ALL)  # All and New: the later look at either
+        news = manifest.added_since(since)
         if news:
             with self._lock:
                 news -= hidden_ids(self.library, self.userdata, today)
         fresh = self._fresh([FOR_YOU, *for_tags.values(), *(v for v, _ in saved)], seen,
                             manifest, today)
-        if ALL.query in seen:
+        if since:
             fresh[ALL.query] = len(news)
         read_here = len(self.read & present) if present else len(self.read)
         return Counts(

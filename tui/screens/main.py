@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -119,6 +119,11 @@ def export_name(scope: Scope, today: date) -> str:
     return f"papers-{slug or 'all'}-{today.isoformat()}.md"
 
 
+def _now() -> str:
+    """Now as `UserData.mark_seen` takes it: ISO UTC to the microsecond."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
 def ranks_by_taste(view: View, text: str, sort: str) -> bool:
     """The list is ranked by a taste: the foryou sort, a For-you view, `for:x` typed."""
     return (order(Scope(view, text, sort)) == "foryou"
@@ -202,6 +207,7 @@ class ReaderScreen(Screen[None]):
         self._refilter: set[int] = set()
         self._writing = False
         self._narrow_filters: bool | None = None
+        self._opened_at = _now()  # when the view shown was opened (ISO UTC)
 
     # -- layout -------------------------------------------------------------------------
 
@@ -408,17 +414,25 @@ class ReaderScreen(Screen[None]):
         self._open_view(event.view)
 
     def _open_view(self, view: View) -> None:
-        """Show `view`, and remember it was looked at now: its "N new" falls to 0."""
+        """Show `view`, and remember it was looked at now: its "N new" falls to 0. New is
+        the one view its own look empties (its papers are those not looked at): it is
+        marked when the reader leaves it, as of when it was opened, so that its list
+        stays while it is triaged (searched again after an `x`, a query typed)."""
+        left, opened = self.view, self._opened_at
         self.view = view
+        self._opened_at = _now()
         self.request_search()
-        self._mark_seen(self.requests.new("seen"), view)
+        if left == NEW and view != NEW:
+            self._mark_seen(self.requests.new("seen"), left, opened)
+        if view != NEW:
+            self._mark_seen(self.requests.new("seen"), view, self._opened_at)
 
     @work(thread=True, group="seen")
-    def _mark_seen(self, request: int, view: View) -> None:
+    def _mark_seen(self, request: int, view: View, at: str) -> None:
         # Bookkeeping of this machine's own: it moves no data version (no poll, no sync),
         # and a store it cannot write to just keeps the old count.
         with suppress(PapersError):
-            self.store.mark_seen(view)
+            self.store.mark_seen(view, at)
         self.post_message(ViewSeen(request))
 
     @on(ViewSeen)
@@ -631,14 +645,15 @@ class ReaderScreen(Screen[None]):
 
     def finish_writes(self) -> None:
         """Write what the keys asked for and no worker has written yet (the app closes),
-        and remember the view shown as looked at: the next start's New is what came in
-        after this one (the start does not count: New would be empty at every start)."""
+        and remember the view shown as looked at, as of when it was opened: the next
+        start's New is what came in after (the start does not count: New would be empty
+        at every start; a fetch while the reader ran stays new)."""
         while self._writes:
             _, do = self._writes.popleft()
             with suppress(PapersError, ValueError):  # too late to say: the reader is gone
                 do()
         with suppress(PapersError, ValueError):
-            self.store.mark_seen(self.view)
+            self.store.mark_seen(self.view, self._opened_at)
 
     @work(thread=True, group="write")
     def _write_worker(self, request: int, do: Write) -> None:
