@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -224,3 +225,26 @@ def test_a_find_click_answered_catches_the_cache_up(built, home, tmp_path):
     proc = run("-m", "papers.tui.entry", "find", "diffusion", "--json", env=env)
     assert proc.returncode == 0
     assert findcache.Cache.open(str(home)) is not None
+
+
+REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "hf-daily-papers.jsonl"
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="../shared is not present")
+def test_real_papers_print_as_click_prints_them(tmp_path, monkeypatch, runner):
+    """Real titles and abstracts (Unicode, TeX, odd characters) print byte for byte."""
+    write_corpus(tmp_path / "digests", 3000, real=REAL)
+    home = tmp_path / "home"
+    ingest(home, [tmp_path / "digests"], procs=2)
+    UserData(home).close()
+    assert findcache.refresh(home / "index")
+    monkeypatch.setenv("PAPERS_HOME", str(home))
+    for name in ("FORCE_COLOR", "TTY_INTERACTIVE", "TTY_COMPATIBLE", "PAPERS_FAST"):
+        monkeypatch.delenv(name, raising=False)
+    queries = ["language models", "diffusion", "reasoning", "agent benchmark", "video",
+               '"large language models"', '"chain of thought"', "LLM", "robot policy"]
+    for q in queries:
+        for options in (["--json", "-n", "0"], ["-n", "50"]):
+            argv = ["find", *q.split(), *options] if '"' not in q else ["find", q, *options]
+            code, text = fast(argv)
+            assert code == 0 and (code, text) == clicks(runner, argv), argv
