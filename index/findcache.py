@@ -43,6 +43,7 @@ _CODE = ("index/findcache.py", "index/schema.py", "index/models.py", "index/libr
          "tui/cli/common.py")
 _OPERATORS = frozenset({"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"})
 MAX_WORD = 1000  # as index.library: a longer query goes to the parser, which refuses it
+_POS_BITS = 12  # an occurrence key's bits for the position in its field
 
 
 # -- the key --------------------------------------------------------------------------------
@@ -132,6 +133,17 @@ class _Segment:
             else:
                 return mid
         return None
+
+    def has_occurrences(self, field: str) -> bool:
+        return field + ".occ" in self._views
+
+    def occurrences(self, field: str, term: bytes):
+        """The term's occurrence keys (docnum << 12 | position), or None."""
+        i = self._index(field, term)
+        if i is None:
+            return None
+        ostart = self._views[field + ".ostart"]
+        return self._views[field + ".occ"][ostart[i]:ostart[i + 1]]
 
     def positions(self, index_dir: str, field: str, term: bytes,
                   docs: set[int]) -> dict[int, list[int]]:
@@ -234,6 +246,8 @@ class Cache:
         return _order(matches, limit)
 
     def _phrase(self, index_dir: str, field: str, words: list[str]) -> dict[int, float]:
+        if all(seg.has_occurrences(field) for seg in self.segments):
+            return self._phrase_from_occurrences(field, words)
         maps = [self._term(field, w) for w in words]
         if not all(maps):
             return {}
@@ -261,6 +275,38 @@ class Cache:
                 out[doc] = _tree_sum([m[doc] for m in maps])
         return out
 
+    def _phrase_from_occurrences(self, field: str, words: list[str]) -> dict[int, float]:
+        """The phrase from each segment's occurrence keys (docnum << 12 | position): the
+        keys where the phrase so far ends, moved on by one, met with the next word's."""
+        terms = [w.encode("utf-8") for w in words]
+        only: dict = {}
+        for seg in self.segments:
+            occs = [seg.occurrences(field, term) for term in terms]
+            if any(occ is None for occ in occs):  # a word the segment lacks: no phrase
+                continue
+            # Where each word would have to start the phrase: the i-th word's keys less i,
+            # met over all words, the fewest first (one set built, the others only read).
+            order = sorted(range(len(occs)), key=lambda i: len(occs[i]))
+            first = order[0]
+            starts = set(map((-first).__add__, occs[first]) if first else occs[first])
+            for i in order[1:]:
+                if not starts:
+                    break
+                starts = starts.intersection(map((-i).__add__, occs[i]))
+            docs = {k >> _POS_BITS for k in starts} - seg.deleted
+            if docs:
+                only[seg] = docs
+        if not only:
+            return {}
+        maps = [self._term(field, w, only) for w in words]
+        if not all(maps):  # Whoosh's Phrase matches nothing when a word is nowhere
+            return {}
+        docs = maps[0].keys()
+        if len(maps) == 2:
+            a, b = maps
+            return {doc: a[doc] + b[doc] for doc in docs}
+        return {doc: _tree_sum([m[doc] for m in maps]) for doc in docs}
+
     def _positions(self, index_dir: str, field: str, text: str,
                    parts: list[tuple[_Segment, set[int]]]) -> dict[int, list[int]]:
         """{docnum: positions of the term} for the documents of `parts`, each segment's."""
@@ -282,8 +328,9 @@ class Cache:
                 out[doc] = get(doc, 0.0) + score
         return out
 
-    def _term(self, field: str, text: str) -> dict[int, float]:
-        """One term's {docnum: score}, with Whoosh's BM25F as index.ranker computes it."""
+    def _term(self, field: str, text: str, only: dict | None = None) -> dict[int, float]:
+        """One term's {docnum: score}, with Whoosh's BM25F as index.ranker computes it;
+        with `only` ({segment: its docnums}), for those documents alone."""
         term = text.encode("utf-8")
         found = [(seg, seg.find(field, term)) for seg in self.segments]
         found = [(seg, span) for seg, span in found if span is not None]
@@ -300,6 +347,10 @@ class Cache:
         out: dict[int, float] = {}
         for seg, span in found:
             ids, weights = seg.postings(field, span)
+            if only is not None:
+                weight_of = dict(zip(ids, weights, strict=True))
+                ids = [d for d in only.get(seg, ()) if d in weight_of]
+                weights = [weight_of[d] for d in ids]
             lengths = seg.lengths(field)
             if seg.deleted and not seg.deleted.isdisjoint(ids):
                 kept = [j for j, d in enumerate(ids) if d not in seg.deleted]
@@ -376,13 +427,7 @@ def _positions(pst, offset: int, length: int, docs: set[int]) -> dict[int, list[
         pos += size
     if len(found) != len(docs):
         raise ValueError("positions missing")
-    # Each value's pickle, unwrapped, in one list: one unpickling instead of thousands.
-    bodies = [v[6:-1] if v.endswith(b".") else v[6:] for v in values]
-    if not all(v[4:6] == b"\x80\x02" for v in values):
-        raise ValueError("positions in another pickle protocol")
-    deltas = pickle.loads(b"\x80\x02(" + b"".join(bodies) + b"l.")
-    if len(deltas) != len(found):
-        raise ValueError("positions misread")
+    deltas = _unpickled(values)  # one unpickling instead of thousands
     return {doc: list(accumulate(d)) for doc, d in zip(found, deltas, strict=True)}
 
 
@@ -544,7 +589,7 @@ def _write_segment(path: str, reader) -> None:
     """A segment's cache file: its postings, length bytes and records."""
     from array import array
 
-    from papers.index.ranker import _blocks, _length_bytes
+    from papers.index.ranker import _length_bytes
     from papers.index.schema import document_to_paper
 
     n = reader.doc_count_all()
@@ -554,6 +599,10 @@ def _write_segment(path: str, reader) -> None:
         ids, weights = array("I"), array("d")
         fmt = reader.schema[field].format
         extents = array("Q")
+        # Every occurrence as docnum << 12 | position, a term's in order: a phrase is then
+        # set operations. None when a document or a position is too large to say so.
+        occ: array | None = array("I") if n < 1 << (32 - _POS_BITS) else None
+        ostart = array("Q", [0])
         terms = reader._terms  # Whoosh's W3 terms reader: see index.ranker on the pinning
         for text, info in reader.iter_field(field):
             term = text if isinstance(text, bytes) else text.encode("utf-8")
@@ -561,10 +610,16 @@ def _write_segment(path: str, reader) -> None:
             # segment does not (they are applied when searching).
             found = 0
             matcher = terms._codec.postings_reader(terms._postfile, info, fmt)
-            for block_ids, block_weights in _blocks(matcher):
+            for block_ids, block_weights, values in _blocks_with_values(matcher):
                 ids.extend(block_ids)
                 weights.extend(block_weights)
                 found += len(block_ids)
+                if occ is not None:
+                    try:
+                        occ.extend(_occurrences(block_ids, values))
+                    except (ValueError, OverflowError):
+                        occ = None
+            ostart.append(len(occ) if occ is not None else 0)
             if found != info.doc_frequency():
                 raise ValueError(f"postings of {field}:{text} do not match its statistics")
             # Where Whoosh keeps the term's postings, positions and all: a phrase reads the
@@ -580,6 +635,8 @@ def _write_segment(path: str, reader) -> None:
                      (f"{field}.w", packed if packed == weights else weights),
                      (f"{field}.len", bytearray(_length_bytes(reader, field))),
                      (f"{field}.ext", extents)]
+        if occ is not None:
+            sections += [(f"{field}.ostart", ostart), (f"{field}.occ", occ)]
         del weights, packed
     rstart, rbytes = array("Q", [0]), bytearray()
     for doc in range(n):
@@ -617,6 +674,65 @@ def _write_segment(path: str, reader) -> None:
             f.write(data)
 
     _write(path, write)
+
+
+def _blocks_with_values(matcher):
+    """(ids, weights, values) of a posting list a block at a time: index.ranker's `_blocks`,
+    with the values (each posting's positions), and unfiltered."""
+    from itertools import accumulate
+
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    if isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            matcher._read_data()
+            delta, weights, values = matcher._data
+            ids = list(accumulate(delta)) if not matcher._byteids else list(delta)
+            n = len(ids)
+            if weights is None:
+                weights = [1.0] * n
+            elif isinstance(weights, float):
+                weights = [weights] * n
+            yield ids, weights, values
+            matcher._next_block()
+        return
+    ids, weights, values = [], [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        values.append(matcher.value())
+        matcher.next()
+    yield ids, weights, values
+
+
+def _occurrences(ids: list[int], values) -> list[int]:
+    """docnum << 12 | position for each position of each posting (ValueError when one
+    does not fit)."""
+    from itertools import accumulate
+
+    out: list[int] = []
+    limit = 1 << _POS_BITS
+    for doc, deltas in zip(ids, _unpickled(values), strict=True):
+        positions = list(accumulate(deltas))
+        if positions and (positions[-1] >= limit - 1 or positions[0] < 0):
+            raise ValueError("a position too large")
+        key = doc << _POS_BITS
+        out += [key | p for p in positions]
+    return out
+
+
+def _unpickled(values) -> list[list[int]]:
+    """Each posting's position deltas (Whoosh's Positions format: a 4-byte frequency, then
+    a protocol-2 pickle perhaps without its STOP), in one unpickling."""
+    import pickle
+
+    if not all(v[4:6] == b"\x80\x02" for v in values):
+        raise ValueError("positions in another pickle protocol")
+    bodies = [v[6:-1] if v.endswith(b".") else v[6:] for v in values]
+    deltas = pickle.loads(b"\x80\x02(" + b"".join(bodies) + b"l.")
+    if len(deltas) != len(values):
+        raise ValueError("positions misread")
+    return deltas
 
 
 def _postings_file(reader) -> str | None:
