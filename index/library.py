@@ -45,6 +45,8 @@ from papers.index.schema import (
     stored_schema_problem,
 )
 
+# Past this many ids, a filter reads every id's docnum at once (see Library._id_table).
+_BULK_IDS = 20_000
 _SORT_KEYS = {"relevance": "", "newest": "sort_date", "date": "sort_date",
               "upvotes": "sort_upvotes", "title": "sort_title", "rising": "sort_rising"}
 MAX_CORRECTABLE = 40  # characters in a word "did you mean" will try to correct
@@ -189,6 +191,8 @@ class Library:
         self._ix = None
         self._searcher = None
         self._ranker: Ranker | None = None
+        self._ids: tuple[object, dict[str, int]] | None = None
+        self._manifest: tuple[tuple | None, Manifest] | None = None
         self._dir_id: tuple[int, int] | None = None
         self._outdated: tuple[object, str | None] | None = None
 
@@ -270,11 +274,20 @@ class Library:
             self._searcher.close()
             self._searcher = None
         self._ix = None
-        self._ranker = None  # its caches belong to the closed searcher
+        self._ranker = self._ids = None  # their caches belong to the closed searcher
 
     def manifest(self) -> Manifest:
-        """What the index was built from (empty when there is no readable manifest)."""
-        return manifest_file.load(self.path, current=SCHEMA_VERSION)
+        """What the index was built from (empty when there is no readable manifest); read
+        again only when the file changed (100 ms of JSON at 100k papers). Shared: read it,
+        never change it."""
+        try:
+            st = (self.path / manifest_file.MANIFEST).stat()
+            key = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            key = None
+        if key is None or self._manifest is None or self._manifest[0] != key:
+            self._manifest = (key, manifest_file.load(self.path, current=SCHEMA_VERSION))
+        return self._manifest[1]
 
     # -- queries ------------------------------------------------------------------------
 
@@ -425,14 +438,37 @@ class Library:
         docnums = ranker.sort(list(docs), sort_key, reverse, limit)
         return docnums, [None] * len(docnums), total
 
-    @staticmethod
-    def _docnums(s, ids: set[str]) -> set[int]:
+    def _docnums(self, s, ids: set[str]) -> set[int]:
+        if len(ids) > _BULK_IDS:
+            table = self._id_table(s)
+            return {table[pid] for pid in ids if pid in table}
         out = set()
         for pid in ids:
             n = s.document_number(id=pid)
             if n is not None:
                 out.add(n)
         return out
+
+    def _id_table(self, s) -> dict[str, int]:
+        """Every live paper's docnum by id, read once per searcher from the id field's
+        terms (each names one document: its term info knows which): ~8 us a paper, where a
+        lookup each costs ~40 (New on a first start asks for every paper)."""
+        if self._ids is not None and self._ids[0] is s:
+            return self._ids[1]
+        table: dict[str, int] = {}
+        with _reading(self.path):
+            for sub, offset in s.reader().leaf_readers():
+                for text, info in sub.iter_field("id"):
+                    pid = text.decode("utf-8") if isinstance(text, bytes) else text
+                    if info.doc_frequency() == 1:
+                        docs = [info.min_id()]
+                    else:  # never written so, but a term's postings are the answer of record
+                        docs = list(sub.postings("id", text).all_ids())
+                    for docnum in docs:
+                        if not sub.is_deleted(docnum):
+                            table[pid] = docnum + offset
+        self._ids = (s, table)
+        return table
 
     def _suggest(self, s, q, text: str) -> str | None:
         """The query with each unknown word replaced by the nearest known one, or None.

@@ -138,3 +138,31 @@ def test_an_open_library_sees_papers_a_commit_only_deleted(home, tmp_path):
     assert library.count() == 1
     assert [h.paper.title for h in library.search("lions").hits()] == ["Kept Paper About Lions"]
     library.close()
+
+
+def test_a_big_filter_reads_every_docnum_at_once_with_the_same_answer(home, tmp_path,
+                                                                      monkeypatch):
+    """Past a few thousand ids (New on a first start) the filter reads the id field once;
+    it must keep exactly what looking each id up keeps: live papers, the newest copy of a
+    paper written again, none a commit deleted."""
+    import papers.index.library as library_mod
+
+    folder = tmp_path / "three"
+    write(folder / "a.txt", digest("December 9, 2025", entry("Lions One", "Lions."),
+                                   entry("Lions Two", "Lions.")))
+    write(folder / "b.txt", digest("December 10, 2025", entry("Lions Three", "Lions.")))
+    ingest(home, [folder])
+    # Lions Two seen again (a new copy in a new segment), Lions Three's digest gone.
+    write(folder / "c.txt", digest("December 11, 2025", entry("Lions Two", "Lions again.")))
+    (folder / "b.txt").unlink()
+    ingest(home, [folder], prune=True)
+    library = Library(home)
+    wanted = {h.paper.id for h in library.search("").hits()} | {"0123456789ab"}
+    one_by_one = [h.paper.id for h in library.search("lions", include=wanted).hits()]
+    monkeypatch.setattr(library_mod, "_BULK_IDS", 0)
+    at_once = [h.paper.id for h in library.search("lions", include=wanted).hits()]
+    assert at_once == one_by_one and len(at_once) == 2
+    assert [h.paper.abstract for h in library.search("lions", include=wanted,
+                                                     sort="title").hits()] == [
+        "Lions.", "Lions again."]
+    library.close()
