@@ -175,7 +175,7 @@ class Taste:
     # -- inside -----------------------------------------------------------------------
 
     def _postings(self, lib, s) -> dict[int, float]:
-        ranker = lib._ranker_for(s)
+        ranker = lib.ranker_for(s)
         # (An empty profile: every word of the kept papers is in every paper.)
         found = dict(ranker.scores(_query(self.weights))) if self.weights else {}
         if not self.profiles:

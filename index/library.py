@@ -392,7 +392,7 @@ class Library:
     def _browse(self, s, sort_key: str, reverse: bool, limit: int | None,
                 allow: set[int] | None, deny: set[int] | None) -> tuple[list[int], int]:
         """No query: the whole library, or the papers a view allows, in sort order."""
-        ranker = self._ranker_for(s)
+        ranker = self.ranker_for(s)
         if allow is not None and len(allow) < 5000:  # a starred or tag view: sort just those
             docs = ranker.sort([d for d in allow if not deny or d not in deny], sort_key,
                                reverse, None)
@@ -405,7 +405,8 @@ class Library:
             docs = ranker.every(sort_key, reverse)
         return docs[:limit], len(docs)
 
-    def _ranker_for(self, s) -> Ranker:
+    def ranker_for(self, s) -> Ranker:
+        """The ranker (and its postings cache) of searcher `s`, shared by For you."""
         if self._ranker is None or self._ranker.searcher is not s:
             self._ranker = Ranker(s, self.cache)
         return self._ranker
@@ -414,7 +415,7 @@ class Library:
               allow: set[int] | None, deny: set[int] | None, cancelled=None):
         """A plain-word query through the Ranker: (docnums, scores, total), in the order
         Whoosh's collectors give (score high to low, then docnum; or by sort key)."""
-        ranker = self._ranker_for(s)
+        ranker = self.ranker_for(s)
         matches = ranker.scores(q, cancelled)
         docs = matches.keys()
         if allow is not None:
