@@ -39,7 +39,6 @@ from whoosh.analysis import (
     StopFilter,
 )
 from whoosh.codec import whoosh3
-from whoosh.codec.base import OutOfOrderError
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.fields import TEXT
 from whoosh.formats import Positions
@@ -570,38 +569,13 @@ def _write_part_in_child(conn, ix, part, existing, contributions, dropped) -> No
 
 # -- Whoosh's commit, faster --------------------------------------------------------------
 #
-# A commit sorts every posting of the new segment (an external sort when they outgrow
-# memory) and writes them a term at a time. Two parts of it cost more than the writing:
-# the sort's run files pickle and unpickle each posting on its own (protocol 2), and each
-# posting asks the segment for its document's field length through a column reader, with
-# an os.stat for every field that has no length column. Here the runs are pickled in
-# chunks, and the lengths are read once per field. What is written is the same bytes.
-# (pyproject.toml pins whoosh-reloaded: these reach into its writer, as index.ranker into
-# its reader.)
-
-_RUN_CHUNK = 50_000  # postings per pickle in a run file
-
-
-def _write_run(self, f, items) -> None:
-    items = iter(items)
-    while chunk := list(islice(items, _RUN_CHUNK)):
-        pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
-    f.close()
-
-
-def _read_run(self, path):
-    f = self._open_run(path)
-    try:
-        while True:
-            try:
-                chunk = pickle.load(f)
-            except EOFError:
-                return
-            yield from chunk
-    finally:
-        f.close()
-        self._remove_run(path)
-
+# A commit writes the new segment's postings a term at a time. Whoosh's sorts a tuple per
+# posting first (see `_TermPool`), and then makes several method calls per posting
+# through three objects, one asking the segment for its document's field length through a
+# column reader (with an os.stat for every field that has no length column). Here the
+# lengths are read once per field and a term's blocks are packed at once. What is written
+# is the same bytes. (pyproject.toml pins whoosh-reloaded: these reach into its writer,
+# as index.ranker into its reader.)
 
 # The length a W3 length byte stands for; 0 is no length (Whoosh returns None for it).
 _LENGTH_OF_BYTE = [None] + [byte_to_length(b) for b in range(1, 256)]
@@ -642,17 +616,14 @@ class _WholeLengths:
 
 
 def _flush_segment(self) -> None:
-    """`SegmentWriter._flush_segment` with the lengths read whole and the postings written
-    by `_add_postings` when the codec is Whoosh's W3."""
+    """`SegmentWriter._flush_segment` with the lengths read whole and, for Whoosh's W3
+    codec, the postings written by `_write_terms`."""
     self.perdocwriter.close()
     pdr = self.per_document_reader() if self.codec.length_stats else None
     lengths = _WholeLengths(pdr) if pdr else None
     if type(self.fieldwriter) is whoosh3.W3FieldWriter and lengths is not None \
-            and self.fieldwriter._codec._inlinelimit <= 1:
-        if isinstance(self.pool, _TermPool):
-            _write_terms(self.fieldwriter, self.schema, lengths, self.pool.iter_terms())
-        else:
-            _add_postings(self.fieldwriter, self.schema, lengths, self.pool.iter_postings())
+            and self.fieldwriter._codec._inlinelimit <= 1 and isinstance(self.pool, _TermPool):
+        _write_terms(self.fieldwriter, self.schema, lengths, self.pool.iter_terms())
     else:
         self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
     self.fieldwriter.close()
@@ -660,47 +631,9 @@ def _flush_segment(self) -> None:
         pdr.close()
 
 
-def _add_postings(fw, schema, lengths: _WholeLengths, items) -> None:
-    """`FieldWriter.add_postings` with W3's posting writer folded in: a term's postings are
-    gathered in lists and written a block at a time, instead of a method call per posting
-    through three objects. The blocks, term infos and term table are W3's, byte for byte."""
-    lastfn = lasttext = None
-    column = None
-    ids: list[int] = []
-    weights: list = []
-    values: list[bytes] = []
-    lens: list = []
-    for fieldname, btext, docnum, weight, value in items:
-        if fieldname != lastfn:
-            if lastfn is not None and fieldname < lastfn:
-                raise OutOfOrderError(f"Field {lastfn!r} .. {fieldname!r}")
-            if lasttext is not None:
-                _write_term(fw, lasttext, ids, weights, values, lens)
-                ids, weights, values, lens = [], [], [], []
-            if lastfn is not None:
-                fw.finish_field()
-            fw.start_field(fieldname, schema[fieldname])
-            column = lengths.column(fieldname)
-            lastfn, lasttext = fieldname, None
-        if docnum == -1:  # Whoosh's marker for a spelling word: no posting
-            continue
-        if btext != lasttext:
-            if lasttext is not None:
-                if btext < lasttext:
-                    raise OutOfOrderError(f"Term {fieldname}:{lasttext!r} .. {btext!r}")
-                _write_term(fw, lasttext, ids, weights, values, lens)
-                ids, weights, values, lens = [], [], [], []
-            lasttext = btext
-        ids.append(docnum)
-        weights.append(weight)
-        values.append(value)
-        lens.append(column[docnum] if column is not None else 0)
-    if lasttext is not None:
-        _write_term(fw, lasttext, ids, weights, values, lens)
-
-
 def _write_terms(fw, schema, lengths: _WholeLengths, terms) -> None:
-    """`_add_postings` for postings gathered by term (`_TermPool.iter_terms`)."""
+    """`FieldWriter.add_postings` with W3's posting writer folded in, for postings gathered
+    by term (`_TermPool.iter_terms`): each term written by `_write_term`."""
     lastfn = column = None
     for fieldname, btext, postings in terms:
         if fieldname != lastfn:
@@ -1226,15 +1159,11 @@ def _add_document(self, **fields) -> None:
 
 
 # Whoosh's own, for tests/test_ingest.py to check that the bytes written are the same.
-WHOOSH_COMMIT = {(whoosh_writing.PostingPool, "_write_run"): whoosh_writing.PostingPool._write_run,
-                 (whoosh_writing.PostingPool, "_read_run"): whoosh_writing.PostingPool._read_run,
-                 (whoosh_writing.SegmentWriter, "_flush_segment"):
+WHOOSH_COMMIT = {(whoosh_writing.SegmentWriter, "_flush_segment"):
                      whoosh_writing.SegmentWriter._flush_segment,
                  (whoosh_writing.SegmentWriter, "add_document"):
                      whoosh_writing.SegmentWriter.add_document,
                  (whoosh_writing, "PostingPool"): whoosh_writing.PostingPool}
-whoosh_writing.PostingPool._write_run = _write_run
-whoosh_writing.PostingPool._read_run = _read_run
 whoosh_writing.SegmentWriter._flush_segment = _flush_segment
 _whoosh_add_document = whoosh_writing.SegmentWriter.add_document
 whoosh_writing.SegmentWriter.add_document = _add_document
