@@ -1,3 +1,3 @@
-from papers.tui.cli import main
+from papers.tui.entry import main
 
 main()

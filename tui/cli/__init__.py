@@ -47,23 +47,11 @@ def _print_version(ctx: click.Context) -> None:
 
 
 def version() -> str:
-    """The installed version, from the name of its dist-info folder: importlib.metadata
-    would take longer to import than all of `papers --version` should take."""
-    import os
-    import sys
+    """The version, from the one module the build reads it from (importlib.metadata would
+    take longer to import than all of `papers --version` should take)."""
+    from papers.tui.version import __version__
 
-    prefix, suffix = "papers_tui-", ".dist-info"
-    for folder in sys.path:
-        try:
-            names = os.listdir(folder or ".")
-        except OSError:
-            continue
-        for name in names:
-            if name.startswith(prefix) and name.endswith(suffix):
-                return name[len(prefix):-len(suffix)]
-    from importlib.metadata import version as installed
-
-    return installed("papers-tui")
+    return __version__
 
 
 def report(ctx: click.Context, exc) -> None:
