@@ -210,6 +210,7 @@ def ingest(
                 report = _rebuild(home, sources, procs, progress, prune, _added(manifest))
                 report.reason = (f"the index was damaged ({exc.__class__.__name__}: {exc}); "
                                  "rebuilt it from your digests")
+        _cache_for_find(home, index_dir, report)
     backup_problem = backup_problem or _backup(daily_backup, home)
     if backup_problem:
         report.problems.append(backup_problem)
@@ -218,6 +219,16 @@ def ingest(
 
 
 # -- the two paths ----------------------------------------------------------------------
+
+
+def _cache_for_find(home: Path, index_dir: Path, report: IngestReport) -> None:
+    """Bring the cold find's cache up to the commit just made, under the ingest lock (no
+    commit can move the index meanwhile). A new commit only adds its new segments'
+    files; the cache is derived, so a failure (a full disk) leaves find asking Whoosh."""
+    from papers.index import findcache
+
+    if report.changed or findcache.Cache.open(str(home)) is None:
+        findcache.refresh(index_dir)
 
 
 def _backup(make, home: Path, *args) -> Problem | None:

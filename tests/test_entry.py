@@ -115,8 +115,12 @@ def test_marks_are_fresh_after_a_star(home, runner):
 
 
 def test_an_ingest_that_moves_the_statistics_is_never_answered_stale(built, home, runner,
-                                                                    tmp_path):
+                                                                    tmp_path, monkeypatch):
+    import papers.index.ingest as ingest_mod
+
     write_corpus(tmp_path / "more", 200, seed=11, per_day=50)
+    # A commit the cache did not follow (a crash between the two, an older papers).
+    monkeypatch.setattr(ingest_mod, "_cache_for_find", lambda *args: None)
     ingest(home, [built.parent / "digests", tmp_path / "more"])
     assert fast(["find", "diffusion", "--json"]) == (None, "")
     assert findcache.refresh(home / "index")
@@ -215,9 +219,13 @@ def test_the_script_answers_without_click_or_whoosh(home, tmp_path):
             "whoosh", "whoosh.lang", "whoosh.lang.porter"}
 
 
-def test_a_find_click_answered_catches_the_cache_up(built, home, tmp_path):
-    """After a small ingest the first find goes to Click, and brings the cache up to date."""
+def test_a_find_click_answered_catches_the_cache_up(built, home, tmp_path, monkeypatch):
+    """After a small commit the cache did not follow, the first find goes to Click, and
+    brings the cache up to date."""
+    import papers.index.ingest as ingest_mod
+
     write_corpus(tmp_path / "more", 60, seed=5, per_day=60)
+    monkeypatch.setattr(ingest_mod, "_cache_for_find", lambda *args: None)
     ingest(home, [built.parent / "digests", tmp_path / "more"])
     assert findcache.Cache.open(str(home)) is None
     env = {**os.environ, "PAPERS_HOME": str(home)}

@@ -146,11 +146,15 @@ def test_each_paper_is_what_the_library_prints(built):
     assert deleted
 
 
-def test_a_commit_makes_the_cache_stale_until_refreshed(built, home, tmp_path):
+def test_a_commit_makes_the_cache_stale_until_refreshed(built, home, tmp_path, monkeypatch):
+    import papers.index.ingest as ingest_mod
+
     folder = home / findcache.DIR
     before = {p.name: p.stat().st_mtime_ns for p in folder.glob("seg-*")}
     more = tmp_path / "more"
     write_corpus(more, 120, seed=99, per_day=60)
+    # A commit that did not refresh the cache (an older papers, a crash after the commit).
+    monkeypatch.setattr(ingest_mod, "_cache_for_find", lambda *args: None)
     ingest(home, [built.parent / "digests", more])  # new papers: every idf moves
     assert findcache.Cache.open(str(home)) is None
     assert findcache.refresh(home / "index")
@@ -173,9 +177,8 @@ def test_refresh_with_a_budget_leaves_a_big_library_to_the_ingest(home):
 
 def test_a_rebuilt_index_is_cached_anew_and_old_segments_go(built, home):
     old = {p.name for p in (home / findcache.DIR).glob("seg-*")}
-    ingest(home, [built.parent / "digests"], rebuild=True)
-    assert findcache.Cache.open(str(home)) is None
-    assert findcache.refresh(home / "index")
+    ingest(home, [built.parent / "digests"], rebuild=True)  # refreshes the cache itself
+    assert findcache.Cache.open(str(home)) is not None
     assert not old & {p.name for p in (home / findcache.DIR).glob("seg-*")}
     same_as_library(home, QUERIES[:4])
 
@@ -253,3 +256,20 @@ def test_real_papers_rank_as_the_library_ranks_them(tmp_path):
     phrases = ['"language models"', '"large language models"', '"diffusion models"',
                '"reinforcement learning"', '"vision language"', '"chain of thought"']
     same_phrases_as_library(home, phrases)
+
+
+def test_every_ingest_leaves_a_fresh_cache(home, tmp_path):
+    """`papers add` and `papers index` end with the cache brought up to their commit, and a
+    library whose cache went missing gets it back at the next re-scan, even a no-op one."""
+    digests = tmp_path / "digests"
+    write_corpus(digests, 120, seed=5, per_day=60)
+    ingest(home, [digests])
+    assert findcache.Cache.open(str(home)) is not None
+    more = tmp_path / "more"
+    write_corpus(more, 60, seed=6, per_day=60)
+    ingest(home, [digests, more])
+    assert findcache.Cache.open(str(home)) is not None
+    same_as_library(home)
+    shutil.rmtree(home / findcache.DIR)
+    assert ingest(home, [digests, more]).changed is False
+    assert findcache.Cache.open(str(home)) is not None
