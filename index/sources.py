@@ -163,8 +163,8 @@ def _walk(folder: str, real: str, found: dict, problems: list[Problem]) -> None:
         elif entry.name.lower().endswith(DIGEST_SUFFIXES):
             if link:
                 _consider(Path(entry.path), found, problems, explicit=False)
-            else:
-                _take(Path(entry.path), Path(real, entry.name), found, problems, entry)
+            else:  # strings until kept: a Path costs more than the stat (7k files at 300k)
+                _take(entry.path, os.path.join(real, entry.name), found, problems, entry)
     for name in folders:
         _walk(os.path.join(folder, name), os.path.join(real, name), found, problems)
 
@@ -175,10 +175,10 @@ def _consider(path: Path, found: dict, problems: list[Problem], explicit: bool) 
     except (OSError, RuntimeError) as exc:
         problems.append(Problem(str(path), 0, f"cannot read: {getattr(exc, 'strerror', exc)}"))
         return
-    _take(path, resolved, found, problems, resolved, explicit)
+    _take(str(path), str(resolved), found, problems, resolved, explicit)
 
 
-def _take(path: Path, resolved: Path, found: dict, problems: list[Problem], stat_of,
+def _take(path: str, resolved: str, found: dict, problems: list[Problem], stat_of,
           explicit: bool = False) -> None:
     """Keep `resolved` (the file at `path`) if it is a readable digest; `stat_of` has the
     `stat()` that says (a Path, or the os.DirEntry it was found as)."""
@@ -198,9 +198,9 @@ def _take(path: Path, resolved: Path, found: dict, problems: list[Problem], stat
     if not os.access(resolved, os.R_OK):
         problems.append(Problem(str(path), 0, "cannot read: permission denied"))
         return
-    if resolved.name.endswith(".jsonl") and _sync_log(resolved):
+    if resolved.endswith(".jsonl") and _sync_log(Path(resolved)):
         return  # a `papers sync` log in a digest folder: the user's marks, not papers
-    found[str(resolved)] = resolved
+    found[resolved] = Path(resolved)
 
 
 def _sync_log(path: Path) -> bool:
