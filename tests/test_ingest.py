@@ -212,8 +212,9 @@ def test_the_faster_writer_writes_the_bytes_whooshs_own_writer_writes(tmp_path, 
     from bench.corpus import write_corpus
     from papers.index.dailyjson import parse_daily_json
     from papers.index.digest import Entry, parse_digest
-    from papers.index.ingest import WHOOSH_COMMIT, merge_paper
+    from papers.index.ingest import merge_paper
     from papers.index.schema import create_index, paper_to_document
+    from papers.index.whooshwriter import WHOOSH_COMMIT
 
     write_corpus(tmp_path / "digests", 300)
     found = [parse_digest(f.read_bytes(), name=str(f), mtime=date(2025, 12, 10))
