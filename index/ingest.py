@@ -534,7 +534,7 @@ def _merge_small_segments(writer, segments):
 
 def _optimize(index_dir: Path) -> None:
     ix = open_index(index_dir)
-    _writer(ix, 1).commit(optimize=True)
+    _writer(ix).commit(optimize=True)
 
 
 # -- merging one paper's sightings ------------------------------------------------------

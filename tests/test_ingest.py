@@ -336,3 +336,15 @@ def test_a_bulk_ingest_on_two_processes_gives_the_library_one_process_gives(tmp_
     assert ours[1] == theirs[1] and ours[1]
     strip = [{**p, "digests": len(p["digests"])} for p in ours[0]]
     assert strip == [{**p, "digests": len(p["digests"])} for p in theirs[0]]
+
+
+def test_optimize_with_nothing_changed_merges_without_a_rebuild(home, folder):
+    """`papers index --optimize` on an up-to-date library merges its segments in place; it
+    once failed inside and was taken for a damaged index, rebuilt from the digests."""
+    ingest(home, [folder / "sample-2025-12-09.txt"])
+    ingest(home, [folder])
+    before = titles(home)
+    report = ingest(home, [folder], optimize=True)
+    assert not report.rebuilt and report.reason is None and not report.problems
+    assert len(list((home / INDEX_DIR).glob("*.pst"))) == 1  # one segment
+    assert titles(home) == before
