@@ -410,6 +410,12 @@ def main() -> None:
     text = report(results)
     print(json.dumps(results, indent=2) if args.json else text)
     if args.write:
+        # The sections other benchmarks wrote (For you, ...) stay: only the top is ours.
+        kept = ""
+        if args.write.exists():
+            old = args.write.read_text("utf-8")
+            kept = old[old.index("\n## Before and after"):] if "\n## Before and after" in old \
+                else ""
         args.write.write_text(
             "# Benchmarks\n\nMade by `python bench/bench_library.py -n "
             + " ".join(str(n) for n in args.n)
@@ -418,7 +424,7 @@ def main() -> None:
             + (f" --versus {args.versus}" if args.versus else "")
             + f" --write {args.write}`. Every time is the wall time of a "
             "fresh process, as a user sees it; median of the runs with min and max.\n\n"
-            "```\n" + text + "```\n", "utf-8")
+            "```\n" + text + "```\n" + kept, "utf-8")
 
 
 if __name__ == "__main__":
