@@ -8,6 +8,7 @@ The library has what makes ranking hard: two segments, deleted documents, title 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import date
 
@@ -273,3 +274,28 @@ def test_every_ingest_leaves_a_fresh_cache(home, tmp_path):
     shutil.rmtree(home / findcache.DIR)
     assert ingest(home, [digests, more]).changed is False
     assert findcache.Cache.open(str(home)) is not None
+
+
+def test_big_segments_are_cached_by_processes_at_once_with_the_same_answers(home,
+                                                                          monkeypatch):
+    """A bulk ingest leaves a big segment a core; their cache files are written in forked
+    processes at once, and answer exactly as the library does. A child that fails leaves
+    its segment to this process."""
+    monkeypatch.setattr(findcache, "PARALLEL_DOCS", 0)
+    shutil.rmtree(home / findcache.DIR)
+    assert findcache.refresh(home / "index")
+    same_as_library(home)
+    same_phrases_as_library(home)
+
+    shutil.rmtree(home / findcache.DIR)
+    real = findcache._write_segment
+    parent = os.getpid()
+
+    def failing_in_children(path, reader):
+        if os.getpid() != parent:
+            raise OSError("no space left on device")
+        real(path, reader)
+
+    monkeypatch.setattr(findcache, "_write_segment", failing_in_children)
+    assert findcache.refresh(home / "index")
+    same_as_library(home, QUERIES[:4])
