@@ -548,8 +548,13 @@ def _write_segments(folder: str, code: str, readers: list) -> None:
     def path(reader) -> str:
         return os.path.join(folder, segment_file(_segid(reader), code))
 
+    import threading
+
     forked = []
-    if (len(readers) > 1 and hasattr(os, "fork")
+    # Never from a process with other threads (the reader's re-scan worker): a child forked
+    # while another thread held a lock (imports, I/O) would wait on it forever, and this
+    # process, holding the ingest lock, with it.
+    if (len(readers) > 1 and hasattr(os, "fork") and threading.active_count() == 1
             and sum(r.doc_count_all() for r in readers) >= PARALLEL_DOCS):
         for reader in readers[:-1]:
             # Each process reads only its own segment's files, so no file offset is shared.

@@ -282,8 +282,19 @@ def test_big_segments_are_cached_by_processes_at_once_with_the_same_answers(home
     processes at once, and answer exactly as the library does. A child that fails leaves
     its segment to this process."""
     monkeypatch.setattr(findcache, "PARALLEL_DOCS", 0)
+    forks = []
+    real_fork = os.fork
+
+    def counted_fork():
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted_fork)
     shutil.rmtree(home / findcache.DIR)
     assert findcache.refresh(home / "index")
+    assert forks  # the segments but the last were written by children
     same_as_library(home)
     same_phrases_as_library(home)
 
@@ -298,4 +309,23 @@ def test_big_segments_are_cached_by_processes_at_once_with_the_same_answers(home
 
     monkeypatch.setattr(findcache, "_write_segment", failing_in_children)
     assert findcache.refresh(home / "index")
+    same_as_library(home, QUERIES[:4])
+
+
+def test_a_threaded_process_caches_without_forking(home, monkeypatch):
+    """The reader re-scans in a worker thread: there the cache is written in-process."""
+    import threading
+
+    monkeypatch.setattr(findcache, "PARALLEL_DOCS", 0)
+
+    def no_fork():
+        raise AssertionError("forked with other threads running")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    shutil.rmtree(home / findcache.DIR)
+    done = []
+    worker = threading.Thread(target=lambda: done.append(findcache.refresh(home / "index")))
+    worker.start()
+    worker.join()
+    assert done == [True]
     same_as_library(home, QUERIES[:4])
