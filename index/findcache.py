@@ -27,6 +27,8 @@ import os
 import sys
 from math import log
 
+from papers.index import bm25
+
 FORMAT = 1
 DIR = "findcache"
 STATE = "state.json"
@@ -36,8 +38,9 @@ _PLAIN = None  # the plain-words pattern, compiled on first use
 
 # The code an answer depends on (relative to the `papers` package): a change to any of
 # them makes every cache stale, as a new version of papers would.
-_CODE = ("index/findcache.py", "index/schema.py", "index/models.py", "index/library.py",
-         "index/ranker.py", "index/scope.py", "index/query.py", "index/export.py",
+_CODE = ("index/findcache.py", "index/bm25.py", "index/schema.py", "index/models.py",
+         "index/library.py", "index/ranker.py", "index/scope.py", "index/query.py",
+         "index/export.py",
          "index/userdata.py", "index/marks.py", "index/jsontext.py", "index/controls.py",
          "tui/text.py", "tui/entry.py", "tui/cli/search.py", "tui/cli/output.py",
          "tui/cli/common.py")
@@ -320,13 +323,7 @@ class Cache:
 
     def _either(self, text: str) -> dict[int, float]:
         """Or(title:text, abstract:text), as the Ranker combines it."""
-        maps = sorted((self._term(f, text) for f in FIELDS), key=len, reverse=True)
-        out = dict(maps[0])
-        get = out.get
-        for m in maps[1:]:
-            for doc, score in m.items():
-                out[doc] = get(doc, 0.0) + score
-        return out
+        return bm25.either([self._term(f, text) for f in FIELDS])
 
     def _term(self, field: str, text: str, only: dict | None = None) -> dict[int, float]:
         """One term's {docnum: score}, with Whoosh's BM25F as index.ranker computes it;
@@ -342,8 +339,7 @@ class Cache:
         idf = log(dc / (n + 1)) + 1
         avgfl = st["field_length"][field] / (dc or 1) or 1
         B, K1 = st["B"], st["K1"]
-        norm = [K1 * ((1 - B) + B * length / avgfl) for length in st["byte_to_length"]]
-        k1p1 = K1 + 1
+        norm = bm25.norms(B, K1, avgfl, st["byte_to_length"])
         out: dict[int, float] = {}
         for seg, span in found:
             ids, weights = seg.postings(field, span)
@@ -355,8 +351,7 @@ class Cache:
             if seg.deleted and not seg.deleted.isdisjoint(ids):
                 kept = [j for j, d in enumerate(ids) if d not in seg.deleted]
                 ids, weights = [ids[j] for j in kept], [weights[j] for j in kept]
-            scores = [idf * ((w * k1p1) / (w + norm[lengths[d]]))
-                      for d, w in zip(ids, weights, strict=True)]
+            scores = bm25.scores(idf, K1, norm, ids, weights, lengths)
             base = seg.base
             out.update(zip([base + d for d in ids], scores, strict=True))
         return out

@@ -23,7 +23,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from itertools import accumulate
 
-from papers.index import _lean_imports  # noqa: F401  (before Whoosh: see there)
+from papers.index import (
+    _lean_imports,  # noqa: F401  (before Whoosh: see there)
+    bm25,
+)
 
 # isort: split
 from whoosh import query
@@ -142,15 +145,7 @@ class Ranker:
             return found
         subs = q.subqueries
         if isinstance(q, query.Or):
-            maps = sorted((self._eval(sub) for sub in subs), key=len, reverse=True)
-            if len(maps) == 1:
-                return maps[0]
-            out = dict(maps[0])
-            get = out.get
-            for m in maps[1:]:
-                for doc, score in m.items():
-                    out[doc] = get(doc, 0.0) + score
-            return out
+            return bm25.either([self._eval(sub) for sub in subs])
         # And: the documents every positive part matches, none of the negated ones.
         maps = [self._eval(sub) for sub in subs if not isinstance(sub, query.Not)]
         negated = [self._eval(sub.query) for sub in subs if isinstance(sub, query.Not)]
@@ -194,8 +189,7 @@ class Ranker:
         # the same operations in the same order, so each term scores the same float as in
         # Whoosh. (Sums over three or more terms are added in another order than Whoosh's
         # matcher tree and may differ in the last bit.)
-        norm = [K1 * ((1 - B) + B * byte_to_length(b) / avgfl) for b in range(256)]
-        k1p1 = K1 + 1
+        norm = bm25.norms(B, K1, avgfl, map(byte_to_length, range(256)))
         out: dict[int, float] = {}
         for i, (leaf, base) in enumerate(s.leaf_searchers()):
             reader = leaf.reader()
@@ -203,8 +197,7 @@ class Ranker:
                 continue
             lengths = self._field_lengths(i, reader, fieldname)
             for ids, weights in _blocks(reader.postings(fieldname, text)):
-                scores = [idf * ((w * k1p1) / (w + norm[lengths[d]]))
-                          for d, w in zip(ids, weights, strict=True)]
+                scores = bm25.scores(idf, K1, norm, ids, weights, lengths)
                 out.update(zip([base + d for d in ids], scores, strict=True))
         return out
 
