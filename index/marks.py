@@ -1,8 +1,9 @@
 """The marks `papers find --json` prints for some papers, read without `index.userdata`.
 
 `index.userdata` takes longer to import than a cold `papers find` from the find cache takes
-in all. This reads the same rows `UserData.states` reads, read-only, and makes the same
-objects `PaperState.to_json` makes, for the layouts named in `LAYOUTS` (the keys of an
+in all. `UserData.states` reads the marks with this module's query and groups them with
+`grouped`; `read` does the same read-only and makes the same objects `PaperState.to_json`
+makes, for the layouts named in `LAYOUTS` (the keys of an
 empty state's JSON, recorded in the find cache when it is built): any other layout is not
 answered here. tests/test_findcache.py compares both on every kind of mark.
 """
@@ -21,6 +22,20 @@ LAYOUTS = {
         "UNION ALL SELECT 't', id, tag FROM tags UNION ALL SELECT 'n', id, text FROM notes "
         "UNION ALL SELECT 'k', id, at FROM skips UNION ALL SELECT 'z', id, until FROM snoozes"),
 }
+# Every mark of every paper as (kind, id, value) rows, in the store's current format.
+SQL = LAYOUTS[(*_BASE, "skipped", "snoozed_until")]
+
+
+def grouped(rows) -> dict[str, dict]:
+    """{id: {kind: value}} from the rows of a LAYOUTS query; tags as a list under "tags"."""
+    parts: dict[str, dict] = {}
+    for kind, pid, value in rows:
+        p = parts.setdefault(pid, {})
+        if kind == "t":
+            p.setdefault("tags", []).append(value)
+        else:
+            p[kind] = value
+    return parts
 
 
 def read(home: str, ids, layout: tuple[str, ...], version: int) -> dict[str, dict] | None:
@@ -48,13 +63,7 @@ def read(home: str, ids, layout: tuple[str, ...], version: int) -> dict[str, dic
             rows = db.execute(sql).fetchall()
         finally:
             db.execute("COMMIT")
-        parts: dict[str, dict] = {}
-        for kind, pid, value in rows:
-            p = parts.setdefault(pid, {})
-            if kind == "t":
-                p.setdefault("tags", []).append(value)
-            else:
-                p[kind] = value
+        parts = grouped(rows)
         wanted = set(ids)
         out = {}
         for pid, p in parts.items():

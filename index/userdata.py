@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Self
 from urllib.parse import quote
 
+from papers.index import marks
 from papers.index.errors import InputError, StorageError, UserDataDamaged, UserDataError
 from papers.index.models import Paper
 
@@ -817,20 +818,8 @@ class UserData:
         every id with user data when `ids` is None. User data is small next to a library of
         100k papers, so this reads all of it in one query and filters here."""
         with self._read() as db:
-            rows = db.execute(
-                "SELECT 's', id, at FROM stars UNION ALL SELECT 'r', id, at FROM reads "
-                "UNION ALL SELECT 't', id, tag FROM tags UNION ALL SELECT 'n', id, text FROM notes "
-                "UNION ALL SELECT 'k', id, at FROM skips "
-                "UNION ALL SELECT 'z', id, until FROM snoozes"
-            ).fetchall()
-        parts: dict[str, dict] = {}
-        for kind, pid, value in rows:
-            p = parts.setdefault(pid, {})
-            if kind == "t":
-                p.setdefault("tags", []).append(value)
-            else:
-                p[kind] = value
-        built = {pid: _state(p) for pid, p in parts.items()}
+            rows = db.execute(marks.SQL).fetchall()
+        built = {pid: _state(p) for pid, p in marks.grouped(rows).items()}
         if ids is None:
             return built
         return {pid: built.get(pid, EMPTY) for pid in ([ids] if isinstance(ids, str) else ids)}
