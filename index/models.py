@@ -107,15 +107,7 @@ class Paper:
             first_seen=day(d.get("first_seen")),
             last_seen=day(d.get("last_seen")),
             links=tuple(d.get("links") or ()),
-            arxiv_id=d.get("arxiv_id"),
-            author_names=tuple(d.get("author_names") or ()),
-            github=d.get("github"),
-            github_stars=d.get("github_stars"),
-            project_page=d.get("project_page"),
-            keywords=tuple(d.get("keywords") or ()),
-            ai_summary=d.get("ai_summary"),
-            comments=d.get("comments"),
-            submitter=d.get("submitter"),
+            **json_metadata(d),
         )
 
 
@@ -145,3 +137,19 @@ class Hit:
 
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
+
+
+def json_metadata(d: dict) -> dict:
+    """The fields Daily Papers JSON adds to a paper, as `Paper` takes them, from a mapping
+    keyed by their JSON names (a paper's JSON, or what its sightings said)."""
+    return {
+        "arxiv_id": d.get("arxiv_id"),
+        "author_names": tuple(d.get("author_names") or ()),
+        "github": d.get("github"),
+        "github_stars": d.get("github_stars"),
+        "project_page": d.get("project_page"),
+        "keywords": tuple(d.get("keywords") or ()),
+        "ai_summary": d.get("ai_summary"),
+        "comments": d.get("comments"),
+        "submitter": d.get("submitter"),
+    }

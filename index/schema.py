@@ -32,7 +32,7 @@ from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
-from papers.index.models import Paper, Sighting
+from papers.index.models import Paper, Sighting, json_metadata
 
 # 4: Whoosh's NUMERIC for days instead of a field class of ours pickled in the index.
 # 5: what the Daily Papers JSON tells: arXiv id, authors, code, project, AI keywords.
@@ -188,15 +188,7 @@ def paper_from_rows(pid: str, title: str, abstract: str, rows: Sequence[Sighting
         first_seen=_date(min(days)) if days else None,
         last_seen=_date(max(days)) if days else None,
         links=tuple(links),
-        arxiv_id=found.get("arxiv_id"),
-        author_names=tuple(found.get("author_names") or ()),
-        github=found.get("github"),
-        github_stars=found.get("github_stars"),
-        project_page=found.get("project_page"),
-        keywords=tuple(found.get("keywords") or ()),
-        ai_summary=found.get("ai_summary"),
-        comments=found.get("comments"),
-        submitter=found.get("submitter"),
+        **json_metadata(found),
     )
 
 
