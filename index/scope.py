@@ -209,12 +209,8 @@ def _ids(results) -> set[str]:
 
 def muted_ids(lib, userdata: UserData | None) -> set[str]:
     """The papers the mute rules match now."""
-    out: set[str] = set()
-    for rule in userdata.mutes() if userdata is not None else ():
-        plan = plan_query(rule.query, userdata, lib.manifest)
-        out |= _ids(lib.search(plan.text, sort="newest", include=plan.include,
-                               exclude=plan.exclude, suggest=False))
-    return out
+    s = lib.searcher()
+    return {s.stored_fields(d)["id"] for d in _muted_docnums(lib, userdata)}
 
 
 def hidden_ids(lib, userdata: UserData, today: date | None = None) -> set[str]:
