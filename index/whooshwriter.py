@@ -21,6 +21,7 @@ import re
 import zlib
 from array import array
 from collections.abc import Callable
+from hashlib import md5
 from itertools import islice
 from operator import sub
 
@@ -30,6 +31,7 @@ from papers.index import _lean_imports  # noqa: F401  (before Whoosh: see there)
 from whoosh import writing as whoosh_writing
 from whoosh.analysis import (
     CharsetFilter,
+    IDTokenizer,
     LowercaseFilter,
     RegexTokenizer,
     StemFilter,
@@ -37,8 +39,9 @@ from whoosh.analysis import (
 )
 from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-from whoosh.fields import TEXT
-from whoosh.formats import Positions
+from whoosh.fields import ID, TEXT
+from whoosh.filedb import filetables
+from whoosh.formats import Existence, Positions
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -157,7 +160,7 @@ def _flush_segment(self) -> None:
     pdr = self.per_document_reader() if self.codec.length_stats else None
     lengths = _WholeLengths(pdr) if pdr else None
     if type(self.fieldwriter) is whoosh3.W3FieldWriter and lengths is not None \
-            and self.fieldwriter._codec._inlinelimit <= 1 and isinstance(self.pool, _TermPool):
+            and isinstance(self.pool, _TermPool):
         _write_terms(self.fieldwriter, self.schema, lengths, self.pool.iter_terms())
     else:
         self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
@@ -168,14 +171,19 @@ def _flush_segment(self) -> None:
 
 def _write_terms(fw, schema, lengths: _WholeLengths, terms) -> None:
     """`FieldWriter.add_postings` with W3's posting writer folded in, for postings gathered
-    by term (`_TermPool.iter_terms`): each term written by `_write_term`."""
+    by term (`_TermPool.iter_terms`): each term's postings and its row of the term table
+    made by `_term_row`, the rows added by `_TermTable`."""
     lastfn = column = None
+    prefix = b""
+    table = _TermTable(fw._tindex)
+    inline = fw._codec._inlinelimit
     for fieldname, btext, postings in terms:
         if fieldname != lastfn:
             if lastfn is not None:
                 fw.finish_field()
             fw.start_field(fieldname, schema[fieldname])
             column = lengths.column(fieldname)
+            prefix = pack_ushort(fw._fieldid)
             lastfn = fieldname
         if postings[0] == -1:  # Whoosh's marker for a spelling word: no posting
             postings = [x for i in range(0, len(postings), 3) if postings[i] != -1
@@ -183,8 +191,12 @@ def _write_terms(fw, schema, lengths: _WholeLengths, terms) -> None:
             if not postings:
                 continue
         ids = postings[0::3]
-        _write_term(fw, btext, ids, postings[1::3], _values_bytes(postings[2::3]),
-                    [column[d] for d in ids] if column is not None else [0] * len(ids))
+        table.add(prefix + btext,
+                  _term_row(fw, ids, postings[1::3], _values_bytes(postings[2::3]),
+                            [column[d] for d in ids] if column is not None else [0] * len(ids),
+                            inline))
+    table.flush()
+    fw._tindex._write_hashes = _write_hashes.__get__(fw._tindex)
 
 
 _TERMINFO = whoosh3.W3TermInfo._struct
@@ -203,17 +215,27 @@ def _compress(data: bytes, level: int) -> bytes:
     return deflate.compress(data) + deflate.flush()
 
 
-def _write_term(fw, btext: bytes, ids: list[int], weights: list, values: list[bytes],
-                lens: list) -> None:
-    """One term's postings as `W3PostingsWriter` writes them (blocks of `blocklimit`, each
-    its pickled info and compressed data), and its row in the term table as
-    `W3TermInfo.to_bytes` packs it."""
+def _term_row(fw, ids: list[int], weights: list, values: list[bytes], lens: list,
+              inline: int) -> bytes:
+    """One term's row of the term table, as `W3TermInfo.to_bytes` packs it: with fewer
+    postings than `inline`, the postings themselves (W3's `finish_postings`); else where
+    they are, written to the postings file as `W3PostingsWriter` writes them (blocks of
+    `blocklimit`, each its pickled info and compressed data)."""
     codec, postfile = fw._codec, fw._postfile
     limit, comp = codec._blocklimit, codec._compression
     fixedsize = fw._format.fixed_value_size()
     dumps = whoosh3.dumps
+    n = len(ids)
+    if n < inline:
+        stored = array("f", weights)
+        known = [x for x in lens if x]
+        top = max(weights)
+        return _TERMINFO.pack(
+            True, sum(stored), n, length_to_byte(min(known)) if known else 0,
+            length_to_byte(max(known) if known else 0), top if top > 0 else 0, ids[0],
+            ids[-1]) + dumps((tuple(ids), tuple(stored), tuple(v for v in values if v)), 2)
     start = postfile.tell()
-    if len(ids) == 1 and (fixedsize is None or fixedsize < 0) and weights[0] > 0:
+    if n == 1 and (fixedsize is None or fixedsize < 0) and weights[0] > 0:
         # Most terms (a name, a rare word) have one posting: the same, written directly.
         docnum, weight, value, length = ids[0], weights[0], values[0], lens[0]
         stored = array("f", weights)[0]
@@ -228,13 +250,10 @@ def _write_term(fw, btext: bytes, ids: list[int], weights: list, values: list[by
         postfile.write(data)
         info = _TERMINFO.pack(False, stored, 1, byte if length else 0,
                               byte if length else 0, weight, docnum, docnum)
-        fw._tindex.add(pack_ushort(fw._fieldid) + btext,
-                       info + pack_long(start) + pack_int(len(data)))
-        return
+        return info + pack_long(start) + pack_int(len(data))
     parts = [whoosh3.WHOOSH3_HEADER_MAGIC]
     total = df = maxlength = termmax = 0
     minlength = None
-    n = len(ids)
     for b in range(0, n, limit):
         bids = ids[b:b + limit] if n > limit else ids
         bweights = array("f", weights[b:b + limit] if n > limit else weights)
@@ -274,8 +293,74 @@ def _write_term(fw, btext: bytes, ids: list[int], weights: list, values: list[by
     postfile.write(data)
     info = _TERMINFO.pack(False, total, df, 0 if minlength is None else length_to_byte(minlength),
                           length_to_byte(maxlength), termmax, ids[0], ids[-1])
-    fw._tindex.add(pack_ushort(fw._fieldid) + btext,
-                   info + pack_long(start) + pack_int(len(data)))
+    return info + pack_long(start) + pack_int(len(data))
+
+
+class _TermTable:
+    """Rows added to W3's term table, a Whoosh `OrderedHashWriter`, as its `add` adds them
+    (each row's length pair, key and value; its position in the ordered index and in its
+    hash bucket), a batch at a time: positions counted rather than asked of the file, one
+    write per batch. Every row of a segment must come through here, in key order."""
+
+    _BATCH = 4096
+
+    def __init__(self, tindex) -> None:
+        self.tindex = tindex
+        self.pos = tindex.dbfile.tell()
+        self.parts: list[bytes] = []
+        self.positions: list[int] = []
+        self.md5 = tindex.hashfn is filetables.md5_hash
+
+    def add(self, key: bytes, value: bytes) -> None:
+        tindex = self.tindex
+        if key <= tindex.lastkey:
+            raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{key!r}")
+        tindex.lastkey = key
+        pos = self.pos
+        # md5_hash: the digest's last four bytes, big-endian, as int(hexdigest) & 0xFFFFFFFF
+        h = int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big") \
+            if self.md5 else tindex.hashfn(key)
+        tindex.buckets[h & 255].append((h, pos))
+        self.positions.append(pos)
+        self.parts += (_LENGTHS.pack(len(key), len(value)), key, value)
+        self.pos = pos + 8 + len(key) + len(value)
+        if len(self.positions) >= self._BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.positions:
+            return
+        index = self.tindex.index  # a GrowableArray: widened as its append would
+        if not isinstance(index.array, list):
+            try:
+                array(index.array.typecode, [self.positions[-1]])
+            except OverflowError:
+                index._retype(self.positions[-1])
+        index.array.extend(self.positions)
+        self.tindex.dbfile.write(b"".join(self.parts))
+        self.parts, self.positions = [], []
+
+
+_LENGTHS = filetables._lengths
+_POINTER = filetables._pointer
+_EMPTY_SLOT = _POINTER.pack(0, 0)
+
+
+def _write_hashes(self) -> None:
+    """`HashWriter._write_hashes`, each bucket's table packed in one call."""
+    dbfile = self.dbfile
+    for entries in self.buckets:
+        pos = dbfile.tell()
+        numslots = 2 * len(entries)
+        self.directory.append((pos, numslots))
+        table: list = [None] * numslots
+        for hashval, position in entries:
+            slot = (hashval >> 8) % numslots
+            while table[slot] is not None:
+                slot = (slot + 1) % numslots
+            table[slot] = (hashval, position)
+        dbfile.write(b"".join([_EMPTY_SLOT if e is None else _POINTER.pack(*e)
+                               for e in table]))
 
 
 # -- the postings pool, by term -----------------------------------------------------------
@@ -314,6 +399,8 @@ class _TermPool(whoosh_writing.PostingPool):
     def add(self, item) -> None:
         """One posting, in any order (Whoosh's spelling words all come as document 0)."""
         fieldname, tbytes, docnum, weight, vbytes = item
+        if vbytes == "":  # an inlined posting without a value, as Whoosh's ListMatcher reads it
+            vbytes = b""
         if not isinstance(tbytes, bytes) or (vbytes is not None
                                              and not isinstance(vbytes, bytes)):
             raise TypeError(f"posting {item!r}: term and value must be bytes")
@@ -576,6 +663,7 @@ def _value_bytes(value) -> bytes:
 
 
 _PLAN: list = [None, None]  # the schema last written to, and its plan
+_ID = "id"  # the plan's mark for an ID field: its value is its one term
 
 
 def _plan(schema) -> dict | None:
@@ -590,7 +678,10 @@ def _plan(schema) -> dict | None:
                 fast = None
                 break
             chain = None
-            if type(field) is TEXT and type(field.format) is Positions:
+            if type(field) is ID and type(field.analyzer) is IDTokenizer \
+                    and type(field.format) is Existence:
+                chain = _ID
+            elif type(field) is TEXT and type(field.format) is Positions:
                 key = id(field.analyzer)
                 if key not in chains:
                     chains[key] = _chain(field.analyzer)
@@ -628,7 +719,11 @@ def _add_document(self, **fields) -> None:
                 continue
             field, chain, spellfield = fast[fieldname]
             length = 0
-            if chain is not None and isinstance(value, str):
+            if chain is _ID and type(value) is str:
+                # The value is the term (IDTokenizer), with Existence's one posting.
+                add_post((fieldname, value.encode("utf-8"), docnum, field.format.field_boost
+                          * self._field_boost(fields, fieldname, docboost), b""))
+            elif chain is not None and chain is not _ID and isinstance(value, str):
                 fieldboost = self._field_boost(fields, fieldname, docboost)
                 fb = field.format.field_boost
                 words, start = chain.words(value)
