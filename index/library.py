@@ -24,6 +24,7 @@ from whoosh.analysis import StemmingAnalyzer
 from whoosh.reading import EmptyReader
 from whoosh.support.levenshtein import damerau_levenshtein
 
+from papers.index import authors
 from papers.index import manifest as manifest_file
 from papers.index.errors import (
     LibraryDamaged,
@@ -321,7 +322,7 @@ class Library:
         errors = [e for e in errors if e]
         if errors:
             raise QueryError(f"cannot parse query {text!r}: {errors[0]}")
-        return q
+        return authors.rewrite(q)
 
     def search(
         self,

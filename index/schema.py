@@ -19,25 +19,24 @@ from pathlib import Path
 from papers.index import _lean_imports  # noqa: F401  (before Whoosh: see there)
 
 # isort: split
+import whoosh.codec as whoosh_codec
 from whoosh import index as whoosh_index
 from whoosh import query
 from whoosh.analysis import (
-    CharsetFilter,
-    LowercaseFilter,
-    RegexTokenizer,
     StemmingAnalyzer,
 )
 from whoosh.codec import whoosh3
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.support.charset import accent_map
 
+from papers.index import authors
 from papers.index.models import Paper, Sighting, json_metadata
 
 # 4: Whoosh's NUMERIC for days instead of a field class of ours pickled in the index.
 # 5: what the Daily Papers JSON tells: arXiv id, authors, code, project, AI keywords.
 # 6: each digest's metadata stored once (sightings point at it); the `sort_rising` column.
-SCHEMA_VERSION = 6
+# 7: author names in a column instead of a field's terms; rare terms' postings inlined.
+SCHEMA_VERSION = 7
 INDEX_DIR = "index"
 TOC_GLOB = "_MAIN_*.toc"  # Whoosh's table of contents: an index has one per generation
 DAY_FIELDS = ("published", "seen")  # days since 1970, one term per day
@@ -53,6 +52,24 @@ def _dumps(obj, protocol=None) -> bytes:
 # protocol reads back the same, so indexes written before read as ever.
 whoosh3.dumps = _dumps
 
+# A term in a few documents (a name, an id, a rare word: most of an index's terms) keeps its
+# postings inside its row of the term table, as W3's `inlinelimit` provides, instead of a
+# compressed block of its own in the postings file: no block to pack and compress when
+# writing, no second read when searching. Whoosh reads such rows whatever the limit it was
+# given, so indexes written before (no term inlined) and after read alike. Its writer calls
+# the setter by a name W3TermInfo lacks, so Whoosh's own path could never inline; the alias
+# lets it write what index.whooshwriter writes (tests/test_ingest.py compares the bytes).
+INLINE_LIMIT = 8  # a term's postings are inlined when it has fewer than this many
+whoosh3.W3TermInfo.set_inline = whoosh3.W3TermInfo.set_inlined
+
+
+def _codec(*args, **kwargs):
+    kwargs.setdefault("inlinelimit", INLINE_LIMIT)
+    return whoosh3.W3Codec(*args, **kwargs)
+
+
+whoosh_codec.default_codec = _codec
+
 
 def make_schema() -> Schema:
     # One analyzer instance: its stemming cache is shared by title and abstract.
@@ -62,8 +79,10 @@ def make_schema() -> Schema:
         title=TEXT(analyzer=text, stored=True, field_boost=2.0, spelling=True),
         abstract=TEXT(analyzer=text, stored=True),
         org=TEXT(stored=False),
-        # Names folded for case and accents: `author:"tomas pfister"` finds Tomás Pfister.
-        author=TEXT(analyzer=RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)),
+        # `author:` is parsed as a text field and matched against a column, never indexed
+        # (see index.authors): `author:"tomas pfister"` finds Tomás Pfister.
+        author=TEXT(analyzer=authors.ANALYZER),
+        author_names=COLUMN(VarBytesColumn()),
         arxiv=ID(),
         kw=TEXT(analyzer=text),  # the AI keywords
         has=KEYWORD(lowercase=True),  # what a paper links to: code, project
@@ -228,7 +247,7 @@ def paper_to_document(paper: Paper, sightings: Sequence[SightingRow], text_date:
     if paper.organization:
         doc["org"] = paper.organization
     if paper.author_names:
-        doc["author"] = ", ".join(paper.author_names)
+        doc[authors.COLUMN] = authors.column_value(paper.author_names)
     if paper.arxiv_id:
         doc["arxiv"] = paper.arxiv_id
     if paper.keywords:

@@ -111,6 +111,39 @@ def test_the_query_language_knows_authors_ids_code_and_keywords(mixed, query, ti
     assert {it.paper.title for it in papers_of(mixed, query).values()} == titles
 
 
+@pytest.mark.parametrize(("query", "titles"), [
+    ('author:"lee bo"', set()),  # a phrase is words of one name, not across two
+    ('author:"ana lee"', {"Diffusion for Everyone"}),
+    ("author:pfist*", {TITLE}),
+    ("author:p?ister", {TITLE}),
+    ("author:pf*er", {TITLE}),
+    ("author:fister", set()),  # whole words only
+    ('author:"TOMÁS"', {TITLE}),
+    ("author:xu OR author:pfister", {TITLE, "Diffusion for Everyone"}),
+    ("author:xu diffusion", {"Diffusion for Everyone"}),
+    ("author:xu envharness", set()),
+    ("NOT author:xu", {TITLE, "Only On The Page"}),
+    ("author:[a to z]", set()),
+])
+def test_author_names_match_whole_words_of_one_name(mixed, query, titles):
+    assert {it.paper.title for it in papers_of(mixed, query).values()} == titles
+
+
+def test_author_queries_follow_a_paper_whose_authors_change(mixed, tmp_path):
+    """A paper written again (its JSON corrected) matches its new authors only, and a new
+    segment's papers are found beside the old segment's."""
+    json_file(tmp_path / "digests" / "api" / "2026-08-21.json",
+              api_entry(TITLE, "2608.19880", authors=("Tomás Pfister", "Zoë Ünal")),
+              api_entry("Diffusion for Everyone", "2608.00001", authors=("Ana Lee",)))
+    json_file(tmp_path / "digests" / "api" / "2026-08-22.json",
+              api_entry("Later Work", "2608.00002", day="2026-08-22", authors=("Bo Xu",)))
+    ingest(mixed, [tmp_path / "digests"])
+    assert {it.paper.title for it in papers_of(mixed, "author:xu").values()} == {"Later Work"}
+    assert {it.paper.title for it in papers_of(mixed, 'author:"zoe unal"').values()} == {TITLE}
+    assert {it.paper.title for it in papers_of(mixed, "author:lee").values()} == {
+        "Diffusion for Everyone"}
+
+
 def test_bibtex_has_the_authors_eprint_and_the_arxiv_year(mixed):
     items = sorted(papers_of(mixed).values(), key=lambda it: it.paper.title)
     library = bibtexparser.parse_string(render(items, "bibtex"))
