@@ -47,6 +47,10 @@ _CODE = ("index/findcache.py", "index/bm25.py", "index/schema.py", "index/models
 _OPERATORS = frozenset({"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"})
 MAX_WORD = 1000  # as index.library: a longer query goes to the parser, which refuses it
 _POS_BITS = 12  # an occurrence key's bits for the position in its field
+# Documents a segment is searched by at a time: a cold process pays for every page of new
+# memory it touches (most of a search's time when its sets and lists spanned a whole
+# segment), while a chunk's reuse the same few pages.
+CHUNK = 4096
 
 
 # -- the key --------------------------------------------------------------------------------
@@ -171,12 +175,33 @@ class _Segment:
         return (self._views[field + ".ids"][a:b].tolist(),
                 self._views[field + ".w"][a:b].tolist())
 
+    def postings_between(self, field: str, span: tuple[int, int], lo: int,
+                         hi: int) -> tuple[list[int], list[float]]:
+        """The postings in `span` of the documents lo <= docnum < hi."""
+        from bisect import bisect_left
+
+        a, b = span
+        ids = self._views[field + ".ids"]
+        a = bisect_left(ids, lo, a, b)
+        b = bisect_left(ids, hi, a, b)
+        return ids[a:b].tolist(), self._views[field + ".w"][a:b].tolist()
+
     def lengths(self, field: str):
         return self._views[field + ".len"]
 
     def record(self, doc: int) -> dict:
         starts = self._views["rec.start"]
         return json.loads(self._views["rec.bytes"][starts[doc]:starts[doc + 1]].tobytes())
+
+
+class _Stats:
+    """A term in one field: its idf, the field's length norms, its postings' span in each
+    segment that has it, how many postings in all."""
+
+    __slots__ = ("idf", "norm", "postings", "spans")
+
+    def __init__(self, idf: float, norm: list[float], spans: dict, postings: int):
+        self.idf, self.norm, self.spans, self.postings = idf, norm, spans, postings
 
 
 class Cache:
@@ -186,6 +211,7 @@ class Cache:
         self.state = state
         self.segments = segments
         self._stops = frozenset(state["stops"])
+        self._norms: dict[str, list[float]] = {}
 
     @classmethod
     def open(cls, home: str) -> Cache | None:
@@ -218,18 +244,65 @@ class Cache:
         return stem(word)
 
     def ranked(self, stems: list[str], limit: int | None):
-        """([(score, docnum)] best first, how many match), as `Library._rank` orders them."""
-        maps = [self._either(s) for s in stems]
+        """([(score, docnum)] best first, how many match), as `Library._rank` orders them:
+        the Ranker's And of each stem's Or(title, abstract)."""
+        found = [[self._stats(f, s.encode("utf-8")) for f in FIELDS] for s in stems]
+        sizes = [sum(st.postings for st in fields if st) for fields in found]
+        top = _Top(limit)
+        if not all(sizes):
+            return top.result()
+        order = sorted(range(len(stems)), key=sizes.__getitem__)
+        for seg in self.segments:
+            for lo in range(0, seg.docs, CHUNK):
+                top.add(seg.base, *self._all(seg, lo, lo + CHUNK, found, order))
+        return top.result()
+
+    def _all(self, seg: _Segment, lo: int, hi: int, found: list, order: list[int]):
+        """(docnums, scores) of the segment's documents lo <= docnum < hi that every stem
+        matches. The documents are narrowed from the rarest stem on and a posting is scored
+        only when its document is still in: a frequent word ("learning") has half the
+        library as postings, and scoring them all was most of a cold find."""
+        kept = {}
+        docs = None
+        for t in order:
+            here: set[int] = set()
+            for field, st in zip(FIELDS, found[t], strict=True):
+                span = st.spans.get(seg) if st else None
+                if span is None:
+                    continue
+                ids, weights = seg.postings_between(field, span, lo, hi)
+                if docs is not None:
+                    ids, weights = _within(docs, ids, weights)
+                kept[t, field] = ids, weights
+                here.update(ids)
+            if docs is None and seg.deleted:
+                here -= seg.deleted
+            docs = here
+            if not docs:
+                return [], []
+        K1 = self.state["K1"]
+        # The last stem narrowed to `docs` has no other postings, unless it is the only one
+        # and the segment has deletions.
+        exact = order[-1] if len(order) > 1 or not seg.deleted else None
+        maps = []
+        for t in range(len(found)):  # the sum's order is the query's
+            parts = []
+            for field, st in zip(FIELDS, found[t], strict=True):
+                if (t, field) not in kept:
+                    continue
+                ids, weights = kept[t, field]
+                if t != exact:
+                    ids, weights = _within(docs, ids, weights)
+                scores = bm25.scores(st.idf, K1, st.norm, ids, weights, seg.lengths(field))
+                parts.append(dict(zip(ids, scores, strict=True)))
+            # Two fields: which part comes first (either orders them by their whole size)
+            # cannot change a sum of two.
+            maps.append(bm25.either(parts))
         if len(maps) == 1:
-            matches = maps[0]
-        else:  # the Ranker's And, in the same order of operations
-            docs = set(min(maps, key=len))
-            for m in maps:
-                docs &= m.keys()
-            docs = list(docs)
-            columns = [list(map(m.__getitem__, docs)) for m in maps]
-            matches = dict(zip(docs, map(sum, zip(*columns, strict=True)), strict=True))
-        return _order(matches, limit)
+            return list(maps[0]), list(maps[0].values())
+        docs = list(docs)
+        columns = [list(map(m.__getitem__, docs)) for m in maps]
+        return docs, list(map(sum, zip(*columns, strict=True)))
 
     def phrase_ranked(self, home: str, words: list[str], limit: int | None):
         """As `ranked`, for the phrase of `words` (analysed terms, two or more), as Whoosh's
@@ -238,8 +311,10 @@ class Cache:
         cannot say."""
         if not self.state.get("phrases"):
             return None
-        index_dir = os.path.join(home, "index")
         try:
+            if all(seg.has_occurrences(f) for seg in self.segments for f in FIELDS):
+                return self._phrase_top(words, limit)
+            index_dir = os.path.join(home, "index")
             title, abstract = (self._phrase(index_dir, f, words) for f in FIELDS)
         except (ValueError, KeyError, IndexError, TypeError, EOFError, OSError):
             return None
@@ -248,9 +323,56 @@ class Cache:
             matches[doc] = matches[doc] + score if doc in matches else score
         return _order(matches, limit)
 
+    def _phrase_top(self, words: list[str], limit: int | None):
+        """`phrase_ranked` from each segment's occurrence keys, CHUNK documents at a time."""
+        terms = [w.encode("utf-8") for w in words]
+        stats = {}
+        for field in FIELDS:
+            found = [self._stats(field, term) for term in terms]
+            if all(found):  # Whoosh's Phrase matches nothing when a word is nowhere
+                stats[field] = found
+        top = _Top(limit)
+        for seg in self.segments:
+            parts = []
+            for field, found in stats.items():
+                occs = [seg.occurrences(field, term) for term in terms]
+                if all(occ is not None for occ in occs):  # else no phrase in the segment
+                    parts.append((field, found, occs))
+            for lo in range(0, seg.docs, CHUNK):
+                matches = None
+                for field, found, occs in parts:
+                    here = self._phrase_between(seg, lo, lo + CHUNK, field, found, occs)
+                    if matches is None:
+                        matches = here
+                    else:  # the title's score first, as the Or adds them
+                        for doc, score in here.items():
+                            matches[doc] = matches[doc] + score if doc in matches else score
+                if matches:
+                    top.add(seg.base, list(matches), list(matches.values()))
+        return top.result()
+
+    def _phrase_between(self, seg: _Segment, lo: int, hi: int, field: str, found: list,
+                        occs: list) -> dict[int, float]:
+        """{docnum: the phrase's score in `field`} of the segment's documents
+        lo <= docnum < hi."""
+        docs = _phrase_docs([_between(occ, lo << _POS_BITS, hi << _POS_BITS) for occ in occs])
+        if seg.deleted:
+            docs -= seg.deleted
+        if not docs:
+            return {}
+        K1 = self.state["K1"]
+        lengths = seg.lengths(field)
+        columns = []
+        for st in found:
+            ids, weights = _within(docs, *seg.postings_between(field, st.spans[seg], lo, hi))
+            if len(ids) != len(docs):  # each word is in each of `docs`, or the cache is wrong
+                raise ValueError("occurrences and postings disagree")
+            columns.append(bm25.scores(st.idf, K1, st.norm, ids, weights, lengths))
+        return dict(zip(ids, _tree_sums(columns), strict=True))
+
     def _phrase(self, index_dir: str, field: str, words: list[str]) -> dict[int, float]:
-        if all(seg.has_occurrences(field) for seg in self.segments):
-            return self._phrase_from_occurrences(field, words)
+        """One field's phrase from the positions in Whoosh's postings file (a cache made
+        without occurrence keys)."""
         maps = [self._term(field, w) for w in words]
         if not all(maps):
             return {}
@@ -278,38 +400,6 @@ class Cache:
                 out[doc] = _tree_sum([m[doc] for m in maps])
         return out
 
-    def _phrase_from_occurrences(self, field: str, words: list[str]) -> dict[int, float]:
-        """The phrase from each segment's occurrence keys (docnum << 12 | position): the
-        keys where the phrase so far ends, moved on by one, met with the next word's."""
-        terms = [w.encode("utf-8") for w in words]
-        only: dict = {}
-        for seg in self.segments:
-            occs = [seg.occurrences(field, term) for term in terms]
-            if any(occ is None for occ in occs):  # a word the segment lacks: no phrase
-                continue
-            # Where each word would have to start the phrase: the i-th word's keys less i,
-            # met over all words, the fewest first (one set built, the others only read).
-            order = sorted(range(len(occs)), key=lambda i: len(occs[i]))
-            first = order[0]
-            starts = set(map((-first).__add__, occs[first]) if first else occs[first])
-            for i in order[1:]:
-                if not starts:
-                    break
-                starts = starts.intersection(map((-i).__add__, occs[i]))
-            docs = {k >> _POS_BITS for k in starts} - seg.deleted
-            if docs:
-                only[seg] = docs
-        if not only:
-            return {}
-        maps = [self._term(field, w, only) for w in words]
-        if not all(maps):  # Whoosh's Phrase matches nothing when a word is nowhere
-            return {}
-        docs = maps[0].keys()
-        if len(maps) == 2:
-            a, b = maps
-            return {doc: a[doc] + b[doc] for doc in docs}
-        return {doc: _tree_sum([m[doc] for m in maps]) for doc in docs}
-
     def _positions(self, index_dir: str, field: str, text: str,
                    parts: list[tuple[_Segment, set[int]]]) -> dict[int, list[int]]:
         """{docnum: positions of the term} for the documents of `parts`, each segment's."""
@@ -321,37 +411,44 @@ class Cache:
                 out[base + d] = ps
         return out
 
-    def _either(self, text: str) -> dict[int, float]:
-        """Or(title:text, abstract:text), as the Ranker combines it."""
-        return bm25.either([self._term(f, text) for f in FIELDS])
+    def _stats(self, field: str, term: bytes) -> _Stats | None:
+        """What scoring `term` in `field` needs, or None where it is in no segment."""
+        spans = {}
+        for seg in self.segments:
+            span = seg.find(field, term)
+            if span is not None:
+                spans[seg] = span
+        if not spans:
+            return None
+        st = self.state
+        dc = st["doc_count_all"]
+        # Every posting, the deleted ones too, as Whoosh's doc_frequency counts them.
+        n = sum(b - a for a, b in spans.values())
+        idf = log(dc / (n + 1)) + 1
+        norm = self._norms.get(field)
+        if norm is None:
+            avgfl = st["field_length"][field] / (dc or 1) or 1
+            norm = self._norms[field] = bm25.norms(st["B"], st["K1"], avgfl,
+                                                   st["byte_to_length"])
+        return _Stats(idf, norm, spans, n)
 
     def _term(self, field: str, text: str, only: dict | None = None) -> dict[int, float]:
         """One term's {docnum: score}, with Whoosh's BM25F as index.ranker computes it;
         with `only` ({segment: its docnums}), for those documents alone."""
-        term = text.encode("utf-8")
-        found = [(seg, seg.find(field, term)) for seg in self.segments]
-        found = [(seg, span) for seg, span in found if span is not None]
-        if not found:
+        st = self._stats(field, text.encode("utf-8"))
+        if st is None:
             return {}
-        st = self.state
-        dc = st["doc_count_all"]
-        n = sum(b - a for _, (a, b) in found)
-        idf = log(dc / (n + 1)) + 1
-        avgfl = st["field_length"][field] / (dc or 1) or 1
-        B, K1 = st["B"], st["K1"]
-        norm = bm25.norms(B, K1, avgfl, st["byte_to_length"])
+        K1 = self.state["K1"]
         out: dict[int, float] = {}
-        for seg, span in found:
+        for seg, span in st.spans.items():
             ids, weights = seg.postings(field, span)
             if only is not None:
-                weight_of = dict(zip(ids, weights, strict=True))
-                ids = [d for d in only.get(seg, ()) if d in weight_of]
-                weights = [weight_of[d] for d in ids]
+                ids, weights = _within(only.get(seg, ()), ids, weights)
             lengths = seg.lengths(field)
             if seg.deleted and not seg.deleted.isdisjoint(ids):
                 kept = [j for j, d in enumerate(ids) if d not in seg.deleted]
                 ids, weights = [ids[j] for j in kept], [weights[j] for j in kept]
-            scores = bm25.scores(idf, K1, norm, ids, weights, lengths)
+            scores = bm25.scores(st.idf, K1, st.norm, ids, weights, lengths)
             base = seg.base
             out.update(zip([base + d for d in ids], scores, strict=True))
         return out
@@ -362,6 +459,43 @@ class Cache:
             if docnum >= seg.base:
                 return seg.record(docnum - seg.base)
         raise IndexError(docnum)
+
+
+class _Top:
+    """The best `limit` (score, docnum) of what is added, best first and ties by docnum
+    (as `_order`), and how many were added; only the best kept on the way."""
+
+    def __init__(self, limit: int | None):
+        # Past a thousand, all are kept and sorted at the end, as `_order` does.
+        self.limit = limit if limit is not None and limit <= 1000 else None
+        self.cut = limit
+        self.total = 0
+        self.keyed: list[tuple[float, int]] = []  # (-score, docnum), in order once cut
+
+    def add(self, base: int, docs: list[int], scores: list[float]) -> None:
+        if not docs:
+            return
+        from operator import neg
+
+        self.total += len(docs)
+        negs = list(map(neg, scores))
+        if self.limit is not None and self.keyed and len(self.keyed) >= self.limit:
+            # Only what can still be among the best (a tie may, by its docnum) is sorted.
+            from itertools import compress
+
+            keep = list(map(self.keyed[-1][0].__ge__, negs))
+            negs, docs = list(compress(negs, keep)), list(compress(docs, keep))
+        self.keyed += zip(negs, map(base.__add__, docs) if base else docs, strict=True)
+        if self.limit is not None:
+            self.keyed.sort()
+            del self.keyed[self.limit:]
+
+    def result(self) -> tuple[list[tuple[float, int]], int]:
+        if self.limit is None:
+            self.keyed.sort()
+            if self.cut is not None:
+                del self.keyed[self.cut:]
+        return [(0 - k, d) for k, d in self.keyed], self.total
 
 
 def _order(matches: dict[int, float], limit: int | None):
@@ -386,6 +520,68 @@ def _tree_sum(scores: list[float]) -> float:
         return scores[0]
     half = len(scores) // 2
     return _tree_sum(scores[:half]) + _tree_sum(scores[half:])
+
+
+def _tree_sums(columns: list[list[float]]) -> list[float]:
+    """`_tree_sum` of each row of `columns` (one column a word), a column at a time."""
+    if len(columns) == 1:
+        return columns[0]
+    from operator import add
+
+    half = len(columns) // 2
+    return list(map(add, _tree_sums(columns[:half]), _tree_sums(columns[half:])))
+
+
+def _between(keys, lo: int, hi: int):
+    """The part of the sorted `keys` (a memoryview) from `lo` up to `hi`."""
+    from bisect import bisect_left
+
+    a = bisect_left(keys, lo)
+    return keys[a:bisect_left(keys, hi, a)]
+
+
+def _phrase_docs(occs: list) -> set[int]:
+    """The documents where the words of `occs` (each its sorted occurrence keys, docnum << 12
+    | position) are at consecutive positions. The keys of one word, where the phrase may
+    still be, are moved to the next word's place and met with its keys: the rarest word's
+    first, the longer arrays read as they are stored (once, in C), or, when few keys are
+    left, looked up in them."""
+    if not all(len(occ) for occ in occs):
+        return set()
+    order = sorted(range(len(occs)), key=lambda i: len(occs[i]))
+    at = order[0]
+    keys = occs[at]
+    for step, i in enumerate(order[1:]):
+        moved = map((i - at).__add__, keys)
+        if step and len(keys) * 16 < len(occs[i]):
+            keys = _present(moved, occs[i])
+        else:
+            keys = set(moved).intersection(occs[i])
+        if not keys:
+            return set()
+        at = i
+    return {k >> _POS_BITS for k in keys}
+
+
+def _present(keys, sorted_keys) -> set[int]:
+    """The `keys` found in `sorted_keys` (a memoryview), each by a binary search."""
+    from bisect import bisect_left
+
+    n = len(sorted_keys)
+    out = set()
+    for k in keys:
+        j = bisect_left(sorted_keys, k)
+        if j < n and sorted_keys[j] == k:
+            out.add(k)
+    return out
+
+
+def _within(docs, ids: list[int], weights: list[float]) -> tuple[list[int], list[float]]:
+    """The postings (in order) of the documents in `docs`."""
+    from itertools import compress
+
+    keep = list(map(docs.__contains__, ids))
+    return list(compress(ids, keep)), list(compress(weights, keep))
 
 
 def _positions(pst, offset: int, length: int, docs: set[int]) -> dict[int, list[int]]:
