@@ -175,16 +175,16 @@ class _Segment:
         return (self._views[field + ".ids"][a:b].tolist(),
                 self._views[field + ".w"][a:b].tolist())
 
-    def postings_between(self, field: str, span: tuple[int, int], lo: int,
-                         hi: int) -> tuple[list[int], list[float]]:
-        """The postings in `span` of the documents lo <= docnum < hi."""
+    def postings_between(self, field: str, span: tuple[int, int], lo: int, hi: int):
+        """The postings in `span` of the documents lo <= docnum < hi: (docnums, weights),
+        memoryviews."""
         from bisect import bisect_left
 
         a, b = span
         ids = self._views[field + ".ids"]
         a = bisect_left(ids, lo, a, b)
         b = bisect_left(ids, hi, a, b)
-        return ids[a:b].tolist(), self._views[field + ".w"][a:b].tolist()
+        return ids[a:b], self._views[field + ".w"][a:b]
 
     def lengths(self, field: str):
         return self._views[field + ".len"]
@@ -271,7 +271,9 @@ class Cache:
                 if span is None:
                     continue
                 ids, weights = seg.postings_between(field, span, lo, hi)
-                if docs is not None:
+                if docs is None:
+                    ids, weights = ids.tolist(), weights.tolist()
+                else:
                     ids, weights = _within(docs, ids, weights)
                 kept[t, field] = ids, weights
                 here.update(ids)
@@ -334,21 +336,22 @@ class Cache:
         top = _Top(limit)
         for seg in self.segments:
             parts = []
-            for field, found in stats.items():
+            for field, stats_ in stats.items():
                 occs = [seg.occurrences(field, term) for term in terms]
                 if all(occ is not None for occ in occs):  # else no phrase in the segment
-                    parts.append((field, found, occs))
+                    parts.append((field, stats_, occs))
             for lo in range(0, seg.docs, CHUNK):
-                matches = None
-                for field, found, occs in parts:
-                    here = self._phrase_between(seg, lo, lo + CHUNK, field, found, occs)
-                    if matches is None:
-                        matches = here
-                    else:  # the title's score first, as the Or adds them
-                        for doc, score in here.items():
-                            matches[doc] = matches[doc] + score if doc in matches else score
-                if matches:
-                    top.add(seg.base, list(matches), list(matches.values()))
+                found = [self._phrase_between(seg, lo, lo + CHUNK, field, stats_, occs)
+                         for field, stats_, occs in parts]
+                if len(found) == 2:  # title and abstract: the title's score first, as the Or
+                    title, matches = found
+                    for doc, score in title.items():
+                        matches[doc] = score + matches[doc] if doc in matches else score
+                elif found:
+                    matches = found[0]
+                else:
+                    continue
+                top.add(seg.base, list(matches), list(matches.values()))
         return top.result()
 
     def _phrase_between(self, seg: _Segment, lo: int, hi: int, field: str, found: list,
@@ -478,13 +481,13 @@ class _Top:
         from operator import neg
 
         self.total += len(docs)
-        negs = list(map(neg, scores))
         if self.limit is not None and self.keyed and len(self.keyed) >= self.limit:
             # Only what can still be among the best (a tie may, by its docnum) is sorted.
             from itertools import compress
 
-            keep = list(map(self.keyed[-1][0].__ge__, negs))
-            negs, docs = list(compress(negs, keep)), list(compress(docs, keep))
+            keep = list(map((0 - self.keyed[-1][0]).__le__, scores))
+            scores, docs = list(compress(scores, keep)), list(compress(docs, keep))
+        negs = map(neg, scores)
         self.keyed += zip(negs, map(base.__add__, docs) if base else docs, strict=True)
         if self.limit is not None:
             self.keyed.sort()
@@ -542,44 +545,74 @@ def _between(keys, lo: int, hi: int):
 
 def _phrase_docs(occs: list) -> set[int]:
     """The documents where the words of `occs` (each its sorted occurrence keys, docnum << 12
-    | position) are at consecutive positions. The keys of one word, where the phrase may
-    still be, are moved to the next word's place and met with its keys: the rarest word's
-    first, the longer arrays read as they are stored (once, in C), or, when few keys are
-    left, looked up in them."""
+    | position) are at consecutive positions: the keys where the last word would be, met over
+    all words, the rarest first (one set built, the longer arrays read once, in C, or, once
+    few keys are left, searched)."""
     if not all(len(occ) for occ in occs):
         return set()
-    order = sorted(range(len(occs)), key=lambda i: len(occs[i]))
-    at = order[0]
-    keys = occs[at]
-    for step, i in enumerate(order[1:]):
-        moved = map((i - at).__add__, keys)
-        if step and len(keys) * 16 < len(occs[i]):
-            keys = _present(moved, occs[i])
+    last = len(occs) - 1
+    keys = None
+    for i in sorted(range(len(occs)), key=lambda i: len(occs[i])):
+        if keys is None:
+            keys = set(_moved(occs[i], last - i))
+        elif len(keys) * 16 < len(occs[i]):
+            keys = _present(keys, occs[i], last - i)
         else:
-            keys = set(moved).intersection(occs[i])
+            keys = keys.intersection(_moved(occs[i], last - i))
         if not keys:
             return set()
-        at = i
+    # A key moved past its document's end lands in the next one, but never on a phrase:
+    # that would need a word at position 4095, which no key holds (see _occurrences).
     return {k >> _POS_BITS for k in keys}
 
 
-def _present(keys, sorted_keys) -> set[int]:
-    """The `keys` found in `sorted_keys` (a memoryview), each by a binary search."""
+def _moved(occ, shift: int):
+    """The keys of `occ` (a memoryview of 32-bit keys, sorted), each plus `shift` (>= 0):
+    added to all at once as one big integer, as no key carries into the next."""
+    if not shift:
+        return occ
+    n = len(occ)
+    if occ[n - 1] + shift >= 1 << 32:  # a key would carry: one at a time
+        return list(map(shift.__add__, occ))
+    order = sys.byteorder
+    moved = int.from_bytes(occ, order) + int.from_bytes(shift.to_bytes(4, order) * n, order)
+    return memoryview(moved.to_bytes(4 * n, order)).cast("I")
+
+
+def _present(keys: set[int], occ, shift: int) -> set[int]:
+    """Those of `keys` that are a key of `occ` (a sorted memoryview) plus `shift`, each
+    found by a binary search."""
     from bisect import bisect_left
 
-    n = len(sorted_keys)
+    n = len(occ)
     out = set()
     for k in keys:
-        j = bisect_left(sorted_keys, k)
-        if j < n and sorted_keys[j] == k:
+        j = bisect_left(occ, k - shift)
+        if j < n and occ[j] == k - shift:
             out.add(k)
     return out
 
 
-def _within(docs, ids: list[int], weights: list[float]) -> tuple[list[int], list[float]]:
-    """The postings (in order) of the documents in `docs`."""
+def _within(docs, ids, weights) -> tuple[list[int], list[float]]:
+    """The postings (in order) of the documents in `docs` (a set); `ids` and `weights` are
+    lists or memoryviews."""
+    if len(docs) * 8 < len(ids):  # a few documents: each found by a binary search
+        from bisect import bisect_left
+
+        found, their = [], []
+        n, j = len(ids), 0
+        for doc in sorted(docs):
+            j = bisect_left(ids, doc, j)
+            if j == n:
+                break
+            if ids[j] == doc:
+                found.append(doc)
+                their.append(weights[j])
+        return found, their
     from itertools import compress
 
+    if not isinstance(ids, list):
+        ids, weights = ids.tolist(), weights.tolist()
     keep = list(map(docs.__contains__, ids))
     return list(compress(ids, keep)), list(compress(weights, keep))
 
