@@ -29,7 +29,7 @@ from math import log
 
 from papers.index import bm25
 
-FORMAT = 1
+FORMAT = 2
 DIR = "findcache"
 STATE = "state.json"
 FIELDS = ("title", "abstract")
@@ -47,6 +47,10 @@ _CODE = ("index/findcache.py", "index/bm25.py", "index/schema.py", "index/models
 _OPERATORS = frozenset({"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"})
 MAX_WORD = 1000  # as index.library: a longer query goes to the parser, which refuses it
 _POS_BITS = 12  # an occurrence key's bits for the position in its field
+# The sections of a segment's words (its titles', as Whoosh keeps them unstemmed for
+# spelling) and their Porter stems: importing the stemmer (its regular expressions
+# compiled) was a twentieth of a cold find.
+_STEMS = "stem"
 # Documents a segment is searched by at a time: a cold process pays for every page of new
 # memory it touches (most of a search's time when its sets and lists spanned a whole
 # segment), while a chunk's reuse the same few pages.
@@ -127,6 +131,13 @@ class _Segment:
         pstart = self._views[field + ".pstart"]
         return pstart[i], pstart[i + 1]
 
+    def top_weight(self, field: str, term: bytes) -> float | None:
+        """The largest weight of the term's postings (None when not kept)."""
+        i = self._index(field, term)
+        if i is None or field + ".wmax" not in self._views:
+            return None
+        return self._views[field + ".wmax"][i]
+
     def _index(self, field: str, term: bytes) -> int | None:
         starts, text = self._views[field + ".tstart"], self._views[field + ".tbytes"]
         lo, hi = 0, len(starts) - 1
@@ -143,6 +154,16 @@ class _Segment:
 
     def has_occurrences(self, field: str) -> bool:
         return field + ".occ" in self._views
+
+    def stemmed(self, word: bytes) -> str | None:
+        """The Porter stem of `word` when this segment's titles have it, else None."""
+        if _STEMS + ".tstart" not in self._views:
+            return None
+        i = self._index(_STEMS, word)
+        if i is None:
+            return None
+        starts = self._views[_STEMS + ".sstart"]
+        return self._views[_STEMS + ".sbytes"][starts[i]:starts[i + 1]].tobytes().decode()
 
     def occurrences(self, field: str, term: bytes):
         """The term's occurrence keys (docnum << 12 | position), or None."""
@@ -236,36 +257,71 @@ class Cache:
 
     def stem(self, word: str) -> str | None:
         """The term the query analyzer makes of one plain word, None for a stop word."""
-        from whoosh.lang.porter import stem  # a plain module: no Whoosh beyond it
-
         word = word.lower()
         if word in self._stops or len(word) < self.state["minsize"]:
             return None
+        key = word.encode()
+        for seg in self.segments:
+            found = seg.stemmed(key)
+            if found is not None:
+                return found
+        from whoosh.lang.porter import stem  # a plain module: no Whoosh beyond it
+
         return stem(word)
 
     def ranked(self, stems: list[str], limit: int | None):
         """([(score, docnum)] best first, how many match), as `Library._rank` orders them:
-        the Ranker's And of each stem's Or(title, abstract)."""
+        the Ranker's And of each stem's Or(title, abstract). With a `limit`, the documents
+        that cannot be among the best are skipped, and not all of them counted."""
         found = [[self._stats(f, s.encode("utf-8")) for f in FIELDS] for s in stems]
         sizes = [sum(st.postings for st in fields if st) for fields in found]
         top = _Top(limit)
         if not all(sizes):
             return top.result()
         order = sorted(range(len(stems)), key=sizes.__getitem__)
+        terms = [s.encode("utf-8") for s in stems]
         for seg in self.segments:
+            # The most the stems after the rarest can add to a document's score here.
+            rest = self._bound(seg, terms, found, order[1:]) if top.limit else None
             for lo in range(0, seg.docs, CHUNK):
-                top.add(seg.base, *self._all(seg, lo, lo + CHUNK, found, order))
+                top.add(seg.base, *self._all(seg, lo, lo + CHUNK, found, order, top, rest))
         return top.result()
 
-    def _all(self, seg: _Segment, lo: int, hi: int, found: list, order: list[int]):
+    def _bound(self, seg: _Segment, terms: list[bytes], found: list,
+               which: list[int]) -> float | None:
+        """A score no document of `seg` exceeds from the stems `which` (their Or of title and
+        abstract each, added), or None when it cannot be told. bm25 grows with the weight
+        and shrinks with the length, and each floating-point step keeps that order, so the
+        largest weight with the shortest length scores no less than any posting."""
+        K1 = self.state["K1"]
+        k1p1 = K1 + 1
+        bound = 0.0
+        for t in which:
+            for field, st in zip(FIELDS, found[t], strict=True):
+                if st is None or seg not in st.spans:
+                    continue
+                w = seg.top_weight(field, terms[t])
+                if w is None:
+                    return None
+                bound += st.idf * ((w * k1p1) / (w + min(st.norm)))
+        # Room for the sums being added in another order than the true scores'.
+        return bound * (1 + 1e-9) + 1e-12
+
+    def _all(self, seg: _Segment, lo: int, hi: int, found: list, order: list[int],
+             top: _Top, rest: float | None):
         """(docnums, scores) of the segment's documents lo <= docnum < hi that every stem
-        matches. The documents are narrowed from the rarest stem on and a posting is scored
-        only when its document is still in: a frequent word ("learning") has half the
-        library as postings, and scoring them all was most of a cold find."""
-        kept = {}
+        matches. The documents are narrowed from the rarest stem on and a posting is read
+        and scored only when its document is still in: a frequent word ("learning") has
+        half the library as postings, and scoring them all was most of a cold find. With
+        `rest` (what the other stems can add at most), a document the rarest stem scores
+        too low to reach the best `top` holds so far is not looked for any further (then
+        fewer than all matches are given)."""
+        K1 = self.state["K1"]
+        lengths = {}
+        maps: list = [None] * len(found)
         docs = None
         for t in order:
-            here: set[int] = set()
+            parts = []
             for field, st in zip(FIELDS, found[t], strict=True):
                 span = st.spans.get(seg) if st else None
                 if span is None:
@@ -275,35 +331,37 @@ class Cache:
                     ids, weights = ids.tolist(), weights.tolist()
                 else:
                     ids, weights = _within(docs, ids, weights)
-                kept[t, field] = ids, weights
-                here.update(ids)
-            if docs is None and seg.deleted:
-                here -= seg.deleted
-            docs = here
-            if not docs:
-                return [], []
-        K1 = self.state["K1"]
-        # The last stem narrowed to `docs` has no other postings, unless it is the only one
-        # and the segment has deletions.
-        exact = order[-1] if len(order) > 1 or not seg.deleted else None
-        maps = []
-        for t in range(len(found)):  # the sum's order is the query's
-            parts = []
-            for field, st in zip(FIELDS, found[t], strict=True):
-                if (t, field) not in kept:
-                    continue
-                ids, weights = kept[t, field]
-                if t != exact:
-                    ids, weights = _within(docs, ids, weights)
-                scores = bm25.scores(st.idf, K1, st.norm, ids, weights, seg.lengths(field))
+                if field not in lengths:
+                    lengths[field] = seg.lengths(field)
+                scores = bm25.scores(st.idf, K1, st.norm, ids, weights, lengths[field])
                 parts.append(dict(zip(ids, scores, strict=True)))
+            if not parts:  # the stem is in none of these documents
+                return [], []
             # Two fields: which part comes first (either orders them by their whole size)
             # cannot change a sum of two.
-            maps.append(bm25.either(parts))
+            maps[t] = bm25.either(parts)
+            if docs is None:
+                docs = set(maps[t])
+                if seg.deleted:
+                    docs -= seg.deleted
+                floor = top.floor() if rest is not None else None
+                if floor is not None:
+                    from itertools import compress
+
+                    first = maps[t]
+                    docs = set(compress(docs, map((floor - rest).__le__,
+                                                  map(first.__getitem__, docs))))
+            else:  # only postings of `docs` were read
+                docs = set(maps[t])
+            if not docs:
+                return [], []
         if len(maps) == 1:
-            return list(maps[0]), list(maps[0].values())
+            if len(docs) == len(maps[0]):
+                return list(maps[0]), list(maps[0].values())
+            docs = list(docs)
+            return docs, list(map(maps[0].__getitem__, docs))
         docs = list(docs)
-        columns = [list(map(m.__getitem__, docs)) for m in maps]
+        columns = [list(map(m.__getitem__, docs)) for m in maps]  # the query's order
         return docs, list(map(sum, zip(*columns, strict=True)))
 
     def phrase_ranked(self, home: str, words: list[str], limit: int | None):
@@ -475,6 +533,12 @@ class _Top:
         self.total = 0
         self.keyed: list[tuple[float, int]] = []  # (-score, docnum), in order once cut
 
+    def floor(self) -> float | None:
+        """The least score still among the best, once `limit` are held."""
+        if self.limit is None or not self.keyed or len(self.keyed) < self.limit:
+            return None
+        return 0 - self.keyed[-1][0]
+
     def add(self, base: int, docs: list[int], scores: list[float]) -> None:
         if not docs:
             return
@@ -596,9 +660,11 @@ def _present(keys: set[int], occ, shift: int) -> set[int]:
 def _within(docs, ids, weights) -> tuple[list[int], list[float]]:
     """The postings (in order) of the documents in `docs` (a set); `ids` and `weights` are
     lists or memoryviews."""
-    if len(docs) * 8 < len(ids):  # a few documents: each found by a binary search
+    if len(docs) * 3 < len(ids):  # a few documents: each found by a binary search
         from bisect import bisect_left
 
+        if len(docs) * 8 >= len(ids) and not isinstance(ids, list):
+            ids = ids.tolist()  # searched often enough to be worth making whole
         found, their = [], []
         n, j = len(ids), 0
         for doc in sorted(docs):
@@ -858,6 +924,7 @@ def _write_segment(path: str, reader) -> None:
     for field in FIELDS:
         tstart, tbytes, pstart = array("Q", [0]), bytearray(), array("Q", [0])
         ids, weights = array("I"), array("d")
+        wmax = array("d")  # each term's largest weight: what bounds its scores
         fmt = reader.schema[field].format
         extents = array("Q")
         # Every occurrence as docnum << 12 | position, a term's in order: a phrase is then
@@ -869,12 +936,13 @@ def _write_segment(path: str, reader) -> None:
             term = text if isinstance(text, bytes) else text.encode("utf-8")
             # Every posting, deleted or not: deletions change with each commit, the
             # segment does not (they are applied when searching).
-            found = 0
+            found, top = 0, 0.0
             matcher = terms._codec.postings_reader(terms._postfile, info, fmt)
             for block_ids, block_weights, values in _blocks_with_values(matcher):
                 ids.extend(block_ids)
                 weights.extend(block_weights)
                 found += len(block_ids)
+                top = max(top, *block_weights)
                 if occ is not None:
                     try:
                         occ.extend(_occurrences(block_ids, values))
@@ -890,15 +958,17 @@ def _write_segment(path: str, reader) -> None:
             tbytes += term
             tstart.append(len(tbytes))
             pstart.append(len(ids))
+            wmax.append(top)
         packed = array("f", weights)  # Whoosh's weights are 32-bit floats, or else kept whole
         sections += [(f"{field}.tstart", tstart), (f"{field}.tbytes", tbytes),
                      (f"{field}.pstart", pstart), (f"{field}.ids", ids),
                      (f"{field}.w", packed if packed == weights else weights),
                      (f"{field}.len", bytearray(_length_bytes(reader, field))),
-                     (f"{field}.ext", extents)]
+                     (f"{field}.ext", extents), (f"{field}.wmax", wmax)]
         if occ is not None:
             sections += [(f"{field}.ostart", ostart), (f"{field}.occ", occ)]
         del weights, packed
+    sections += _stem_sections(reader)
     rstart, rbytes = array("Q", [0]), bytearray()
     for doc in range(n):
         stored = reader.stored_fields(doc)
@@ -935,6 +1005,30 @@ def _write_segment(path: str, reader) -> None:
             f.write(data)
 
     _write(path, write)
+
+
+def _stem_sections(reader) -> list:
+    """The segment's title words that are plain query words, sorted, with their stems (none
+    when the schema keeps no unstemmed words)."""
+    import re
+    from array import array
+
+    from whoosh.lang.porter import stem
+
+    field = reader.schema["title"]
+    name = field.spelling_fieldname("title")
+    if name == "title" or name not in reader.schema:
+        return []
+    plain = re.compile(rb"[a-z][a-z0-9]*")
+    wstart, words, sstart, stems = array("Q", [0]), bytearray(), array("Q", [0]), bytearray()
+    for word in reader.lexicon(name):
+        if plain.fullmatch(word):
+            words += word
+            wstart.append(len(words))
+            stems += stem(word.decode()).encode()
+            sstart.append(len(stems))
+    return [(f"{_STEMS}.tstart", wstart), (f"{_STEMS}.tbytes", words),
+            (f"{_STEMS}.sstart", sstart), (f"{_STEMS}.sbytes", stems)]
 
 
 def _blocks_with_values(matcher):
