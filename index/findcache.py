@@ -4,9 +4,10 @@ A fresh process spends more on importing Whoosh and reading its posting blocks t
 search. Here, beside the index, in `<home>/findcache/`:
 
 - one file per Whoosh segment (segments never change once written): for `title` and
-  `abstract`, each term's postings as flat arrays (docnum, weight), each document's field
-  length byte, and each document's `papers find --json` object, made by `schema`'s
-  document -> Paper from Whoosh's stored fields;
+  `abstract`, each term's postings as flat arrays (docnum, weight), its largest weight and
+  its occurrences (docnum << 12 | position), each document's field length byte; the
+  titles' plain words with their Porter stems; and each document's `papers find --json`
+  object, made by `schema`'s document -> Paper from Whoosh's stored fields;
 - `state.json`, per commit: which segments, in order, with their deletions, the statistics
   BM25F needs, and a key of everything the answer depends on (the index directory's files,
   the code that prints it). A key that no longer matches is a stale cache: it never answers.
@@ -15,8 +16,11 @@ Scores are computed at query time with Whoosh's formula and the index's current 
 with the same float operations as `index.ranker` (tests/test_findcache.py compares both with
 Whoosh's own search), so a commit only adds the files of its new segments.
 
-Reading imports nothing heavier than `json`, `mmap` and Whoosh's Porter stemmer module;
-building imports Whoosh (`refresh`, called at the end of an ingest).
+A search reads a segment CHUNK documents at a time and keeps only the best N between
+chunks; an And of words skips the documents that can no longer reach them (each term's
+largest weight bounds its scores); a phrase meets its words' occurrence keys. Reading
+imports nothing heavier than `json` and `mmap` (and Whoosh's Porter stemmer module for a
+word no title has); building imports Whoosh (`refresh`, called at the end of an ingest).
 """
 
 from __future__ import annotations
@@ -942,7 +946,7 @@ def _write_segment(path: str, reader) -> None:
                 ids.extend(block_ids)
                 weights.extend(block_weights)
                 found += len(block_ids)
-                top = max(top, *block_weights)
+                top = max(top, max(block_weights, default=top))
                 if occ is not None:
                     try:
                         occ.extend(_occurrences(block_ids, values))
