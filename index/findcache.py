@@ -294,22 +294,28 @@ class Cache:
     def _bound(self, seg: _Segment, terms: list[bytes], found: list,
                which: list[int]) -> float | None:
         """A score no document of `seg` exceeds from the stems `which` (their Or of title and
-        abstract each, added), or None when it cannot be told. bm25 grows with the weight
-        and shrinks with the length, and each floating-point step keeps that order, so the
-        largest weight with the shortest length scores no less than any posting."""
-        K1 = self.state["K1"]
-        k1p1 = K1 + 1
+        abstract each, added), or None when it cannot be told."""
         bound = 0.0
         for t in which:
             for field, st in zip(FIELDS, found[t], strict=True):
                 if st is None or seg not in st.spans:
                     continue
-                w = seg.top_weight(field, terms[t])
-                if w is None:
+                most = self._most(seg, field, terms[t], st)
+                if most is None:
                     return None
-                bound += st.idf * ((w * k1p1) / (w + min(st.norm)))
+                bound += most
         # Room for the sums being added in another order than the true scores'.
         return bound * (1 + 1e-9) + 1e-12
+
+    def _most(self, seg: _Segment, field: str, term: bytes, st: _Stats) -> float | None:
+        """The largest score a posting of `term` in `seg` can have (None when not kept):
+        bm25 grows with the weight and shrinks with the length, and each floating-point
+        step keeps that order, so the largest weight at the shortest length scores no less
+        than any posting."""
+        w = seg.top_weight(field, term)
+        if w is None:
+            return None
+        return st.idf * ((w * (self.state["K1"] + 1)) / (w + min(st.norm)))
 
     def _all(self, seg: _Segment, lo: int, hi: int, found: list, order: list[int],
              top: _Top, rest: float | None):
@@ -372,7 +378,7 @@ class Cache:
         """As `ranked`, for the phrase of `words` (analysed terms, two or more), as Whoosh's
         parser makes it: each field's Phrase (its words at consecutive positions, scored as
         the binary tree of their terms' scores), the two fields' added. None when this cache
-        cannot say."""
+        cannot say. With a `limit`, not all matches may be counted."""
         if not self.state.get("phrases"):
             return None
         try:
@@ -388,7 +394,9 @@ class Cache:
         return _order(matches, limit)
 
     def _phrase_top(self, words: list[str], limit: int | None):
-        """`phrase_ranked` from each segment's occurrence keys, CHUNK documents at a time."""
+        """`phrase_ranked` from each segment's occurrence keys, CHUNK documents at a time.
+        With a limit, a document whose score cannot reach the best held so far (its rarest
+        word's score in each field plus the most the others can add) is not scored."""
         terms = [w.encode("utf-8") for w in words]
         stats = {}
         for field in FIELDS:
@@ -397,14 +405,28 @@ class Cache:
                 stats[field] = found
         top = _Top(limit)
         for seg in self.segments:
-            parts = []
+            parts, bounds = [], []
             for field, stats_ in stats.items():
                 occs = [seg.occurrences(field, term) for term in terms]
                 if all(occ is not None for occ in occs):  # else no phrase in the segment
                     parts.append((field, stats_, occs))
+                    bounds.append(self._phrase_bound(seg, field, terms, stats_))
+            if not top.limit or None in bounds:
+                bounds = None
             for lo in range(0, seg.docs, CHUNK):
-                found = [self._phrase_between(seg, lo, lo + CHUNK, field, stats_, occs)
-                         for field, stats_, occs in parts]
+                hi = lo + CHUNK
+                docs = []
+                for _, _, occs in parts:
+                    here = _phrase_docs([_between(occ, lo << _POS_BITS, hi << _POS_BITS)
+                                         for occ in occs])
+                    if seg.deleted:
+                        here -= seg.deleted
+                    docs.append(here)
+                floor = top.floor() if bounds is not None else None
+                if floor is not None and any(docs):
+                    docs = self._reachable(seg, lo, hi, parts, docs, bounds, floor)
+                found = [self._phrase_scores(seg, lo, hi, field, stats_, here)
+                         for (field, stats_, _), here in zip(parts, docs, strict=True)]
                 if len(found) == 2:  # title and abstract: the title's score first, as the Or
                     title, matches = found
                     for doc, score in title.items():
@@ -416,13 +438,44 @@ class Cache:
                 top.add(seg.base, list(matches), list(matches.values()))
         return top.result()
 
-    def _phrase_between(self, seg: _Segment, lo: int, hi: int, field: str, found: list,
-                        occs: list) -> dict[int, float]:
-        """{docnum: the phrase's score in `field`} of the segment's documents
-        lo <= docnum < hi."""
-        docs = _phrase_docs([_between(occ, lo << _POS_BITS, hi << _POS_BITS) for occ in occs])
-        if seg.deleted:
-            docs -= seg.deleted
+    def _phrase_bound(self, seg: _Segment, field: str, terms: list[bytes],
+                      found: list[_Stats]) -> tuple[int, float] | None:
+        """(the word with the fewest postings, the most the others can add to a document's
+        phrase score in `field` of `seg`), or None when it cannot be told."""
+        rare = min(range(len(found)), key=lambda i: found[i].postings)
+        rest = 0.0
+        for i, (term, st) in enumerate(zip(terms, found, strict=True)):
+            if i != rare:
+                most = self._most(seg, field, term, st)
+                if most is None:
+                    return None
+                rest += most
+        return rare, rest * (1 + 1e-9) + 1e-12  # room for the sums' other order
+
+    def _reachable(self, seg: _Segment, lo: int, hi: int, parts: list, docs: list[set[int]],
+                   bounds: list[tuple[int, float]], floor: float) -> list[set[int]]:
+        """Each field's `docs` less the documents whose score cannot reach `floor`."""
+        K1 = self.state["K1"]
+        most: dict[int, float] = {}
+        for (field, found, _), here, (rare, rest) in zip(parts, docs, bounds, strict=True):
+            if not here:
+                continue
+            st = found[rare]
+            ids, weights = _within(here, *seg.postings_between(field, st.spans[seg], lo, hi))
+            scores = bm25.scores(st.idf, K1, st.norm, ids, weights, seg.lengths(field))
+            bound = dict(zip(ids, map(rest.__add__, scores), strict=True))
+            if len(bound) > len(most):
+                most, bound = bound, most
+            for doc, b in bound.items():
+                most[doc] = most[doc] + b if doc in most else b
+        from itertools import compress
+
+        keep = set(compress(most, map(floor.__le__, most.values())))
+        return [here & keep for here in docs]
+
+    def _phrase_scores(self, seg: _Segment, lo: int, hi: int, field: str, found: list,
+                       docs: set[int]) -> dict[int, float]:
+        """{docnum: the phrase's score in `field`} of `docs` (where the phrase is)."""
         if not docs:
             return {}
         K1 = self.state["K1"]
