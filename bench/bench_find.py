@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import statistics
 import sys
 from pathlib import Path
@@ -42,12 +44,32 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("queries", nargs="*")
     args = ap.parse_args()
-    env = {k: v for k, v in __import__("os").environ.items()
+    env = {k: v for k, v in os.environ.items()
            if k not in ("NO_COLOR", "PAPERS_FAST", "PYTHONDONTWRITEBYTECODE")}
     sides = [("papers", bl.code_folder(args.code) if args.code else None, args.home)]
     if args.versus:
         sides.append(("versus", bl.code_folder(args.versus), args.versus_home or args.home))
     queries = args.queries or [q for _, q, _ in bl.QUERIES]
+    try:
+        results = measure(sides, queries, args, env)
+    finally:  # the code folders are symlinks made for this run
+        for _, code, _ in sides:
+            if code is not None:
+                shutil.rmtree(code, ignore_errors=True)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for q, r in results.items():
+        fts = r["fts5"]
+        parts = [f"{name} {s['median'] * 1000:.0f} ms (CPU {s['cpu_median'] * 1000:.0f}, "
+                 f"{s['median'] / fts['median']:.2f}x FTS5 wall, "
+                 f"{s['cpu_median'] / fts['cpu_median']:.2f}x CPU)"
+                 for name, s in r.items() if name != "fts5"]
+        print(f"{q}: " + "; ".join(parts)
+              + f"; fts5 {fts['median'] * 1000:.0f} ms (CPU {fts['cpu_median'] * 1000:.0f})")
+
+
+def measure(sides: list, queries: list[str], args, env: dict) -> dict:
     results = {}
     for q in queries:
         samples = {name: ([], []) for name, _, _ in sides}
@@ -76,17 +98,7 @@ def main() -> None:
         results[q] = {name: {"median": statistics.median(w), "cpu_median": statistics.median(c),
                              "min": min(w), "max": max(w), "runs": len(w)}
                       for name, (w, c) in samples.items()}
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return
-    for q, r in results.items():
-        fts = r["fts5"]
-        parts = [f"{name} {s['median'] * 1000:.0f} ms (CPU {s['cpu_median'] * 1000:.0f}, "
-                 f"{s['median'] / fts['median']:.2f}x FTS5 wall, "
-                 f"{s['cpu_median'] / fts['cpu_median']:.2f}x CPU)"
-                 for name, s in r.items() if name != "fts5"]
-        print(f"{q}: " + "; ".join(parts)
-              + f"; fts5 {fts['median'] * 1000:.0f} ms (CPU {fts['cpu_median'] * 1000:.0f})")
+    return results
 
 
 if __name__ == "__main__":
