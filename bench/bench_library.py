@@ -48,7 +48,9 @@ REAL = REPO.parent / "shared" / "corpus" / "hf-daily-papers.jsonl"
 QUERIES = [("diffusion", "diffusion", "diffusion"),
            ("reinforcement learning", "reinforcement learning", "reinforcement learning"),
            ("lora", "lora", "lora"),
-           ('"vision language" (a phrase)', '"vision language"', "vision language")]
+           ('"vision language" (a phrase)', '"vision language"', "vision language"),
+           ('"large language model" (three words)', '"large language model"',
+            "large language model")]
 CODE: Path | None = None  # a package folder for PYTHONPATH: another checkout's papers
 
 

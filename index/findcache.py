@@ -4,9 +4,10 @@ A fresh process spends more on importing Whoosh and reading its posting blocks t
 search. Here, beside the index, in `<home>/findcache/`:
 
 - one file per Whoosh segment (segments never change once written): for `title` and
-  `abstract`, each term's postings as flat arrays (docnum, weight), each document's field
-  length byte, and each document's `papers find --json` object, made by `schema`'s
-  document -> Paper from Whoosh's stored fields;
+  `abstract`, each term's postings as flat arrays (docnum, weight), its largest weight and
+  its occurrences (docnum << 12 | position), each document's field length byte; the
+  titles' plain words with their Porter stems; and each document's `papers find --json`
+  object, made by `schema`'s document -> Paper from Whoosh's stored fields;
 - `state.json`, per commit: which segments, in order, with their deletions, the statistics
   BM25F needs, and a key of everything the answer depends on (the index directory's files,
   the code that prints it). A key that no longer matches is a stale cache: it never answers.
@@ -15,8 +16,11 @@ Scores are computed at query time with Whoosh's formula and the index's current 
 with the same float operations as `index.ranker` (tests/test_findcache.py compares both with
 Whoosh's own search), so a commit only adds the files of its new segments.
 
-Reading imports nothing heavier than `json`, `mmap` and Whoosh's Porter stemmer module;
-building imports Whoosh (`refresh`, called at the end of an ingest).
+A search reads a segment CHUNK documents at a time and keeps only the best N between
+chunks; an And of words skips the documents that can no longer reach them (each term's
+largest weight bounds its scores); a phrase meets its words' occurrence keys. Reading
+imports nothing heavier than `json` and `mmap` (and Whoosh's Porter stemmer module for a
+word no title has); building imports Whoosh (`refresh`, called at the end of an ingest).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from math import log
 
 from papers.index import bm25
 
-FORMAT = 1
+FORMAT = 2
 DIR = "findcache"
 STATE = "state.json"
 FIELDS = ("title", "abstract")
@@ -47,6 +51,14 @@ _CODE = ("index/findcache.py", "index/bm25.py", "index/schema.py", "index/models
 _OPERATORS = frozenset({"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"})
 MAX_WORD = 1000  # as index.library: a longer query goes to the parser, which refuses it
 _POS_BITS = 12  # an occurrence key's bits for the position in its field
+# The sections of a segment's words (its titles', as Whoosh keeps them unstemmed for
+# spelling) and their Porter stems: importing the stemmer (its regular expressions
+# compiled) was a twentieth of a cold find.
+_STEMS = "stem"
+# Documents a segment is searched by at a time: a cold process pays for every page of new
+# memory it touches (most of a search's time when its sets and lists spanned a whole
+# segment), while a chunk's reuse the same few pages.
+CHUNK = 4096
 
 
 # -- the key --------------------------------------------------------------------------------
@@ -123,6 +135,13 @@ class _Segment:
         pstart = self._views[field + ".pstart"]
         return pstart[i], pstart[i + 1]
 
+    def top_weight(self, field: str, term: bytes) -> float | None:
+        """The largest weight of the term's postings (None when not kept)."""
+        i = self._index(field, term)
+        if i is None or field + ".wmax" not in self._views:
+            return None
+        return self._views[field + ".wmax"][i]
+
     def _index(self, field: str, term: bytes) -> int | None:
         starts, text = self._views[field + ".tstart"], self._views[field + ".tbytes"]
         lo, hi = 0, len(starts) - 1
@@ -139,6 +158,16 @@ class _Segment:
 
     def has_occurrences(self, field: str) -> bool:
         return field + ".occ" in self._views
+
+    def stemmed(self, word: bytes) -> str | None:
+        """The Porter stem of `word` when this segment's titles have it, else None."""
+        if _STEMS + ".tstart" not in self._views:
+            return None
+        i = self._index(_STEMS, word)
+        if i is None:
+            return None
+        starts = self._views[_STEMS + ".sstart"]
+        return self._views[_STEMS + ".sbytes"][starts[i]:starts[i + 1]].tobytes().decode()
 
     def occurrences(self, field: str, term: bytes):
         """The term's occurrence keys (docnum << 12 | position), or None."""
@@ -171,12 +200,33 @@ class _Segment:
         return (self._views[field + ".ids"][a:b].tolist(),
                 self._views[field + ".w"][a:b].tolist())
 
+    def postings_between(self, field: str, span: tuple[int, int], lo: int, hi: int):
+        """The postings in `span` of the documents lo <= docnum < hi: (docnums, weights),
+        memoryviews."""
+        from bisect import bisect_left
+
+        a, b = span
+        ids = self._views[field + ".ids"]
+        a = bisect_left(ids, lo, a, b)
+        b = bisect_left(ids, hi, a, b)
+        return ids[a:b], self._views[field + ".w"][a:b]
+
     def lengths(self, field: str):
         return self._views[field + ".len"]
 
     def record(self, doc: int) -> dict:
         starts = self._views["rec.start"]
         return json.loads(self._views["rec.bytes"][starts[doc]:starts[doc + 1]].tobytes())
+
+
+class _Stats:
+    """A term in one field: its idf, the field's length norms, its postings' span in each
+    segment that has it, how many postings in all."""
+
+    __slots__ = ("idf", "norm", "postings", "spans")
+
+    def __init__(self, idf: float, norm: list[float], spans: dict, postings: int):
+        self.idf, self.norm, self.spans, self.postings = idf, norm, spans, postings
 
 
 class Cache:
@@ -186,6 +236,7 @@ class Cache:
         self.state = state
         self.segments = segments
         self._stops = frozenset(state["stops"])
+        self._norms: dict[str, list[float]] = {}
 
     @classmethod
     def open(cls, home: str) -> Cache | None:
@@ -210,36 +261,130 @@ class Cache:
 
     def stem(self, word: str) -> str | None:
         """The term the query analyzer makes of one plain word, None for a stop word."""
-        from whoosh.lang.porter import stem  # a plain module: no Whoosh beyond it
-
         word = word.lower()
         if word in self._stops or len(word) < self.state["minsize"]:
             return None
+        key = word.encode()
+        for seg in self.segments:
+            found = seg.stemmed(key)
+            if found is not None:
+                return found
+        from whoosh.lang.porter import stem  # a plain module: no Whoosh beyond it
+
         return stem(word)
 
     def ranked(self, stems: list[str], limit: int | None):
-        """([(score, docnum)] best first, how many match), as `Library._rank` orders them."""
-        maps = [self._either(s) for s in stems]
+        """([(score, docnum)] best first, how many match), as `Library._rank` orders them:
+        the Ranker's And of each stem's Or(title, abstract). With a `limit`, the documents
+        that cannot be among the best are skipped, and not all of them counted."""
+        found = [[self._stats(f, s.encode("utf-8")) for f in FIELDS] for s in stems]
+        sizes = [sum(st.postings for st in fields if st) for fields in found]
+        top = _Top(limit)
+        if not all(sizes):
+            return top.result()
+        order = sorted(range(len(stems)), key=sizes.__getitem__)
+        terms = [s.encode("utf-8") for s in stems]
+        for seg in self.segments:
+            # The most the stems after the rarest can add to a document's score here.
+            rest = self._bound(seg, terms, found, order[1:]) if top.limit else None
+            for lo in range(0, seg.docs, CHUNK):
+                top.add(seg.base, *self._all(seg, lo, lo + CHUNK, found, order, top, rest))
+        return top.result()
+
+    def _bound(self, seg: _Segment, terms: list[bytes], found: list,
+               which: list[int]) -> float | None:
+        """A score no document of `seg` exceeds from the stems `which` (their Or of title and
+        abstract each, added), or None when it cannot be told."""
+        bound = 0.0
+        for t in which:
+            for field, st in zip(FIELDS, found[t], strict=True):
+                if st is None or seg not in st.spans:
+                    continue
+                most = self._most(seg, field, terms[t], st)
+                if most is None:
+                    return None
+                bound += most
+        # Room for the sums being added in another order than the true scores'.
+        return bound * (1 + 1e-9) + 1e-12
+
+    def _most(self, seg: _Segment, field: str, term: bytes, st: _Stats) -> float | None:
+        """The largest score a posting of `term` in `seg` can have (None when not kept):
+        bm25 grows with the weight and shrinks with the length, and each floating-point
+        step keeps that order, so the largest weight at the shortest length scores no less
+        than any posting."""
+        w = seg.top_weight(field, term)
+        if w is None:
+            return None
+        return st.idf * ((w * (self.state["K1"] + 1)) / (w + min(st.norm)))
+
+    def _all(self, seg: _Segment, lo: int, hi: int, found: list, order: list[int],
+             top: _Top, rest: float | None):
+        """(docnums, scores) of the segment's documents lo <= docnum < hi that every stem
+        matches. The documents are narrowed from the rarest stem on and a posting is read
+        and scored only when its document is still in: a frequent word ("learning") has
+        half the library as postings, and scoring them all was most of a cold find. With
+        `rest` (what the other stems can add at most), a document the rarest stem scores
+        too low to reach the best `top` holds so far is not looked for any further (then
+        fewer than all matches are given)."""
+        K1 = self.state["K1"]
+        lengths = {}
+        maps: list = [None] * len(found)
+        docs = None
+        for t in order:
+            parts = []
+            for field, st in zip(FIELDS, found[t], strict=True):
+                span = st.spans.get(seg) if st else None
+                if span is None:
+                    continue
+                ids, weights = seg.postings_between(field, span, lo, hi)
+                if docs is None:
+                    ids, weights = ids.tolist(), weights.tolist()
+                else:
+                    ids, weights = _within(docs, ids, weights)
+                if field not in lengths:
+                    lengths[field] = seg.lengths(field)
+                scores = bm25.scores(st.idf, K1, st.norm, ids, weights, lengths[field])
+                parts.append(dict(zip(ids, scores, strict=True)))
+            if not parts:  # the stem is in none of these documents
+                return [], []
+            # Two fields: which part comes first (either orders them by their whole size)
+            # cannot change a sum of two.
+            maps[t] = bm25.either(parts)
+            if docs is None:
+                docs = set(maps[t])
+                if seg.deleted:
+                    docs -= seg.deleted
+                floor = top.floor() if rest is not None else None
+                if floor is not None:
+                    from itertools import compress
+
+                    first = maps[t]
+                    docs = set(compress(docs, map((floor - rest).__le__,
+                                                  map(first.__getitem__, docs))))
+            else:  # only postings of `docs` were read
+                docs = set(maps[t])
+            if not docs:
+                return [], []
         if len(maps) == 1:
-            matches = maps[0]
-        else:  # the Ranker's And, in the same order of operations
-            docs = set(min(maps, key=len))
-            for m in maps:
-                docs &= m.keys()
+            if len(docs) == len(maps[0]):
+                return list(maps[0]), list(maps[0].values())
             docs = list(docs)
-            columns = [list(map(m.__getitem__, docs)) for m in maps]
-            matches = dict(zip(docs, map(sum, zip(*columns, strict=True)), strict=True))
-        return _order(matches, limit)
+            return docs, list(map(maps[0].__getitem__, docs))
+        docs = list(docs)
+        columns = [list(map(m.__getitem__, docs)) for m in maps]  # the query's order
+        return docs, list(map(sum, zip(*columns, strict=True)))
 
     def phrase_ranked(self, home: str, words: list[str], limit: int | None):
         """As `ranked`, for the phrase of `words` (analysed terms, two or more), as Whoosh's
         parser makes it: each field's Phrase (its words at consecutive positions, scored as
         the binary tree of their terms' scores), the two fields' added. None when this cache
-        cannot say."""
+        cannot say. With a `limit`, not all matches may be counted."""
         if not self.state.get("phrases"):
             return None
-        index_dir = os.path.join(home, "index")
         try:
+            if all(seg.has_occurrences(f) for seg in self.segments for f in FIELDS):
+                return self._phrase_top(words, limit)
+            index_dir = os.path.join(home, "index")
             title, abstract = (self._phrase(index_dir, f, words) for f in FIELDS)
         except (ValueError, KeyError, IndexError, TypeError, EOFError, OSError):
             return None
@@ -248,9 +393,104 @@ class Cache:
             matches[doc] = matches[doc] + score if doc in matches else score
         return _order(matches, limit)
 
+    def _phrase_top(self, words: list[str], limit: int | None):
+        """`phrase_ranked` from each segment's occurrence keys, CHUNK documents at a time.
+        With a limit, a document whose score cannot reach the best held so far (its rarest
+        word's score in each field plus the most the others can add) is not scored."""
+        terms = [w.encode("utf-8") for w in words]
+        stats = {}
+        for field in FIELDS:
+            found = [self._stats(field, term) for term in terms]
+            if all(found):  # Whoosh's Phrase matches nothing when a word is nowhere
+                stats[field] = found
+        top = _Top(limit)
+        for seg in self.segments:
+            parts, bounds = [], []
+            for field, stats_ in stats.items():
+                occs = [seg.occurrences(field, term) for term in terms]
+                if all(occ is not None for occ in occs):  # else no phrase in the segment
+                    parts.append((field, stats_, occs))
+                    bounds.append(self._phrase_bound(seg, field, terms, stats_))
+            if not top.limit or None in bounds:
+                bounds = None
+            for lo in range(0, seg.docs, CHUNK):
+                hi = lo + CHUNK
+                docs = []
+                for _, _, occs in parts:
+                    here = _phrase_docs([_between(occ, lo << _POS_BITS, hi << _POS_BITS)
+                                         for occ in occs])
+                    if seg.deleted:
+                        here -= seg.deleted
+                    docs.append(here)
+                floor = top.floor() if bounds is not None else None
+                if floor is not None and any(docs):
+                    docs = self._reachable(seg, lo, hi, parts, docs, bounds, floor)
+                found = [self._phrase_scores(seg, lo, hi, field, stats_, here)
+                         for (field, stats_, _), here in zip(parts, docs, strict=True)]
+                if len(found) == 2:  # title and abstract: the title's score first, as the Or
+                    title, matches = found
+                    for doc, score in title.items():
+                        matches[doc] = score + matches[doc] if doc in matches else score
+                elif found:
+                    matches = found[0]
+                else:
+                    continue
+                top.add(seg.base, list(matches), list(matches.values()))
+        return top.result()
+
+    def _phrase_bound(self, seg: _Segment, field: str, terms: list[bytes],
+                      found: list[_Stats]) -> tuple[int, float] | None:
+        """(the word with the fewest postings, the most the others can add to a document's
+        phrase score in `field` of `seg`), or None when it cannot be told."""
+        rare = min(range(len(found)), key=lambda i: found[i].postings)
+        rest = 0.0
+        for i, (term, st) in enumerate(zip(terms, found, strict=True)):
+            if i != rare:
+                most = self._most(seg, field, term, st)
+                if most is None:
+                    return None
+                rest += most
+        return rare, rest * (1 + 1e-9) + 1e-12  # room for the sums' other order
+
+    def _reachable(self, seg: _Segment, lo: int, hi: int, parts: list, docs: list[set[int]],
+                   bounds: list[tuple[int, float]], floor: float) -> list[set[int]]:
+        """Each field's `docs` less the documents whose score cannot reach `floor`."""
+        K1 = self.state["K1"]
+        most: dict[int, float] = {}
+        for (field, found, _), here, (rare, rest) in zip(parts, docs, bounds, strict=True):
+            if not here:
+                continue
+            st = found[rare]
+            ids, weights = _within(here, *seg.postings_between(field, st.spans[seg], lo, hi))
+            scores = bm25.scores(st.idf, K1, st.norm, ids, weights, seg.lengths(field))
+            bound = dict(zip(ids, map(rest.__add__, scores), strict=True))
+            if len(bound) > len(most):
+                most, bound = bound, most
+            for doc, b in bound.items():
+                most[doc] = most[doc] + b if doc in most else b
+        from itertools import compress
+
+        keep = set(compress(most, map(floor.__le__, most.values())))
+        return [here & keep for here in docs]
+
+    def _phrase_scores(self, seg: _Segment, lo: int, hi: int, field: str, found: list,
+                       docs: set[int]) -> dict[int, float]:
+        """{docnum: the phrase's score in `field`} of `docs` (where the phrase is)."""
+        if not docs:
+            return {}
+        K1 = self.state["K1"]
+        lengths = seg.lengths(field)
+        columns = []
+        for st in found:
+            ids, weights = _within(docs, *seg.postings_between(field, st.spans[seg], lo, hi))
+            if len(ids) != len(docs):  # each word is in each of `docs`, or the cache is wrong
+                raise ValueError("occurrences and postings disagree")
+            columns.append(bm25.scores(st.idf, K1, st.norm, ids, weights, lengths))
+        return dict(zip(ids, _tree_sums(columns), strict=True))
+
     def _phrase(self, index_dir: str, field: str, words: list[str]) -> dict[int, float]:
-        if all(seg.has_occurrences(field) for seg in self.segments):
-            return self._phrase_from_occurrences(field, words)
+        """One field's phrase from the positions in Whoosh's postings file (a cache made
+        without occurrence keys)."""
         maps = [self._term(field, w) for w in words]
         if not all(maps):
             return {}
@@ -278,38 +518,6 @@ class Cache:
                 out[doc] = _tree_sum([m[doc] for m in maps])
         return out
 
-    def _phrase_from_occurrences(self, field: str, words: list[str]) -> dict[int, float]:
-        """The phrase from each segment's occurrence keys (docnum << 12 | position): the
-        keys where the phrase so far ends, moved on by one, met with the next word's."""
-        terms = [w.encode("utf-8") for w in words]
-        only: dict = {}
-        for seg in self.segments:
-            occs = [seg.occurrences(field, term) for term in terms]
-            if any(occ is None for occ in occs):  # a word the segment lacks: no phrase
-                continue
-            # Where each word would have to start the phrase: the i-th word's keys less i,
-            # met over all words, the fewest first (one set built, the others only read).
-            order = sorted(range(len(occs)), key=lambda i: len(occs[i]))
-            first = order[0]
-            starts = set(map((-first).__add__, occs[first]) if first else occs[first])
-            for i in order[1:]:
-                if not starts:
-                    break
-                starts = starts.intersection(map((-i).__add__, occs[i]))
-            docs = {k >> _POS_BITS for k in starts} - seg.deleted
-            if docs:
-                only[seg] = docs
-        if not only:
-            return {}
-        maps = [self._term(field, w, only) for w in words]
-        if not all(maps):  # Whoosh's Phrase matches nothing when a word is nowhere
-            return {}
-        docs = maps[0].keys()
-        if len(maps) == 2:
-            a, b = maps
-            return {doc: a[doc] + b[doc] for doc in docs}
-        return {doc: _tree_sum([m[doc] for m in maps]) for doc in docs}
-
     def _positions(self, index_dir: str, field: str, text: str,
                    parts: list[tuple[_Segment, set[int]]]) -> dict[int, list[int]]:
         """{docnum: positions of the term} for the documents of `parts`, each segment's."""
@@ -321,37 +529,44 @@ class Cache:
                 out[base + d] = ps
         return out
 
-    def _either(self, text: str) -> dict[int, float]:
-        """Or(title:text, abstract:text), as the Ranker combines it."""
-        return bm25.either([self._term(f, text) for f in FIELDS])
+    def _stats(self, field: str, term: bytes) -> _Stats | None:
+        """What scoring `term` in `field` needs, or None where it is in no segment."""
+        spans = {}
+        for seg in self.segments:
+            span = seg.find(field, term)
+            if span is not None:
+                spans[seg] = span
+        if not spans:
+            return None
+        st = self.state
+        dc = st["doc_count_all"]
+        # Every posting, the deleted ones too, as Whoosh's doc_frequency counts them.
+        n = sum(b - a for a, b in spans.values())
+        idf = log(dc / (n + 1)) + 1
+        norm = self._norms.get(field)
+        if norm is None:
+            avgfl = st["field_length"][field] / (dc or 1) or 1
+            norm = self._norms[field] = bm25.norms(st["B"], st["K1"], avgfl,
+                                                   st["byte_to_length"])
+        return _Stats(idf, norm, spans, n)
 
     def _term(self, field: str, text: str, only: dict | None = None) -> dict[int, float]:
         """One term's {docnum: score}, with Whoosh's BM25F as index.ranker computes it;
         with `only` ({segment: its docnums}), for those documents alone."""
-        term = text.encode("utf-8")
-        found = [(seg, seg.find(field, term)) for seg in self.segments]
-        found = [(seg, span) for seg, span in found if span is not None]
-        if not found:
+        st = self._stats(field, text.encode("utf-8"))
+        if st is None:
             return {}
-        st = self.state
-        dc = st["doc_count_all"]
-        n = sum(b - a for _, (a, b) in found)
-        idf = log(dc / (n + 1)) + 1
-        avgfl = st["field_length"][field] / (dc or 1) or 1
-        B, K1 = st["B"], st["K1"]
-        norm = bm25.norms(B, K1, avgfl, st["byte_to_length"])
+        K1 = self.state["K1"]
         out: dict[int, float] = {}
-        for seg, span in found:
+        for seg, span in st.spans.items():
             ids, weights = seg.postings(field, span)
             if only is not None:
-                weight_of = dict(zip(ids, weights, strict=True))
-                ids = [d for d in only.get(seg, ()) if d in weight_of]
-                weights = [weight_of[d] for d in ids]
+                ids, weights = _within(only.get(seg, ()), ids, weights)
             lengths = seg.lengths(field)
             if seg.deleted and not seg.deleted.isdisjoint(ids):
                 kept = [j for j, d in enumerate(ids) if d not in seg.deleted]
                 ids, weights = [ids[j] for j in kept], [weights[j] for j in kept]
-            scores = bm25.scores(idf, K1, norm, ids, weights, lengths)
+            scores = bm25.scores(st.idf, K1, st.norm, ids, weights, lengths)
             base = seg.base
             out.update(zip([base + d for d in ids], scores, strict=True))
         return out
@@ -362,6 +577,49 @@ class Cache:
             if docnum >= seg.base:
                 return seg.record(docnum - seg.base)
         raise IndexError(docnum)
+
+
+class _Top:
+    """The best `limit` (score, docnum) of what is added, best first and ties by docnum
+    (as `_order`), and how many were added; only the best kept on the way."""
+
+    def __init__(self, limit: int | None):
+        # Past a thousand, all are kept and sorted at the end, as `_order` does.
+        self.limit = limit if limit is not None and limit <= 1000 else None
+        self.cut = limit
+        self.total = 0
+        self.keyed: list[tuple[float, int]] = []  # (-score, docnum), in order once cut
+
+    def floor(self) -> float | None:
+        """The least score still among the best, once `limit` are held."""
+        if self.limit is None or not self.keyed or len(self.keyed) < self.limit:
+            return None
+        return 0 - self.keyed[-1][0]
+
+    def add(self, base: int, docs: list[int], scores: list[float]) -> None:
+        if not docs:
+            return
+        from operator import neg
+
+        self.total += len(docs)
+        if self.limit is not None and self.keyed and len(self.keyed) >= self.limit:
+            # Only what can still be among the best (a tie may, by its docnum) is sorted.
+            from itertools import compress
+
+            keep = list(map((0 - self.keyed[-1][0]).__le__, scores))
+            scores, docs = list(compress(scores, keep)), list(compress(docs, keep))
+        negs = map(neg, scores)
+        self.keyed += zip(negs, map(base.__add__, docs) if base else docs, strict=True)
+        if self.limit is not None:
+            self.keyed.sort()
+            del self.keyed[self.limit:]
+
+    def result(self) -> tuple[list[tuple[float, int]], int]:
+        if self.limit is None:
+            self.keyed.sort()
+            if self.cut is not None:
+                del self.keyed[self.cut:]
+        return [(0 - k, d) for k, d in self.keyed], self.total
 
 
 def _order(matches: dict[int, float], limit: int | None):
@@ -386,6 +644,100 @@ def _tree_sum(scores: list[float]) -> float:
         return scores[0]
     half = len(scores) // 2
     return _tree_sum(scores[:half]) + _tree_sum(scores[half:])
+
+
+def _tree_sums(columns: list[list[float]]) -> list[float]:
+    """`_tree_sum` of each row of `columns` (one column a word), a column at a time."""
+    if len(columns) == 1:
+        return columns[0]
+    from operator import add
+
+    half = len(columns) // 2
+    return list(map(add, _tree_sums(columns[:half]), _tree_sums(columns[half:])))
+
+
+def _between(keys, lo: int, hi: int):
+    """The part of the sorted `keys` (a memoryview) from `lo` up to `hi`."""
+    from bisect import bisect_left
+
+    a = bisect_left(keys, lo)
+    return keys[a:bisect_left(keys, hi, a)]
+
+
+def _phrase_docs(occs: list) -> set[int]:
+    """The documents where the words of `occs` (each its sorted occurrence keys, docnum << 12
+    | position) are at consecutive positions: the keys where the last word would be, met over
+    all words, the rarest first (one set built, the longer arrays read once, in C, or, once
+    few keys are left, searched)."""
+    if not all(len(occ) for occ in occs):
+        return set()
+    last = len(occs) - 1
+    keys = None
+    for i in sorted(range(len(occs)), key=lambda i: len(occs[i])):
+        if keys is None:
+            keys = set(_moved(occs[i], last - i))
+        elif len(keys) * 16 < len(occs[i]):
+            keys = _present(keys, occs[i], last - i)
+        else:
+            keys = keys.intersection(_moved(occs[i], last - i))
+        if not keys:
+            return set()
+    # A key moved past its document's end lands in the next one, but never on a phrase:
+    # that would need a word at position 4095, which no key holds (see _occurrences).
+    return {k >> _POS_BITS for k in keys}
+
+
+def _moved(occ, shift: int):
+    """The keys of `occ` (a memoryview of 32-bit keys, sorted), each plus `shift` (>= 0):
+    added to all at once as one big integer, as no key carries into the next."""
+    if not shift:
+        return occ
+    n = len(occ)
+    if occ[n - 1] + shift >= 1 << 32:  # a key would carry: one at a time
+        return list(map(shift.__add__, occ))
+    order = sys.byteorder
+    moved = int.from_bytes(occ, order) + int.from_bytes(shift.to_bytes(4, order) * n, order)
+    return memoryview(moved.to_bytes(4 * n, order)).cast("I")
+
+
+def _present(keys: set[int], occ, shift: int) -> set[int]:
+    """Those of `keys` that are a key of `occ` (a sorted memoryview) plus `shift`, each
+    found by a binary search."""
+    from bisect import bisect_left
+
+    n = len(occ)
+    out = set()
+    for k in keys:
+        j = bisect_left(occ, k - shift)
+        if j < n and occ[j] == k - shift:
+            out.add(k)
+    return out
+
+
+def _within(docs, ids, weights) -> tuple[list[int], list[float]]:
+    """The postings (in order) of the documents in `docs` (a set); `ids` and `weights` are
+    lists or memoryviews."""
+    if len(docs) * 3 < len(ids):  # a few documents: each found by a binary search
+        from bisect import bisect_left
+
+        if len(docs) * 8 >= len(ids) and not isinstance(ids, list):
+            ids = ids.tolist()  # searched often enough to be worth making whole
+        found, their = [], []
+        n, j = len(ids), 0
+        for doc in sorted(docs):
+            j = bisect_left(ids, doc, j)
+            if j == n:
+                break
+            if ids[j] == doc:
+                found.append(doc)
+                their.append(weights[j])
+        return found, their
+    from itertools import compress
+
+    if not isinstance(ids, list):
+        ids, weights = ids.tolist(), weights.tolist()
+    keep = list(map(docs.__contains__, ids))
+    return list(compress(ids, keep)), list(compress(weights, keep))
 
 
 def _positions(pst, offset: int, length: int, docs: set[int]) -> dict[int, list[int]]:
@@ -629,6 +981,7 @@ def _write_segment(path: str, reader) -> None:
     for field in FIELDS:
         tstart, tbytes, pstart = array("Q", [0]), bytearray(), array("Q", [0])
         ids, weights = array("I"), array("d")
+        wmax = array("d")  # each term's largest weight: what bounds its scores
         fmt = reader.schema[field].format
         extents = array("Q")
         # Every occurrence as docnum << 12 | position, a term's in order: a phrase is then
@@ -640,12 +993,13 @@ def _write_segment(path: str, reader) -> None:
             term = text if isinstance(text, bytes) else text.encode("utf-8")
             # Every posting, deleted or not: deletions change with each commit, the
             # segment does not (they are applied when searching).
-            found = 0
+            found, top = 0, 0.0
             matcher = terms._codec.postings_reader(terms._postfile, info, fmt)
             for block_ids, block_weights, values in _blocks_with_values(matcher):
                 ids.extend(block_ids)
                 weights.extend(block_weights)
                 found += len(block_ids)
+                top = max(top, max(block_weights, default=top))
                 if occ is not None:
                     try:
                         occ.extend(_occurrences(block_ids, values))
@@ -661,15 +1015,17 @@ def _write_segment(path: str, reader) -> None:
             tbytes += term
             tstart.append(len(tbytes))
             pstart.append(len(ids))
+            wmax.append(top)
         packed = array("f", weights)  # Whoosh's weights are 32-bit floats, or else kept whole
         sections += [(f"{field}.tstart", tstart), (f"{field}.tbytes", tbytes),
                      (f"{field}.pstart", pstart), (f"{field}.ids", ids),
                      (f"{field}.w", packed if packed == weights else weights),
                      (f"{field}.len", bytearray(_length_bytes(reader, field))),
-                     (f"{field}.ext", extents)]
+                     (f"{field}.ext", extents), (f"{field}.wmax", wmax)]
         if occ is not None:
             sections += [(f"{field}.ostart", ostart), (f"{field}.occ", occ)]
         del weights, packed
+    sections += _stem_sections(reader)
     rstart, rbytes = array("Q", [0]), bytearray()
     for doc in range(n):
         stored = reader.stored_fields(doc)
@@ -706,6 +1062,30 @@ def _write_segment(path: str, reader) -> None:
             f.write(data)
 
     _write(path, write)
+
+
+def _stem_sections(reader) -> list:
+    """The segment's title words that are plain query words, sorted, with their stems (none
+    when the schema keeps no unstemmed words)."""
+    import re
+    from array import array
+
+    from whoosh.lang.porter import stem
+
+    field = reader.schema["title"]
+    name = field.spelling_fieldname("title")
+    if name == "title" or name not in reader.schema:
+        return []
+    plain = re.compile(rb"[a-z][a-z0-9]*")
+    wstart, words, sstart, stems = array("Q", [0]), bytearray(), array("Q", [0]), bytearray()
+    for word in reader.lexicon(name):
+        if plain.fullmatch(word):
+            words += word
+            wstart.append(len(words))
+            stems += stem(word.decode()).encode()
+            sstart.append(len(stems))
+    return [(f"{_STEMS}.tstart", wstart), (f"{_STEMS}.tbytes", words),
+            (f"{_STEMS}.sstart", sstart), (f"{_STEMS}.sbytes", stems)]
 
 
 def _blocks_with_values(matcher):

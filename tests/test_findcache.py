@@ -114,6 +114,34 @@ def test_phrases_rank_as_the_library(built):
     assert findcache.phrase_words('"diffusion AND model"') is None
 
 
+def test_a_few_documents_at_a_time_rank_the_same(built, monkeypatch):
+    """Searched 64 documents at a time, only the best few kept and the documents that can
+    no longer reach them skipped: the same documents with the same scores."""
+    cache = findcache.Cache.open(str(built))
+    lib = Library(built)
+    monkeypatch.setattr(findcache, "CHUNK", 64)
+    for text in QUERIES:
+        terms = stems(cache, text)
+        if not terms:
+            continue
+        theirs = lib.search(text, limit=None)
+        ranked, total = cache.ranked(terms, None)
+        assert [d for _, d in ranked] == theirs.docnums, text
+        assert [s for s, _ in ranked] == theirs.scores, text
+        assert total == theirs.total
+        for limit in (1, 3, 20):
+            assert cache.ranked(terms, limit)[0] == ranked[:limit], (text, limit)
+    for text in PHRASES:
+        terms = [t for t in map(cache.stem, findcache.phrase_words(text)) if t]
+        theirs = lib.search(text, limit=None)
+        ranked, total = cache.phrase_ranked(str(built), terms, None)
+        assert [d for _, d in ranked] == theirs.docnums, text
+        assert [s for s, _ in ranked] == theirs.scores, text
+        assert total == len(theirs.docnums)
+        for limit in (1, 3, 20):
+            assert cache.phrase_ranked(str(built), terms, limit)[0] == ranked[:limit]
+
+
 @pytest.mark.parametrize("text", QUERIES[:6])
 def test_scores_are_whooshs_own(built, text):
     cache = findcache.Cache.open(str(built))
@@ -132,6 +160,25 @@ def test_stems_are_the_query_parsers(built):
         q = plain_query(text)
         terms = [] if q is None else sorted({t for _, t in q.iter_all_terms()})
         assert sorted(stems(cache, text)) == terms, text
+
+
+def test_title_words_are_stemmed_without_the_stemmer(built):
+    """Each segment keeps its titles' words with their Porter stems; a word no title has is
+    stemmed by Porter's code itself."""
+    from whoosh.lang.porter import stem
+
+    cache = findcache.Cache.open(str(built))
+    reader = Library(built).searcher().reader()
+    words = [w.decode() for w in reader.lexicon("spell_title") if w.isalnum() and w.islower()
+             and w[:1].isalpha() and w.isascii()]
+    assert len(words) > 100
+    for word in words:
+        kept = [seg.stemmed(word.encode()) for seg in cache.segments]
+        assert any(kept), word
+        assert {k for k in kept if k is not None} == {stem(word)}, word
+    for word in ("zzzyqxing", "Qqxrunning", "flibbertigibbets"):
+        assert all(seg.stemmed(word.lower().encode()) is None for seg in cache.segments)
+        assert cache.stem(word) == stem(word.lower())
 
 
 def test_each_paper_is_what_the_library_prints(built):
