@@ -117,7 +117,7 @@ class AuthorQuery(query.Query):
         if not reader.is_atomic():
             return [base + d for sub, base in reader.leaf_readers()
                     for d in self._docnums(sub)]
-        if not self.words or not reader.has_column(COLUMN):
+        if not self.words or not all(self.words) or not reader.has_column(COLUMN):
             return []
         column = reader.column_reader(COLUMN, translate=False)
         offsets, lengths = column._offsets, column._lengths

@@ -124,6 +124,7 @@ def test_the_query_language_knows_authors_ids_code_and_keywords(mixed, query, ti
     ("author:xu envharness", set()),
     ("NOT author:xu", {TITLE, "Only On The Page"}),
     ("author:[a to z]", set()),
+    ('author:""', set()),
 ])
 def test_author_names_match_whole_words_of_one_name(mixed, query, titles):
     assert {it.paper.title for it in papers_of(mixed, query).values()} == titles
