@@ -201,9 +201,11 @@ class ReaderScreen(Screen[None]):
         self._keyed_at = 0.0  # when the query was last edited (monotonic)
         # Set once the frame that draws a search's first page is on screen.
         self._page_drawn = threading.Event()
-        self._heap_frozen = False  # see `_freeze_heap`
+        # The kinds of listing shown since the heap was last set aside (`_freeze_heap`).
+        self._frozen_for: set[tuple[bool, str]] = set()
         self._detail_timer: Timer | None = None
         self._detail_paper: str | None = None  # the paper last asked for in the detail pane
+        self._detail_asked: tuple | None = None  # and with what: (paper, terms, taste)
         # A paper opened from the detail pane, with the list's paper it was opened over.
         self._elsewhere: tuple[str, str] | None = None
         # The paper waiting for its similar papers, and the pause in the typing they wait for.
@@ -483,7 +485,7 @@ class ReaderScreen(Screen[None]):
                 self._history.clear()
                 self.refresh_bindings()
         elif (self.detail is not None and self.detail.paper.id == pid
-              and self.detail.terms == self.listing.terms
+              and self._detail_asked == (pid, self.listing.terms, self._taste())
               and not self.requests.waiting("detail")):
             return  # shown already, lit for this query (the whole list after its first page)
 
@@ -541,9 +543,14 @@ class ReaderScreen(Screen[None]):
             return
         same = self.detail is not None and self.detail.paper.id == paper_id
         known = self.detail.similar if same else ()
-        taste = self.scope() if ranks_by_taste(self.view, self.query_text, self.sort) else None
+        taste = self._taste()
+        self._detail_asked = (paper_id, self.listing.terms, taste)
         self._detail_worker(request, paper_id, self.listing.terms, known,
                             similar_again or not known, taste)
+
+    def _taste(self) -> Scope | None:
+        """The scope whose taste the detail pane says why it ranks a paper, if any."""
+        return self.scope() if ranks_by_taste(self.view, self.query_text, self.sort) else None
 
     @work(thread=True, exclusive=True, group="detail")
     def _detail_worker(self, request: int, paper_id: str, terms: frozenset[str],
@@ -742,21 +749,30 @@ class ReaderScreen(Screen[None]):
         alive aside from the garbage collector (`gc.freeze`). Python's full collections
         walk every object, and at 100k papers the reader holds a few hundred thousand
         (the widgets, the manifest, the index's columns): each took 60-300 ms, and one
-        came every few keystrokes, stalling whichever key it fell on. What is set aside
-        stays set aside until the index is reopened (`thaw_heap`) or the reader closes;
-        what it holds that dies with a cycle (the filter pane's first tree) is freed then."""
-        if self._heap_frozen or self.counts is None or self._want is not None \
-                or not self.listing.generation:
+        came every few keystrokes, stalling whichever key it fell on.
+
+        Again, once, for each kind of listing (words searched or not, each order): the
+        first search of a kind loads the index's columns it needs (field lengths, a sort
+        key per paper), kept for as long as the index is open. Each time the heap is
+        given back and collected first, so nothing dead is set aside, and what was set
+        aside and died since in a cycle (the filter pane's tree, rebuilt) is freed.
+        """
+        listing = self.listing
+        if self.counts is None or self._want is not None or not listing.generation:
             return
-        self._heap_frozen = True
-        gc.collect()  # garbage set aside would never be freed
+        kind = (bool(listing.terms), listing.sort)
+        if kind in self._frozen_for:
+            return
+        self._frozen_for.add(kind)
+        gc.unfreeze()
+        gc.collect()
         gc.freeze()
 
     def thaw_heap(self) -> None:
-        """Give the objects `_freeze_heap` set aside back to the collector; the next
-        settled listing sets aside what is alive then."""
-        if self._heap_frozen:
-            self._heap_frozen = False
+        """Give the objects `_freeze_heap` set aside back to the collector (the index was
+        reopened: its old columns are garbage; or the reader closes)."""
+        if self._frozen_for:
+            self._frozen_for.clear()
             gc.unfreeze()
 
     def on_unmount(self) -> None:

@@ -24,7 +24,7 @@ from papers.tui.store import Listing, Row
 from papers.tui.text import highlighted
 
 STAR, UNREAD = "★", "●"
-DRAWN_KEPT = 1000  # drawn rows kept (see `PaperList._drawn`): a few screens' worth
+DRAWN_KEPT = 300  # drawn rows kept (see `PaperList._drawn`): a few screens; each is 20 objects
 SKIPPED, SNOOZED = "✗", "z"  # in the star's column: not interested, snoozed
 
 
