@@ -59,6 +59,7 @@ from papers.tui.widgets.detail import DetailData, DetailPane
 from papers.tui.widgets.filter_pane import FilterPane
 from papers.tui.widgets.paper_list import Marks, PaperList
 from papers.tui.widgets.search_bar import SearchBar
+from papers.tui.widgets.steady_label import SteadyLabel
 from papers.tui.widgets.view_picker import ViewPicker
 
 SIMILAR_AFTER_TYPING = 0.4  # seconds of no typing before similar papers are looked up
@@ -68,6 +69,7 @@ DETAIL_DEBOUNCE = 0.12  # the detail pane waits for the cursor to settle (key re
 DETAIL_AFTER_TYPING = 0.3
 # How long the whole list waits for the first page to be drawn (see `_search`).
 FIRST_PAGE_DRAWN = 0.25
+COMPACT_AFTER = 2.0  # seconds of no typing before the heap is collected whole (`_compact_heap`)
 # Below this many columns the detail pane goes under the list: beside it, a list narrower
 # than ~95 columns shows too little of a Daily Papers title (80-120 characters).
 NARROW = 140
@@ -203,6 +205,7 @@ class ReaderScreen(Screen[None]):
         self._page_drawn = threading.Event()
         # The kinds of listing shown since the heap was last set aside (`_freeze_heap`).
         self._frozen_for: set[tuple[bool, str]] = set()
+        self._compact_timer: Timer | None = None
         self._detail_timer: Timer | None = None
         self._detail_paper: str | None = None  # the paper last asked for in the detail pane
         self._detail_asked: tuple | None = None  # and with what: (paper, terms, taste)
@@ -230,13 +233,13 @@ class ReaderScreen(Screen[None]):
             with Horizontal(id="reading"):
                 with Vertical(id="list-box"):
                     yield ViewPicker(id="view-picker")
-                    yield Label("", id="list-header")
+                    yield SteadyLabel("", id="list-header")
                     yield PaperList(id="papers")
                 yield DetailPane(id="detail")
         # The status line sits on the footer: two docks at one edge would overlap.
         with Vertical(id="bottom"):
             with Horizontal(id="status"):
-                yield Label("", id="status-text")
+                yield SteadyLabel("", id="status-text")
                 yield Label("", id="alerts")
                 yield ProgressBar(id="progress", show_eta=False)
             yield Footer()
@@ -311,7 +314,8 @@ class ReaderScreen(Screen[None]):
         if self._searching or self._want is None:
             return
         self._searching = True
-        self.search_bar.show_status(len(self.listing), busy=True)
+        # Said as the list says it ("60+" while a first page is shown), plus the "…".
+        self.search_bar.show_status(len(self.listing), busy=True, more=self.listing.partial)
         self._search(*self._want)
 
     @work(thread=True, group="search")
@@ -753,9 +757,8 @@ class ReaderScreen(Screen[None]):
 
         Again, once, for each kind of listing (words searched or not, each order): the
         first search of a kind loads the index's columns it needs (field lengths, a sort
-        key per paper), kept for as long as the index is open. Each time the heap is
-        given back and collected first, so nothing dead is set aside, and what was set
-        aside and died since in a cycle (the filter pane's tree, rebuilt) is freed.
+        key per paper), kept for as long as the index is open. Collected first, so that
+        nothing dead is set aside.
         """
         listing = self.listing
         if self.counts is None or self._want is not None or not listing.generation:
@@ -763,7 +766,30 @@ class ReaderScreen(Screen[None]):
         kind = (bool(listing.terms), listing.sort)
         if kind in self._frozen_for:
             return
+        again = bool(self._frozen_for)
         self._frozen_for.add(kind)
+        gc.collect()  # the young objects only, once some are set aside: milliseconds
+        gc.freeze()
+        if again:
+            self._compact_later()
+
+    def _compact_later(self) -> None:
+        """What was set aside before and has died since in a cycle (the filter pane's tree,
+        rebuilt with every count) is never freed while set aside: at the next pause in the
+        typing the whole heap is given back, collected and set aside again. Not now: at
+        300k papers that full collection takes a few hundred milliseconds."""
+        if self._compact_timer is not None:
+            self._compact_timer.stop()
+        self._compact_timer = self.set_timer(COMPACT_AFTER, self._compact_heap)
+
+    def _compact_heap(self) -> None:
+        self._compact_timer = None
+        if not self._frozen_for:
+            return
+        if self._searching or self._want is not None \
+                or time.monotonic() - self._keyed_at < COMPACT_AFTER:
+            self._compact_later()
+            return
         gc.unfreeze()
         gc.collect()
         gc.freeze()
@@ -771,6 +797,9 @@ class ReaderScreen(Screen[None]):
     def thaw_heap(self) -> None:
         """Give the objects `_freeze_heap` set aside back to the collector (the index was
         reopened: its old columns are garbage; or the reader closes)."""
+        if self._compact_timer is not None:
+            self._compact_timer.stop()
+            self._compact_timer = None
         if self._frozen_for:
             self._frozen_for.clear()
             gc.unfreeze()
