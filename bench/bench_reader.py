@@ -99,24 +99,30 @@ async def measure(home: Path, keys: int) -> dict:
     from papers.tui.pilot import workers_done
     from papers.tui.widgets.paper_list import PaperList
 
-    # (time, generation, cursor row drawn or -1, query) for every line drawn
+    # (time, generation, cursor row drawn or -1, query) for every line drawn, and the
+    # search time of each listing drawn (by generation)
     draws: list[tuple[float, int, int, str]] = []
+    elapsed: dict[int, float] = {}
     render_line = PaperList.render_line
 
     def recording(self, y):
         strip = render_line(self, y)
         on_cursor = len(self.listing) and self.scroll_offset.y + y == self.cursor
+        elapsed[self.listing.generation] = self.listing.elapsed
         draws.append((time.perf_counter(), self.listing.generation,
                       self.cursor if on_cursor else -1, self.listing.query))
         return strip
 
     PaperList.render_line = recording
 
+    last = [0]  # the generation of the listing `drawn` found last
+
     async def drawn(test, since: float, timeout: float = 10.0) -> float:
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
             for t, gen, cursor, query in draws[bisect.bisect_left(draws, (since,)):]:
                 if test(gen, cursor, query):
+                    last[0] = gen
                     return t - since
             await asyncio.sleep(0.001)
         raise TimeoutError("the list was not redrawn")
@@ -143,7 +149,7 @@ async def measure(home: Path, keys: int) -> dict:
                 await pilot.press("space" if ch == " " else ch)
                 want = typed
                 samples.append(await drawn(lambda g, c, q, want=want: q == want, t0))
-                engine.append(app.reader.listing.elapsed)
+                engine.append(elapsed[last[0]])  # the listing drawn, not the one shown now
                 # Each keystroke's query and time, so the slow ones can be reproduced.
                 per_key.append([typed, round(samples[-1] * 1000, 1),
                                 round(engine[-1] * 1000, 1)])
@@ -154,7 +160,7 @@ async def measure(home: Path, keys: int) -> dict:
                 await pilot.press("backspace")
                 want = typed
                 samples.append(await drawn(lambda g, c, q, want=want: q == want, t0))
-                engine.append(app.reader.listing.elapsed)
+                engine.append(elapsed[last[0]])  # the listing drawn, not the one shown now
                 per_key.append([typed + "⌫", round(samples[-1] * 1000, 1),
                                 round(engine[-1] * 1000, 1)])
                 await pilot.pause(0.05)
