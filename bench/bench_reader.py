@@ -1,6 +1,7 @@
 """How fast the reader is on a large library.
 
     python bench/bench_reader.py [--home HOME] [-n 100000] [--work DIR] [--keys 30]
+                                 [--code SRC] [--versus SRC [--rounds 2]]
 
 Without --home, writes an n-paper corpus (bench/corpus.py) under --work and builds its
 library once (reused on the next run). Then, with the real app under the Pilot (headless):
@@ -8,9 +9,16 @@ library once (reused on the next run). Then, with the real app under the Pilot (
 - first paint: from creating the app to the first list row drawn;
 - keystroke to redraw: a key typed in the search bar to the list drawn with that query's
   results (search + draw), median and p95 over --keys keystrokes of each of two queries
-  and the backspaces that take back their last word;
+  and the backspaces that take back their last word; the search's share of it (the
+  listing's own time in its worker) and the rest, and per key: the query, both in ms;
 - cursor: `j` held (key repeat, 35 ms apart) to each new cursor row drawn, median, p95;
 - peak RSS of this process.
+
+`--code SRC` measures another checkout's papers (its index/ and tui/ folders) instead of the
+installed one. `--versus SRC` measures the installed (or --code) papers and SRC's at the same
+time, in two processes on homes of their own that share the index, --rounds times: on a
+shared, busy machine both see the same load, so their ratio means something where two
+runs minutes apart would not.
 
 And, when tmux is installed, the same library in a real terminal: `papers` started to
 the list on screen (interpreter start included), and that process's peak RSS.
@@ -91,24 +99,30 @@ async def measure(home: Path, keys: int) -> dict:
     from papers.tui.pilot import workers_done
     from papers.tui.widgets.paper_list import PaperList
 
-    # (time, generation, cursor row drawn or -1, query) for every line drawn
+    # (time, generation, cursor row drawn or -1, query) for every line drawn, and the
+    # search time of each listing drawn (by generation)
     draws: list[tuple[float, int, int, str]] = []
+    elapsed: dict[int, float] = {}
     render_line = PaperList.render_line
 
     def recording(self, y):
         strip = render_line(self, y)
         on_cursor = len(self.listing) and self.scroll_offset.y + y == self.cursor
+        elapsed[self.listing.generation] = self.listing.elapsed
         draws.append((time.perf_counter(), self.listing.generation,
                       self.cursor if on_cursor else -1, self.listing.query))
         return strip
 
     PaperList.render_line = recording
 
+    last = [0]  # the generation of the listing `drawn` found last
+
     async def drawn(test, since: float, timeout: float = 10.0) -> float:
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
             for t, gen, cursor, query in draws[bisect.bisect_left(draws, (since,)):]:
                 if test(gen, cursor, query):
+                    last[0] = gen
                     return t - since
             await asyncio.sleep(0.001)
         raise TimeoutError("the list was not redrawn")
@@ -135,9 +149,10 @@ async def measure(home: Path, keys: int) -> dict:
                 await pilot.press("space" if ch == " " else ch)
                 want = typed
                 samples.append(await drawn(lambda g, c, q, want=want: q == want, t0))
-                engine.append(app.reader.listing.elapsed)
+                engine.append(elapsed[last[0]])  # the listing drawn, not the one shown now
                 # Each keystroke's query and time, so the slow ones can be reproduced.
-                per_key.append([typed, round(samples[-1] * 1000, 1)])
+                per_key.append([typed, round(samples[-1] * 1000, 1),
+                                round(engine[-1] * 1000, 1)])
                 await pilot.pause(0.05)
             for _ in range(BACKSPACES):  # taking back the last word
                 typed = typed[:-1]
@@ -145,12 +160,17 @@ async def measure(home: Path, keys: int) -> dict:
                 await pilot.press("backspace")
                 want = typed
                 samples.append(await drawn(lambda g, c, q, want=want: q == want, t0))
-                engine.append(app.reader.listing.elapsed)
-                per_key.append([typed + "⌫", round(samples[-1] * 1000, 1)])
+                engine.append(elapsed[last[0]])  # the listing drawn, not the one shown now
+                per_key.append([typed + "⌫", round(samples[-1] * 1000, 1),
+                                round(engine[-1] * 1000, 1)])
                 await pilot.pause(0.05)
             await pilot.press("escape")
         out["keystroke_to_redraw"] = stats(samples)
         out["search_in_worker"] = stats(engine)
+        # The rest of each keystroke: the key's way to the search, the answer's way back,
+        # the frame. What the reader adds to the index's time.
+        out["redraw_beyond_search"] = stats([k - e for k, e in zip(samples, engine,
+                                                                   strict=True)])
         out["hits_for_last_query"] = len(app.reader.listing)
         out["per_key_ms"] = per_key
 
@@ -317,6 +337,55 @@ def in_terminal(home: Path) -> dict | None:
         subprocess.run([tmux, "-L", sock, "kill-server"], capture_output=True)
 
 
+def code_folder(src: Path) -> Path:
+    """A folder that makes `papers` the checkout at `src` when first on sys.path."""
+    pkg = Path(tempfile.mkdtemp(prefix="papers-code-"))
+    (pkg / "papers").mkdir()
+    for name in ("index", "tui"):
+        (pkg / "papers" / name).symlink_to(Path(src).resolve() / name)
+    return pkg
+
+
+def side_home(home: Path, name: str) -> Path:
+    """A home of its own sharing `home`'s index: the reader writes to its user data (the
+    views it showed), and two readers on one would see each other's changes."""
+    side = Path(tempfile.mkdtemp(prefix=f"papers-{name}-"))
+    for entry in home.iterdir():
+        if entry.name in ("index", "findcache"):
+            (side / entry.name).symlink_to(entry.resolve())
+        elif entry.is_file() and not entry.name.endswith(".lock"):
+            shutil.copy2(entry, side / entry.name)
+    return side
+
+
+def versus(home: Path, code: Path | None, other: Path, keys: int, rounds: int) -> dict:
+    """This papers and `other`'s measured at the same time, `rounds` times."""
+    sides = {"this": code, "versus": other}
+    out: dict = {name: [] for name in sides}
+    for _ in range(rounds):
+        procs, homes = {}, []
+        for name, src in sides.items():
+            homes.append(side_home(home, name))
+            cmd = [sys.executable, __file__, "--home", str(homes[-1]),
+                   "--keys", str(keys), "--no-terminal"]
+            if src is not None:
+                cmd += ["--code", str(src)]
+            procs[name] = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        for name, proc in procs.items():
+            got = json.loads(proc.communicate()[0])
+            got.pop("per_key_ms", None)
+            out[name].append(got)
+        for side in homes:  # the index is a link: only the side's own files go
+            shutil.rmtree(side, ignore_errors=True)
+    ratio = {}
+    for what in ("median_ms", "p95_ms"):
+        pairs = [(a["keystroke_to_redraw"][what], b["keystroke_to_redraw"][what])
+                 for a, b in zip(out["this"], out["versus"], strict=True)]
+        ratio[f"keystroke_{what}_this_over_versus"] = [round(a / b, 2) for a, b in pairs]
+    return {"this_code": str(code or "installed"), "versus_code": str(other), **out,
+            **ratio}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--home", type=Path, help="an existing papers home to measure")
@@ -324,12 +393,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, help="where to build the corpus (no --home)")
     ap.add_argument("--keys", type=int, default=30, help="keystrokes to time")
     ap.add_argument("--no-terminal", action="store_true", help="skip the tmux measurement")
+    ap.add_argument("--code", type=Path, help="measure this checkout's papers")
+    ap.add_argument("--versus", type=Path,
+                    help="also measure this checkout's papers, at the same time")
+    ap.add_argument("--rounds", type=int, default=2, help="--versus: how many times")
     ap.add_argument("--triage", action="store_true",
                     help="only the keys a 50-paper day's triage takes (needs --home)")
     ap.add_argument("--layout", action="store_true",
                     help="only the title widths at 80x24, 120x35 and 160x45 (needs --home)")
     args = ap.parse_args(argv)
     home = args.home
+    if args.code is not None and args.versus is None:
+        sys.path.insert(0, str(code_folder(args.code)))
+        import papers.tui
+
+        assert Path(papers.tui.__file__).resolve().is_relative_to(args.code.resolve()), \
+            f"--code {args.code}: papers came from {papers.tui.__file__}"
     if args.layout:
         print(json.dumps(asyncio.run(layout(home)), indent=2))
         return 0
@@ -339,7 +418,13 @@ def main(argv: list[str] | None = None) -> int:
     if home is None:
         work = args.work or Path(tempfile.gettempdir()) / f"papers-bench-{args.n}"
         home = build(work, args.n)
-    result = {"home": str(home)}
+    if args.versus is not None:
+        print(json.dumps(versus(home, args.code, args.versus, args.keys, args.rounds),
+                         indent=2))
+        return 0
+    import papers.tui
+
+    result = {"home": str(home), "code": str(Path(papers.tui.__file__).parent.parent)}
     result |= asyncio.run(measure(home, args.keys))
     if not args.no_terminal:
         result["terminal"] = in_terminal(home)

@@ -361,6 +361,7 @@ class PapersApp(App[str | None]):
             return
         if self._reader is not None:
             self._reader.finish_writes()
+            self._reader.thaw_heap()
         if self._sync_timer is not None and not self._syncing:
             # Marks made in the last seconds would wait for the next start to be sent: the
             # other machine may be the next one opened.

@@ -8,11 +8,13 @@ except the few rows the list draws; each worker answers with a message (`tui.mes
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shlex
 import subprocess
 import tempfile
+import threading
 import time
 import webbrowser
 from collections import deque
@@ -57,11 +59,17 @@ from papers.tui.widgets.detail import DetailData, DetailPane
 from papers.tui.widgets.filter_pane import FilterPane
 from papers.tui.widgets.paper_list import Marks, PaperList
 from papers.tui.widgets.search_bar import SearchBar
+from papers.tui.widgets.steady_label import SteadyLabel
 from papers.tui.widgets.view_picker import ViewPicker
 
 SIMILAR_AFTER_TYPING = 0.4  # seconds of no typing before similar papers are looked up
 FIRST_PAGE = 60  # papers drawn by the quick first pass of a search: a tall screen
 DETAIL_DEBOUNCE = 0.12  # the detail pane waits for the cursor to settle (key repeat)
+# ... and for a pause in the typing: drawn between two keys it would hold up the next one.
+DETAIL_AFTER_TYPING = 0.3
+# How long the whole list waits for the first page to be drawn (see `_search`).
+FIRST_PAGE_DRAWN = 0.25
+COMPACT_AFTER = 2.0  # seconds of no typing before the heap is collected whole (`_compact_heap`)
 # Below this many columns the detail pane goes under the list: beside it, a list narrower
 # than ~95 columns shows too little of a Daily Papers title (80-120 characters).
 NARROW = 140
@@ -192,8 +200,15 @@ class ReaderScreen(Screen[None]):
         self._keep: str | tuple[str, ...] | None = None
         self._searching = False
         self._typed_at = 0.0  # when the last search was asked for (monotonic)
+        self._keyed_at = 0.0  # when the query was last edited (monotonic)
+        # Set once the frame that draws a search's first page is on screen.
+        self._page_drawn = threading.Event()
+        # The kinds of listing shown since the heap was last set aside (`_freeze_heap`).
+        self._frozen_for: set[tuple[bool, str]] = set()
+        self._compact_timer: Timer | None = None
         self._detail_timer: Timer | None = None
         self._detail_paper: str | None = None  # the paper last asked for in the detail pane
+        self._detail_asked: tuple | None = None  # and with what: (paper, terms, taste)
         # A paper opened from the detail pane, with the list's paper it was opened over.
         self._elsewhere: tuple[str, str] | None = None
         # The paper waiting for its similar papers, and the pause in the typing they wait for.
@@ -218,13 +233,13 @@ class ReaderScreen(Screen[None]):
             with Horizontal(id="reading"):
                 with Vertical(id="list-box"):
                     yield ViewPicker(id="view-picker")
-                    yield Label("", id="list-header")
+                    yield SteadyLabel("", id="list-header")
                     yield PaperList(id="papers")
                 yield DetailPane(id="detail")
         # The status line sits on the footer: two docks at one edge would overlap.
         with Vertical(id="bottom"):
             with Horizontal(id="status"):
-                yield Label("", id="status-text")
+                yield SteadyLabel("", id="status-text")
                 yield Label("", id="alerts")
                 yield ProgressBar(id="progress", show_eta=False)
             yield Footer()
@@ -299,7 +314,8 @@ class ReaderScreen(Screen[None]):
         if self._searching or self._want is None:
             return
         self._searching = True
-        self.search_bar.show_status(len(self.listing), busy=True)
+        # Said as the list says it ("60+" while a first page is shown), plus the "…".
+        self.search_bar.show_status(len(self.listing), busy=True, more=self.listing.partial)
         self._search(*self._want)
 
     @work(thread=True, group="search")
@@ -317,10 +333,19 @@ class ReaderScreen(Screen[None]):
                                          cancelled=typed_on)
             if first and not listing.error and (listing.partial or (query and not len(listing))):
                 if listing.partial:
+                    self._page_drawn.clear()
                     self.post_message(ListingReady(request, listing, done=False))
+                    # Python runs one thread at a time: the whole list, counted now, would
+                    # halve the speed of the frame that draws the first page. It waits for
+                    # that frame, and is not counted at all when a key came meanwhile.
+                    self._page_drawn.wait(FIRST_PAGE_DRAWN)
+                    if typed_on():
+                        raise SearchCancelled
                 listing = self.store.listing(view, query, sort, cancelled=typed_on)
         except SearchCancelled:
-            pass  # a newer query is waiting: the answer's handler starts it
+            # A newer query is waiting: the answer's handler starts it. The first page
+            # shown is not shown again.
+            listing = None
         except Exception as exc:  # never let a worker die silently with the flag set
             listing = Listing(view, query, sort, error=f"search failed: {exc}")
         self.post_message(ListingReady(request, listing))
@@ -333,10 +358,12 @@ class ReaderScreen(Screen[None]):
         if message.listing is not None:
             self._show_listing(message.listing, latest=latest and message.done)
         if not message.done:
+            self.call_after_refresh(self._page_drawn.set)
             return
         self._searching = False
         if latest:
             self._want = None
+            self.call_after_refresh(self._freeze_heap)
             if (self._similar_for is not None and self._similar_timer is None
                     and not self.requests.waiting("similar")):
                 self._arm_similar()  # it waited for this search to end
@@ -402,6 +429,7 @@ class ReaderScreen(Screen[None]):
     @on(SearchBar.Changed)
     def _query_changed(self, event: SearchBar.Changed) -> None:
         self.query_text = event.query
+        self._keyed_at = time.monotonic()
         self.request_search()
 
     @on(SearchBar.Done)
@@ -460,12 +488,17 @@ class ReaderScreen(Screen[None]):
             if self._history:
                 self._history.clear()
                 self.refresh_bindings()
+        elif (self.detail is not None and self.detail.paper.id == pid
+              and self._detail_asked == (pid, self.listing.terms, self._taste())
+              and not self.requests.waiting("detail")):
+            return  # shown already, lit for this query (the whole list after its first page)
 
         def load() -> None:
             self._detail_timer = None
             self._load_detail(pid)
 
-        self._detail_timer = self.set_timer(DETAIL_DEBOUNCE, load)
+        wait = max(DETAIL_DEBOUNCE, DETAIL_AFTER_TYPING - (time.monotonic() - self._keyed_at))
+        self._detail_timer = self.set_timer(wait, load)
 
     @on(PaperList.Opened)
     def _opened(self, event: PaperList.Opened) -> None:
@@ -514,9 +547,14 @@ class ReaderScreen(Screen[None]):
             return
         same = self.detail is not None and self.detail.paper.id == paper_id
         known = self.detail.similar if same else ()
-        taste = self.scope() if ranks_by_taste(self.view, self.query_text, self.sort) else None
+        taste = self._taste()
+        self._detail_asked = (paper_id, self.listing.terms, taste)
         self._detail_worker(request, paper_id, self.listing.terms, known,
                             similar_again or not known, taste)
+
+    def _taste(self) -> Scope | None:
+        """The scope whose taste the detail pane says why it ranks a paper, if any."""
+        return self.scope() if ranks_by_taste(self.view, self.query_text, self.sort) else None
 
     @work(thread=True, exclusive=True, group="detail")
     def _detail_worker(self, request: int, paper_id: str, terms: frozenset[str],
@@ -544,9 +582,10 @@ class ReaderScreen(Screen[None]):
             if row is not None and row.id != message.paper_id:
                 self._load_detail(row.id)
             return
-        self.detail = message.data
         pane = self.query_one(DetailPane)
-        pane.show(message.data)
+        if message.data != self.detail:  # the same again would be laid out again for nothing
+            self.detail = message.data
+            pane.show(message.data)
         row = self.paper_list.current
         pane.show_origin(row is not None and row.id != message.data.paper.id)
         if message.look:
@@ -699,11 +738,74 @@ class ReaderScreen(Screen[None]):
 
     def changed_elsewhere(self, library_changed: bool) -> None:
         """Another process changed the library or the user data: show it."""
+        if library_changed:
+            self.thaw_heap()  # the old index handle's objects are garbage now
         self.paper_list.set_marks(self._marks())
         self.request_search()
         self.refresh_counts()
         if self._detail_paper is not None:
             self._load_detail(self._detail_paper, similar_again=library_changed)
+
+    # -- the heap -------------------------------------------------------------------------
+
+    def _freeze_heap(self) -> None:
+        """Once the library is open and shown (a listing and the counts), set everything
+        alive aside from the garbage collector (`gc.freeze`). Python's full collections
+        walk every object, and at 100k papers the reader holds a few hundred thousand
+        (the widgets, the manifest, the index's columns): each took 60-300 ms, and one
+        came every few keystrokes, stalling whichever key it fell on.
+
+        Again, once, for each kind of listing (words searched or not, each order): the
+        first search of a kind loads the index's columns it needs (field lengths, a sort
+        key per paper), kept for as long as the index is open. Collected first, so that
+        nothing dead is set aside.
+        """
+        listing = self.listing
+        if self.counts is None or self._want is not None or not listing.generation:
+            return
+        kind = (bool(listing.terms), listing.sort)
+        if kind in self._frozen_for:
+            return
+        again = bool(self._frozen_for)
+        self._frozen_for.add(kind)
+        gc.collect()  # the young objects only, once some are set aside: milliseconds
+        gc.freeze()
+        if again:
+            self._compact_later()
+
+    def _compact_later(self) -> None:
+        """What was set aside before and has died since in a cycle (the filter pane's tree,
+        rebuilt with every count) is never freed while set aside: at the next pause in the
+        typing the whole heap is given back, collected and set aside again. Not now: at
+        300k papers that full collection takes a few hundred milliseconds."""
+        if self._compact_timer is not None:
+            self._compact_timer.stop()
+        self._compact_timer = self.set_timer(COMPACT_AFTER, self._compact_heap)
+
+    def _compact_heap(self) -> None:
+        self._compact_timer = None
+        if not self._frozen_for:
+            return
+        if self._searching or self._want is not None \
+                or time.monotonic() - self._keyed_at < COMPACT_AFTER:
+            self._compact_later()
+            return
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+
+    def thaw_heap(self) -> None:
+        """Give the objects `_freeze_heap` set aside back to the collector (the index was
+        reopened: its old columns are garbage; or the reader closes)."""
+        if self._compact_timer is not None:
+            self._compact_timer.stop()
+            self._compact_timer = None
+        if self._frozen_for:
+            self._frozen_for.clear()
+            gc.unfreeze()
+
+    def on_unmount(self) -> None:
+        self.thaw_heap()
 
     def _target(self) -> Paper | None:
         pid = self.current_paper_id()
@@ -1039,6 +1141,7 @@ class ReaderScreen(Screen[None]):
             if picker.display:  # hidden, it is filled when shown: hundreds of digests
                 picker.show_views(self.views(), self.view)
             self._show_alerts(message.counts)
+            self.call_after_refresh(self._freeze_heap)
 
     def views(self) -> list[tuple[View, int | None]]:
         """Every view with its count (None: a taste's, which is not counted), as the filter

@@ -24,6 +24,7 @@ from papers.tui.store import Listing, Row
 from papers.tui.text import highlighted
 
 STAR, UNREAD = "★", "●"
+DRAWN_KEPT = 300  # drawn rows kept (see `PaperList._drawn`): a few screens; each is 20 objects
 SKIPPED, SNOOZED = "✗", "z"  # in the star's column: not interested, snoozed
 
 
@@ -96,6 +97,11 @@ class PaperList(ScrollView, can_focus=True):
         self.drawn_generation = -1  # the listing generation last painted (for the bench)
         self._kept: str | None = None  # while a new listing places the cursor: its paper
         self.votes = True  # the upvotes column: dropped when no paper near the top has any
+        # Rows drawn, by what they show: typing redraws the same rows again and again (the
+        # whole list after its first page, a space typed, a letter taken back), and a row
+        # costs more to build (marks, highlights, styles) than the frame has to spare.
+        self._drawn: dict[tuple, Strip] = {}
+        self._drawn_for: tuple | None = None  # what every row drawn shares
 
     # -- data ---------------------------------------------------------------------------
 
@@ -128,7 +134,12 @@ class PaperList(ScrollView, can_focus=True):
 
     def set_marks(self, marks: Marks) -> None:
         self.marks = marks
+        self._drawn.clear()
         self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()  # a theme, or the CSS, changed the rows' styles
+        self._drawn.clear()
 
     @property
     def current(self) -> Row | None:
@@ -201,10 +212,25 @@ class PaperList(ScrollView, can_focus=True):
         if index >= len(self.listing):
             return Strip.blank(width, self.rich_style)
         row = self.listing.row(index)
+        shared = (width, self.votes, self.listing.terms)  # and the marks: `set_marks` clears
+        if shared != self._drawn_for:
+            self._drawn.clear()
+            self._drawn_for = shared
+        cursor = index == self.cursor
+        key = (index, row, cursor and self.has_focus, cursor)
+        strip = self._drawn.get(key)
+        if strip is None:
+            strip = self._draw(index, row, width, cursor)
+            if len(self._drawn) >= DRAWN_KEPT:
+                self._drawn.clear()
+            self._drawn[key] = strip
+        return strip
+
+    def _draw(self, index: int, row: Row, width: int, cursor: bool) -> Strip:
         text = self.row_text(row)
         strip = Strip(list(text.render(self.app.console)), text.cell_len)
         strip = strip.crop_extend(0, width, None)
-        if index == self.cursor:
+        if cursor:
             # Under the row's own styles, over the widget's: the cursor's background shows.
             name = "paper-list--cursor" if self.has_focus else "paper-list--cursor-blurred"
             strip = strip.apply_style(self.get_component_rich_style(name))

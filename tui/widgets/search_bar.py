@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Input, Label
 
 from papers.tui.text import clean
+from papers.tui.widgets.steady_label import SteadyLabel
 
 
 class SearchInput(Input):
@@ -44,7 +45,7 @@ class SearchBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield SearchInput(placeholder="/ search: words, \"phrases\", title:x, tag:x, "
                                       "is:starred, is:unread …", id="search-input")
-        yield Label("", id="search-status")
+        yield SteadyLabel("", id="search-status")
 
     @property
     def input(self) -> SearchInput:
