@@ -364,10 +364,6 @@ def report(results: list[dict]) -> str:
         lines.append(f"## {r['papers']:,} papers ({r['files']} digest files, "
                      f"{r['digest_bytes'] / 1e6:.1f} MB)")
         lines += report_rows(r, r)
-        if r.get("before"):
-            lines.append("")
-            lines.append("### the same rows, --versus code (its own library, alternating)")
-            lines += report_rows(r["before"], r)
         if r.get("reader"):
             rd = r["reader"]
             key, cursor = rd["keystroke_to_redraw"], rd["cursor_move"]
@@ -382,6 +378,10 @@ def report(results: list[dict]) -> str:
                          f"{cursor['p95_ms']:.1f} ms; peak memory {rd['peak_rss_mb']:.0f} MB"
                          + (f" ({terminal['peak_rss_mb']:.0f} MB in tmux)"
                             if terminal.get("peak_rss_mb") else ""))
+        if r.get("before"):  # after this papers' own rows, the reader's included
+            lines.append("")
+            lines.append("### the same rows, --versus code (its own library, alternating)")
+            lines += report_rows(r["before"], r)
         lines.append("")
     return "\n".join(lines)
 
