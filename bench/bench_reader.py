@@ -337,15 +337,6 @@ def in_terminal(home: Path) -> dict | None:
         subprocess.run([tmux, "-L", sock, "kill-server"], capture_output=True)
 
 
-def code_folder(src: Path) -> Path:
-    """A folder that makes `papers` the checkout at `src` when first on sys.path."""
-    pkg = Path(tempfile.mkdtemp(prefix="papers-code-"))
-    (pkg / "papers").mkdir()
-    for name in ("index", "tui"):
-        (pkg / "papers" / name).symlink_to(Path(src).resolve() / name)
-    return pkg
-
-
 def side_home(home: Path, name: str) -> Path:
     """A home of its own sharing `home`'s index: the reader writes to its user data (the
     views it showed), and two readers on one would see each other's changes."""
@@ -404,6 +395,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     home = args.home
     if args.code is not None and args.versus is None:
+        # Imported here: bench_library's imports must not load papers before the path is set.
+        from bench.bench_library import code_folder
+
         sys.path.insert(0, str(code_folder(args.code)))
         import papers.tui
 
