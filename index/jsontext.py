@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import json
 
-from papers.index.controls import json_escaped
-
 
 def dumps(obj, **kwargs) -> str:
-    return json_escaped(json.dumps(obj, ensure_ascii=False, **kwargs))
+    text = json.dumps(obj, ensure_ascii=False, **kwargs)
+    if text.isascii() and "\x7f" not in text:
+        # Nothing left to escape: the unsafe characters below 0x80 are C0 (escaped by
+        # json.dumps) and DEL. Most output is so, and a cold `papers find` does not then
+        # compile controls' pattern.
+        return text
+    from papers.index.controls import json_escaped
+
+    return json_escaped(text)

@@ -167,17 +167,20 @@ def test_no_user_data_yet_goes_to_click(home):
     assert fast(["find", "diffusion", "--json"]) == (None, "")
 
 
-def test_json_is_escaped_where_controls_would_escape_it():
-    """The fast path leaves `index.controls` unloaded when none of the characters it would
-    escape in JSON text is there: the very characters its pattern escapes."""
+def test_json_text_escapes_every_unsafe_character_and_nothing_else():
+    """`jsontext.dumps` (the fast path's JSON too) escapes each character `index.controls`
+    names unsafe, so the JSON parses back to the text, and leaves the rest as it is."""
     import json
 
+    from papers.index import jsontext
     from papers.index.controls import UNSAFE
 
-    escaped = {c for c in map(chr, range(0x110000))
-               if UNSAFE.match(c) and UNSAFE.search(json.dumps(c, ensure_ascii=False))}
-    assert escaped == entry.UNSAFE_IN_JSON
-    assert all(c.isascii() == (c == "\x7f") for c in escaped if c < "\u0100")
+    unsafe = [c for c in map(chr, range(0x110000)) if UNSAFE.match(c)]
+    for c in [*unsafe, "plain ascii", "Tomás Łukasz 日本", "a\x7fb"]:
+        text = jsontext.dumps({"t": c})
+        assert json.loads(text) == {"t": c}
+        assert not UNSAFE.search(text)
+    assert jsontext.dumps({"t": "Tomás"}) == '{"t": "Tomás"}'
 
 
 def test_version_is_clicks(home, runner):

@@ -19,10 +19,6 @@ from papers.tui.version import __version__
 
 # find's options this path answers; any other goes to Click.
 _LIMIT = ("-n", "--limit")
-# The characters `index.controls` escapes in JSON text that `json.dumps` leaves (it escapes
-# U+0000-U+001F itself); tests/test_entry.py keeps this the same as its pattern.
-UNSAFE_IN_JSON = frozenset([*map(chr, range(0x7F, 0xA0)), *map(chr, range(0x202A, 0x202F)),
-                            *map(chr, range(0x2066, 0x206A)), "\u2028", "\u2029"])
 
 
 def main() -> None:
@@ -260,18 +256,11 @@ def _find(argv: list[str], out) -> int | None:
         return None
     none = user_marks.empty(layout)
     if as_json:
-        import json
+        from papers.index import jsontext
 
         rows = [{**rec, **marks.get(rec["id"], none), "score": round(score, 4)}
                 for rec, (score, _) in zip(records, ranked, strict=True)]
-        # `jsontext.dumps`, whose escaping pattern is compiled only when there is something
-        # for it to escape.
-        text = json.dumps(rows, ensure_ascii=False, indent=2)
-        if not (text.isascii() and "\x7f" not in text) and not UNSAFE_IN_JSON.isdisjoint(text):
-            from papers.index.controls import json_escaped
-
-            text = json_escaped(text)
-        text += "\n"
+        text = jsontext.dumps(rows, indent=2) + "\n"
     else:
         from papers.tui.text import clean
 
