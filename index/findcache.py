@@ -550,9 +550,8 @@ class Cache:
                                                    st["byte_to_length"])
         return _Stats(idf, norm, spans, n)
 
-    def _term(self, field: str, text: str, only: dict | None = None) -> dict[int, float]:
-        """One term's {docnum: score}, with Whoosh's BM25F as index.ranker computes it;
-        with `only` ({segment: its docnums}), for those documents alone."""
+    def _term(self, field: str, text: str) -> dict[int, float]:
+        """One term's {docnum: score}, with Whoosh's BM25F as index.ranker computes it."""
         st = self._stats(field, text.encode("utf-8"))
         if st is None:
             return {}
@@ -560,8 +559,6 @@ class Cache:
         out: dict[int, float] = {}
         for seg, span in st.spans.items():
             ids, weights = seg.postings(field, span)
-            if only is not None:
-                ids, weights = _within(only.get(seg, ()), ids, weights)
             lengths = seg.lengths(field)
             if seg.deleted and not seg.deleted.isdisjoint(ids):
                 kept = [j for j, d in enumerate(ids) if d not in seg.deleted]

@@ -201,7 +201,7 @@ def _write_terms(fw, schema, lengths: _WholeLengths, terms) -> None:
 
 _TERMINFO = whoosh3.W3TermInfo._struct
 # zlib.compress sets up deflate with memLevel 8, whose 64 KB hash table costs 20-50 us a
-# call, however small the input: more than the rest of writing a one-posting term. For an
+# call, however small the input: more than the rest of writing a small term. For an
 # input this short, memLevel 3 finds the same matches and writes the same bytes (the same
 # header: the window is the same) in a tenth of that; the bytes are checked against
 # Whoosh's own writer by tests/test_ingest.py.
@@ -235,22 +235,6 @@ def _term_row(fw, ids: list[int], weights: list, values: list[bytes], lens: list
             length_to_byte(max(known) if known else 0), top if top > 0 else 0, ids[0],
             ids[-1]) + dumps((tuple(ids), tuple(stored), tuple(v for v in values if v)), 2)
     start = postfile.tell()
-    if n == 1 and (fixedsize is None or fixedsize < 0) and weights[0] > 0:
-        # Most terms (a name, a rare word) have one posting: the same, written directly.
-        docnum, weight, value, length = ids[0], weights[0], values[0], lens[0]
-        stored = array("f", weights)[0]
-        databytes = dumps(((docnum,), None if stored == 1.0 else stored,
-                           (value,) if value else ()), 2)
-        if comp:
-            databytes = _compress(databytes, comp)
-        byte = length_to_byte(length or None)
-        infobytes = dumps((1, docnum, weight, comp, byte, byte if length else 0), 2)
-        data = b"".join((whoosh3.WHOOSH3_HEADER_MAGIC,
-                         pack_int(-len(infobytes) - len(databytes)), infobytes, databytes))
-        postfile.write(data)
-        info = _TERMINFO.pack(False, stored, 1, byte if length else 0,
-                              byte if length else 0, weight, docnum, docnum)
-        return info + pack_long(start) + pack_int(len(data))
     parts = [whoosh3.WHOOSH3_HEADER_MAGIC]
     total = df = maxlength = termmax = 0
     minlength = None
