@@ -214,6 +214,10 @@ class _Segment:
     def lengths(self, field: str):
         return self._views[field + ".len"]
 
+    def view(self, name: str) -> memoryview:
+        """A section whole, typed: `<field>.ids`, `.w`, `.len` (see `_write_segment`)."""
+        return self._views[name]
+
     def record(self, doc: int) -> dict:
         starts = self._views["rec.start"]
         return json.loads(self._views["rec.bytes"][starts[doc]:starts[doc + 1]].tobytes())
@@ -259,6 +263,23 @@ class Cache:
         except (OSError, ValueError, KeyError, TypeError, IndexError):
             return None
 
+    def matches(self, searcher) -> bool:
+        """Whether this cache was made of the commit `searcher` reads: the same segments,
+        deletions and scoring, so its docnums and scores are the searcher's."""
+        st = self.state
+        w = searcher.weighting
+        if (getattr(w, "B", None), getattr(w, "K1", None)) != (st["B"], st["K1"]):
+            return False
+        leaves = [leaf.reader() for leaf, _ in searcher.leaf_searchers()]
+        if len(leaves) != len(st["segments"]) or searcher.doc_count_all() != st["doc_count_all"]:
+            return False
+        for reader, (segid, docs, deleted) in zip(leaves, st["segments"], strict=True):
+            if _segid(reader) != segid or reader.doc_count_all() != docs:
+                return False
+            if (sorted(reader.deleted_docs_set) if reader.has_deletions() else []) != deleted:
+                return False
+        return True
+
     def stem(self, word: str) -> str | None:
         """The term the query analyzer makes of one plain word, None for a stop word."""
         word = word.lower()
@@ -277,7 +298,7 @@ class Cache:
         """([(score, docnum)] best first, how many match), as `Library._rank` orders them:
         the Ranker's And of each stem's Or(title, abstract). With a `limit`, the documents
         that cannot be among the best are skipped, and not all of them counted."""
-        found = [[self._stats(f, s.encode("utf-8")) for f in FIELDS] for s in stems]
+        found = [[self.stats(f, s.encode("utf-8")) for f in FIELDS] for s in stems]
         sizes = [sum(st.postings for st in fields if st) for fields in found]
         top = _Top(limit)
         if not all(sizes):
@@ -400,7 +421,7 @@ class Cache:
         terms = [w.encode("utf-8") for w in words]
         stats = {}
         for field in FIELDS:
-            found = [self._stats(field, term) for term in terms]
+            found = [self.stats(field, term) for term in terms]
             if all(found):  # Whoosh's Phrase matches nothing when a word is nowhere
                 stats[field] = found
         top = _Top(limit)
@@ -529,7 +550,7 @@ class Cache:
                 out[base + d] = ps
         return out
 
-    def _stats(self, field: str, term: bytes) -> _Stats | None:
+    def stats(self, field: str, term: bytes) -> _Stats | None:
         """What scoring `term` in `field` needs, or None where it is in no segment."""
         spans = {}
         for seg in self.segments:
@@ -552,7 +573,7 @@ class Cache:
 
     def _term(self, field: str, text: str) -> dict[int, float]:
         """One term's {docnum: score}, with Whoosh's BM25F as index.ranker computes it."""
-        st = self._stats(field, text.encode("utf-8"))
+        st = self.stats(field, text.encode("utf-8"))
         if st is None:
             return {}
         K1 = self.state["K1"]

@@ -183,11 +183,14 @@ class Results:
 class Library:
     """A read-only view of the index in a data directory, with a long-lived searcher."""
 
-    def __init__(self, home: Path, *, cache: int = RANKER_BUDGET):
+    def __init__(self, home: Path, *, cache: int = RANKER_BUDGET, arrays: bool = False):
         """`cache` bounds the postings kept for plain-word queries, in entries (~100 bytes
-        each): see index.ranker."""
+        each): see index.ranker. `arrays`: score them from the find cache with numpy when
+        it is fresh (index.termarrays), for a process that searches many times."""
         self.home = Path(home)
         self.cache = cache
+        self.arrays = arrays
+        self._arrays_tried: tuple | None = None
         self.path = self.home / INDEX_DIR
         self._ix = None
         self._searcher = None
@@ -410,13 +413,49 @@ class Library:
         """The ranker (and its postings cache) of searcher `s`, shared by For you."""
         if self._ranker is None or self._ranker.searcher is not s:
             self._ranker = Ranker(s, self.cache)
+            self._arrays_tried = None
+        if self.arrays and self._ranker.arrays is None:
+            self._attach_arrays(self._ranker)
         return self._ranker
+
+    def _attach_arrays(self, ranker: Ranker) -> None:
+        """Give the ranker the find cache's arrays when the cache is of its searcher's
+        commit. An ingest refreshes the cache just after its commit, so a searcher opened in
+        between tries again when the cache's state file has changed."""
+        from papers.index import findcache
+
+        try:
+            st = os.stat(os.path.join(findcache.cache_dir(str(self.home)), findcache.STATE))
+            stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamp = None
+        if stamp is None or stamp == self._arrays_tried:
+            return
+        self._arrays_tried = stamp
+        cache = findcache.Cache.open(str(self.home))
+        if cache is None or not cache.matches(ranker.searcher):
+            return
+        try:
+            from papers.index.termarrays import TermArrays
+        except ImportError:  # numpy missing: the ranker's own path answers the same
+            return
+        ranker.arrays = TermArrays(cache)
 
     def _rank(self, s, q, sort_key: str, reverse: bool, limit: int | None,
               allow: set[int] | None, deny: set[int] | None, cancelled=None):
         """A plain-word query through the Ranker: (docnums, scores, total), in the order
         Whoosh's collectors give (score high to low, then docnum; or by sort key)."""
         ranker = self.ranker_for(s)
+        if ranker.arrays is not None:
+            arrays = ranker.arrays
+            found = arrays.within(arrays.matches(q, cancelled), allow, deny)
+            total = len(found[0])
+            if limit is None and cancelled is not None and cancelled():
+                raise SearchCancelled
+            if not sort_key:
+                return (*arrays.order(found, limit), total)
+            docnums = ranker.sort(found[0].tolist(), sort_key, reverse, limit)
+            return docnums, [None] * len(docnums), total
         matches = ranker.scores(q, cancelled)
         docs = matches.keys()
         if allow is not None:

@@ -62,6 +62,9 @@ class Ranker:
         self._every: dict[tuple[str, bool], list[int]] = {}
         self._cancelled: Callable[[], bool] | None = None
         self._lock = threading.Lock()
+        # The same queries scored as arrays from the find cache (index.termarrays), when the
+        # library attaches them: a long-lived reader with a fresh cache.
+        self.arrays = None
 
     @staticmethod
     def handles(searcher, q) -> bool:
@@ -82,7 +85,12 @@ class Ranker:
             # analyzer), and the reader's full pass after its first page.
             found = self._recent.get(q)
             if found is None:
-                found = self._recent[q] = self._eval(q)
+                if self.arrays is not None and _plain(q):
+                    docs, scores = self.arrays.matches(q, cancelled)
+                    found = dict(zip(docs.tolist(), scores.tolist(), strict=True))
+                else:
+                    found = self._eval(q)
+                self._recent[q] = found
                 # A few, and not more entries than a tenth of the postings budget besides
                 # the newest (a common word at 300k papers matches 200k of them).
                 while len(self._recent) > 1 and (

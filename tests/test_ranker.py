@@ -12,6 +12,7 @@ import pytest
 from whoosh import sorting
 
 from bench.corpus import write_corpus
+from papers.index import findcache
 from papers.index.ingest import ingest
 from papers.index.library import Library, SearchCancelled
 from papers.index.ranker import Ranker
@@ -27,7 +28,7 @@ SORTS = {"date": ("sort_date", True), "upvotes": ("sort_upvotes", True),
 
 
 @pytest.fixture(scope="module")
-def lib(tmp_path_factory):
+def home(tmp_path_factory):
     work = tmp_path_factory.mktemp("ranker")
     write_corpus(work / "digests", 2400, seed=7, per_day=60)
     home = work / "home"
@@ -37,9 +38,18 @@ def lib(tmp_path_factory):
     shutil.copy(first, work / "digests" / "2099-01-01.txt")
     shutil.copy(later, work / "digests" / "2099-01-02.txt")
     ingest(home, [work / "digests"])
-    library = Library(home)
-    assert len(library.searcher().leaf_searchers()) >= 2
-    assert library.searcher().reader().has_deletions()
+    return home
+
+
+# The reader scores plain words as arrays from the find cache (index.termarrays), every
+# other caller through the Ranker's own reading of Whoosh's postings: both must be Whoosh's.
+@pytest.fixture(scope="module", params=["postings", "arrays"])
+def lib(home, request):
+    library = Library(home, arrays=request.param == "arrays")
+    s = library.searcher()
+    assert len(s.leaf_searchers()) >= 2
+    assert s.reader().has_deletions()
+    assert (library.ranker_for(s).arrays is not None) == library.arrays
     return library
 
 
@@ -118,7 +128,7 @@ def test_similar_papers_are_whooshs_more_like(lib):
 
 
 def test_a_cancelled_search_stops_before_reading_postings(lib):
-    fresh = Library(lib.home)
+    fresh = Library(lib.home, arrays=lib.arrays)
     with pytest.raises(SearchCancelled):
         fresh.search("learning method", limit=10, cancelled=lambda: True)
     assert len(fresh.search("learning method", limit=10, cancelled=lambda: False)) == 10
@@ -133,7 +143,7 @@ def test_other_queries_stay_with_whoosh_and_agree(lib, text):
 
 
 def test_a_small_cache_still_answers_right(lib):
-    small = Library(lib.home, cache=500)
+    small = Library(lib.home, cache=500, arrays=lib.arrays)
     for text in QUERIES:
         assert small.search(text).docnums == lib.search(text).docnums
 
@@ -159,3 +169,26 @@ def test_browsing_without_a_query_is_in_whooshs_order(lib, sort, limit):
                       mask={s.document_number(id=i) for i in some})
     assert lib.search("", sort=sort, limit=limit, exclude=some).docnums == [
         d for _, d in masked.top_n]
+
+
+def test_arrays_wait_for_a_fresh_cache_and_answer_the_same_meanwhile(tmp_path, monkeypatch):
+    write_corpus(tmp_path / "digests", 300, seed=3, per_day=50)
+    home = tmp_path / "home"
+    ingest(home, [tmp_path / "digests"])
+    reader = Library(home, arrays=True)
+    assert reader.ranker_for(reader.searcher()).arrays is not None
+    # A commit another process made, its find cache not yet refreshed: the new searcher
+    # reads Whoosh's postings until the cache is of its commit.
+    write_corpus(tmp_path / "more", 120, seed=4, per_day=40)
+    refresh = findcache.refresh
+    monkeypatch.setattr(findcache, "refresh", lambda index_dir, **kw: False)
+    ingest(home, [tmp_path / "digests", tmp_path / "more"])
+    monkeypatch.setattr(findcache, "refresh", refresh)
+    s = reader.searcher()
+    assert reader.ranker_for(s).arrays is None
+    stale = reader.search("model data", limit=None)
+    assert stale.docnums == Library(home).search("model data", limit=None).docnums
+    findcache.refresh(home / "index")
+    assert reader.ranker_for(s).arrays is not None
+    fresh = reader.search("model data", limit=None)
+    assert (fresh.docnums, fresh.scores) == (stale.docnums, stale.scores)

@@ -161,7 +161,8 @@ class Store:
 
     def __init__(self, home: Path):
         self.home = Path(home)
-        self.library = Library(self.home)
+        # Searched at every keystroke: plain words are scored as arrays (index.termarrays).
+        self.library = Library(self.home, arrays=True)
         self.userdata = UserData(self.home)
         self._lock = threading.RLock()
         # Key terms are mostly rare words: a smaller postings cache does.
