@@ -81,3 +81,11 @@ def test_commands_that_never_search_load_no_whoosh_textual_or_rich(tmp_path, arg
 def test_the_import_check_sees_whoosh_when_a_command_searches(samples, home, tmp_path):
     """The check above can fail: a search does load Whoosh."""
     assert "whoosh" in imported("find", "pixtral", home=home, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("text", ["pixtral", "title:pixtral model"])
+def test_a_one_shot_find_loads_no_numpy(samples, home, tmp_path, text):
+    """numpy (~70 ms to import) is the reader's, for scoring as it types: a one-shot find,
+    through the find cache or through Whoosh, would pay more than it saves."""
+    found = imported("find", text, home=home, cwd=tmp_path)
+    assert "papers" in found and "numpy" not in found
