@@ -46,6 +46,7 @@ def home(tmp_path_factory):
 @pytest.fixture(scope="module", params=["postings", "arrays"])
 def lib(home, request):
     library = Library(home, arrays=request.param == "arrays")
+    library.prepare()
     s = library.searcher()
     assert len(s.leaf_searchers()) >= 2
     assert s.reader().has_deletions()
@@ -176,6 +177,7 @@ def test_arrays_wait_for_a_fresh_cache_and_answer_the_same_meanwhile(tmp_path, m
     home = tmp_path / "home"
     ingest(home, [tmp_path / "digests"])
     reader = Library(home, arrays=True)
+    reader.prepare()
     assert reader.ranker_for(reader.searcher()).arrays is not None
     # A commit another process made, its find cache not yet refreshed: the new searcher
     # reads Whoosh's postings until the cache is of its commit.
@@ -184,11 +186,18 @@ def test_arrays_wait_for_a_fresh_cache_and_answer_the_same_meanwhile(tmp_path, m
     monkeypatch.setattr(findcache, "refresh", lambda index_dir, **kw: False)
     ingest(home, [tmp_path / "digests", tmp_path / "more"])
     monkeypatch.setattr(findcache, "refresh", refresh)
+    stale = reader.search("model data", limit=None)
     s = reader.searcher()
     assert reader.ranker_for(s).arrays is None
-    stale = reader.search("model data", limit=None)
     assert stale.docnums == Library(home).search("model data", limit=None).docnums
     findcache.refresh(home / "index")
-    assert reader.ranker_for(s).arrays is not None
     fresh = reader.search("model data", limit=None)
+    assert reader.ranker_for(s).arrays is not None
     assert (fresh.docnums, fresh.scores) == (stale.docnums, stale.scores)
+
+
+def test_preparing_the_arrays_of_no_library_or_an_old_one_is_quiet(tmp_path):
+    Library(tmp_path / "nothing", arrays=True).prepare()
+    (tmp_path / "old" / "index").mkdir(parents=True)
+    (tmp_path / "old" / "index" / "_MAIN_1.toc").write_bytes(b"not a table of contents")
+    Library(tmp_path / "old", arrays=True).prepare()
