@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _app_library import filter_group, list_rows
+from _app_library import filter_group, list_rows, screen_text, until
 
 from papers.tui.pilot import settle
 
@@ -130,3 +130,21 @@ async def test_the_cursor_paper_a_search_keeps_is_on_screen(tmp_path, shared_dig
         plist = app.reader.paper_list
         top = plist.scroll_offset.y
         assert top <= plist.cursor < top + plist.size.height, (top, plist.cursor)
+
+
+async def test_a_word_half_typed_shows_no_match_at_once_and_no_did_you_mean(app, monkeypatch):
+    """Nothing matching is drawn as soon as it is known; "did you mean" waits for a pause
+    in the typing (here, longer than the test), and a key typed meanwhile drops it."""
+    from papers.tui.screens import main
+
+    monkeypatch.setattr(main, "SUGGEST_AFTER_TYPING", 600.0)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"difusio")
+        assert await until(pilot, lambda: "Nothing matches" in screen_text(app))
+        assert app.reader.search_bar.value == "difusio"
+        assert "did you mean" not in screen_text(app)
+        await pilot.press("n")  # typed on: the search of "difusio" is dropped
+        assert await until(pilot, lambda: app.reader.listing.query == "difusion"
+                           and "Nothing matches" in screen_text(app))
+        assert "did you mean" not in screen_text(app) and app.reader.listing.suggestion is None

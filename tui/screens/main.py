@@ -63,6 +63,7 @@ from papers.tui.widgets.steady_label import SteadyLabel
 from papers.tui.widgets.view_picker import ViewPicker
 
 SIMILAR_AFTER_TYPING = 0.4  # seconds of no typing before similar papers are looked up
+SUGGEST_AFTER_TYPING = 0.3  # ... and before "did you mean" is looked for (see `_search`)
 FIRST_PAGE = 60  # papers drawn by the quick first pass of a search: a tall screen
 DETAIL_DEBOUNCE = 0.12  # the detail pane waits for the cursor to settle (key repeat)
 # ... and for a pause in the typing: drawn between two keys it would hold up the next one.
@@ -203,6 +204,8 @@ class ReaderScreen(Screen[None]):
         self._keyed_at = 0.0  # when the query was last edited (monotonic)
         # Set once the frame that draws a search's first page is on screen.
         self._page_drawn = threading.Event()
+        self._typed = threading.Event()  # set by each search asked for (`request_search`)
+        self._prepared = False  # the store readied for typing (after the first listing)
         # The kinds of listing shown since the heap was last set aside (`_freeze_heap`).
         self._frozen_for: set[tuple[bool, str]] = set()
         self._compact_timer: Timer | None = None
@@ -305,6 +308,7 @@ class ReaderScreen(Screen[None]):
         """
         self._want = (self.requests.new("search"), self.view, self.query_text, self.sort)
         self._typed_at = time.monotonic()
+        self._typed.set()
         row = self.paper_list.current
         self._keep = keep or (row.id if row else None)
         self._typing_on()
@@ -332,15 +336,22 @@ class ReaderScreen(Screen[None]):
             listing = self.store.listing(view, query, sort, first=first,
                                          cancelled=typed_on)
             if first and not listing.error and (listing.partial or (query and not len(listing))):
+                self._page_drawn.clear()
+                self._typed.clear()
+                self.post_message(ListingReady(request, listing, done=False))
                 if listing.partial:
-                    self._page_drawn.clear()
-                    self.post_message(ListingReady(request, listing, done=False))
                     # Python runs one thread at a time: the whole list, counted now, would
                     # halve the speed of the frame that draws the first page. It waits for
                     # that frame, and is not counted at all when a key came meanwhile.
                     self._page_drawn.wait(FIRST_PAGE_DRAWN)
-                    if typed_on():
-                        raise SearchCancelled
+                elif not typed_on():
+                    # Nothing matches, and that is shown at once. "Did you mean" waits for a
+                    # pause in the typing: a word half typed matches nothing, and looking
+                    # for its nearest spelling takes longer than the search (40-180 ms at
+                    # 100k papers), holding up the next key.
+                    self._typed.wait(SUGGEST_AFTER_TYPING)
+                if typed_on():
+                    raise SearchCancelled
                 listing = self.store.listing(view, query, sort, cancelled=typed_on)
         except SearchCancelled:
             # A newer query is waiting: the answer's handler starts it. The first page
@@ -349,6 +360,11 @@ class ReaderScreen(Screen[None]):
         except Exception as exc:  # never let a worker die silently with the flag set
             listing = Listing(view, query, sort, error=f"search failed: {exc}")
         self.post_message(ListingReady(request, listing))
+
+    @work(thread=True, group="prepare")
+    def _prepare(self) -> None:
+        # A search meanwhile waits for it (the store's lock), as it would have to anyway.
+        self.store.prepare()
 
     @on(ListingReady)
     def _listing_ready(self, message: ListingReady) -> None:
@@ -363,6 +379,9 @@ class ReaderScreen(Screen[None]):
         self._searching = False
         if latest:
             self._want = None
+            if not self._prepared:
+                self._prepared = True
+                self.call_after_refresh(self._prepare)
             self.call_after_refresh(self._freeze_heap)
             if (self._similar_for is not None and self._similar_timer is None
                     and not self.requests.waiting("similar")):
@@ -806,6 +825,10 @@ class ReaderScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self.thaw_heap()
+        # A search waiting for a pause in the typing (`_search`) ends now: no answer is
+        # wanted any more, and quitting must not wait for it.
+        self._want = None
+        self._typed.set()
 
     def _target(self) -> Paper | None:
         pid = self.current_paper_id()
