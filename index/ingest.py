@@ -490,7 +490,8 @@ def _write_in_parallel(ix, order: list[str], existing: dict, contributions: dict
         def add_part(writer, part: list[str], tell=None) -> list[int]:
             return _write_part(writer, part, existing, contributions, dropped, tell)
 
-        counts, segments = write_in_processes(ix, writer, parts, add_part, LIMIT_MB, tell)
+        counts, segments = write_in_processes(ix, parts, add_part, LIMIT_MB, tell,
+                                              written=_find_cache_writer(ix))
         report.papers_added += counts[0]
         report.papers_updated += counts[1]
         report.papers_removed += counts[2]
@@ -500,6 +501,36 @@ def _write_in_parallel(ix, order: list[str], existing: dict, contributions: dict
     except BaseException:
         writer.cancel()
         raise
+
+
+def _find_cache_writer(ix):
+    """What writes a new segment's find-cache file, in the process that wrote the segment,
+    while its files are still in memory: the refresh after the commit then finds it made
+    (and makes it itself when this could not). Each process caches its own segment as soon
+    as it is written, rather than all waiting for the commit and starting again."""
+    from papers.index import findcache
+
+    index_dir = ix.storage.folder
+    try:
+        folder = findcache.cache_dir(os.path.dirname(os.path.abspath(index_dir)))
+        code = findcache._code_hash(findcache.key_of(index_dir))
+    except OSError:
+        return None
+
+    def write(segment) -> None:
+        try:
+            os.makedirs(folder, exist_ok=True)
+            reader = SegmentReader(ix.storage, ix.schema, segment)
+            try:
+                findcache._write_segment(
+                    os.path.join(folder, findcache.segment_file(segment.segment_id(), code)),
+                    reader)
+            finally:
+                reader.close()
+        except Exception:  # derived: the refresh makes what this could not
+            pass
+
+    return write
 
 
 def _write_part(writer, part: list[str], existing: dict, contributions: dict,
