@@ -160,40 +160,81 @@ def ingest(
     with ingest_lock(home, lock_timeout):
         _recover_interrupted_rebuild(home)
         index_dir = home / INDEX_DIR
-        manifest = manifest_file.load(index_dir, current=SCHEMA_VERSION)
-        reason = None
-        if not rebuild and index_exists(index_dir):
-            why = outdated(index_dir)
-            if why:
-                reason = (f"the library format changed ({why}); rebuilding the index from "
-                          "your digests")
-                rebuild = True
-        elif not rebuild and index_dir.exists() and any(index_dir.iterdir()):
-            reason = "the index was missing or unreadable; rebuilding it from your digests"
-            rebuild = True
-        if rebuild and not (prune or missing_ok or reason):
-            _refuse_rebuild_without(home, sources, manifest)
-        if rebuild:
-            backup_problem = _backup(backup_userdata, home, "before-rebuild")
-            report = _rebuild(home, sources, procs, progress, prune, _added(manifest))
-            report.reason = reason
-        else:
-            backup_problem = None
-            try:
-                report = _update(home, index_dir, manifest, sources, procs, optimize,
-                                 progress, prune=prune)
-            except (PapersError, OSError):
-                raise  # ours, or the environment's (a full or read-only disk): not damage
-            except Exception as exc:  # Whoosh could not read its own files
-                backup_problem = _backup(backup_userdata, home, "before-rebuild")
-                report = _rebuild(home, sources, procs, progress, prune, _added(manifest))
-                report.reason = (f"the index was damaged ({exc.__class__.__name__}: {exc}); "
-                                 "rebuilt it from your digests")
+        report = None if rebuild or optimize else _unchanged(index_dir, sources, prune)
+        backup_problem = None
+        if report is None:
+            report, backup_problem = _bring_up_to_date(
+                home, index_dir, sources, rebuild=rebuild, optimize=optimize, prune=prune,
+                missing_ok=missing_ok, procs=procs, progress=progress)
         _cache_for_find(home, index_dir, report)
     backup_problem = backup_problem or _backup(daily_backup, home)
     if backup_problem:
         report.problems.append(backup_problem)
     report.seconds = time.perf_counter() - started
+    return report
+
+
+def _bring_up_to_date(home: Path, index_dir: Path, sources: list[Path], *, rebuild: bool,
+                      optimize: bool, prune: bool, missing_ok: bool, procs: int,
+                      progress: Progress | None) -> tuple[IngestReport, Problem | None]:
+    """`ingest`'s work, under its lock: the report, and a failed backup's problem."""
+    manifest = manifest_file.load(index_dir, current=SCHEMA_VERSION)
+    reason = None
+    if not rebuild and index_exists(index_dir):
+        why = outdated(index_dir)
+        if why:
+            reason = (f"the library format changed ({why}); rebuilding the index from "
+                      "your digests")
+            rebuild = True
+    elif not rebuild and index_dir.exists() and any(index_dir.iterdir()):
+        reason = "the index was missing or unreadable; rebuilding it from your digests"
+        rebuild = True
+    if rebuild and not (prune or missing_ok or reason):
+        _refuse_rebuild_without(home, sources, manifest)
+    if rebuild:
+        backup_problem = _backup(backup_userdata, home, "before-rebuild")
+        report = _rebuild(home, sources, procs, progress, prune, _added(manifest))
+        report.reason = reason
+    else:
+        backup_problem = None
+        try:
+            report = _update(home, index_dir, manifest, sources, procs, optimize,
+                             progress, prune=prune)
+        except (PapersError, OSError):
+            raise  # ours, or the environment's (a full or read-only disk): not damage
+        except Exception as exc:  # Whoosh could not read its own files
+            backup_problem = _backup(backup_userdata, home, "before-rebuild")
+            report = _rebuild(home, sources, procs, progress, prune, _added(manifest))
+            report.reason = (f"the index was damaged ({exc.__class__.__name__}: {exc}); "
+                             "rebuilt it from your digests")
+    return report, backup_problem
+
+
+def _unchanged(index_dir: Path, sources: list[Path], prune: bool) -> IngestReport | None:
+    """The report of a re-scan that finds every digest as the manifest's head stamps it,
+    and none gone: read from the head alone (`manifest.stamps`); None when anything
+    changed, or the head cannot tell (no stamps, another format), for `_update` to see."""
+    if not index_exists(index_dir) or outdated(index_dir):
+        return None
+    head = manifest_file.stamps(index_dir)
+    if head is None or head.schema != SCHEMA_VERSION:
+        return None
+    known = head.files
+    found = scan(sources, known)
+    stats = found.stats
+    for key in found.files:
+        stamp, st = known.get(key), stats[key]
+        if stamp is None or stamp[0] != st.st_size or stamp[1] != st.st_mtime_ns:
+            return None
+    present = set(found.files)
+    gone = [key for key in known if key not in present]
+    if gone and (prune or not all(found.is_missing(key) for key in gone)):
+        return None
+    report = IngestReport(files_scanned=len(found.files), problems=list(found.problems),
+                          missing=[str(m) for m in found.missing], kept_files=len(gone))
+    report.standing = [Problem(key, line, message)
+                       for key, found_there in head.problems.items()
+                       for line, message in found_there]
     return report
 
 
@@ -278,29 +319,23 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
     report.files_scanned = len(files)
 
     old_files = manifest.files
-    changed: list[tuple[str, bytes, os.stat_result]] = []
+    changed: list[tuple[str, bytes, os.stat_result, str]] = []
     touched_only = False
-    for path in files:
-        key = str(path)
-        try:
-            st = path.stat()
-        except OSError as exc:
-            report.problems.append(Problem(key, 0, f"cannot read: {exc.strerror}"))
-            continue
+    stats = found.stats
+    for key in files:
+        st = stats[key]
         rec = old_files.get(key)
         if rec and rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns:
             continue
         try:
-            data = path.read_bytes()
+            with open(key, "rb") as fh:
+                data = fh.read()
+                after = os.fstat(fh.fileno())
         except OSError as exc:
             report.problems.append(Problem(key, 0, f"cannot read: {exc.strerror}"))
             continue
         report.files_read += 1
-        try:
-            after = path.stat()
-        except OSError:
-            after = None
-        if after is None or (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns) \
+        if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns) \
                 or len(data) != st.st_size:
             # Half a page being saved: skip it now, the next scan reads the whole file.
             report.problems.append(Problem(key, 0, "changed while being read; skipped, "
@@ -311,14 +346,14 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
             rec.mtime_ns = st.st_mtime_ns  # touched, not changed: remember, don't re-read
             touched_only = True
             continue
-        changed.append((key, data, st))
-    present = {str(p) for p in files}
+        changed.append((key, data, st, digest_hash))
+    present = set(files)
     kept = set() if prune else {key for key in old_files
                                 if key not in present and found.is_missing(key)}
     removed = [key for key in old_files if key not in present and key not in kept]
     report.missing = [str(m) for m in found.missing]
     report.kept_files = len(kept)
-    rereading = {key for key, _, _ in changed} | set(removed)
+    rereading = {key for key, *_ in changed} | set(removed)
     report.standing = [Problem(key, line, message)
                        for key, found_there in manifest.problems.items()
                        if key not in rereading for line, message in found_there]
@@ -336,7 +371,7 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
     new_file_records: dict[str, DigestRecord] = {}
     ix = open_index(index_dir)
     identify = _Identities(None if fresh else ix)
-    for n, (key, data, st) in enumerate(changed, 1):
+    for n, (key, data, st, digest_hash) in enumerate(changed, 1):
         digest = _parse(key, data, st)
         report.problems.extend(digest.problems)
         manifest.problems[key] = [(p.line, p.message) for p in digest.problems]
@@ -348,13 +383,13 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
                 per_file[key] = (entry, entry.digest_date or digest.date)
                 ids.append(pid)
         new_file_records[key] = DigestRecord(
-            st.st_size, st.st_mtime_ns, hashlib.sha1(data).hexdigest(),
+            st.st_size, st.st_mtime_ns, digest_hash,
             digest.date.isoformat() if digest.date else None, ids,
             old_files[key].added if key in old_files else (added or {}).get(key, now))
         if progress:
             progress("reading", n, len(changed))
 
-    dropped_files = set(removed) | {key for key, _, _ in changed if key in old_files}
+    dropped_files = set(removed) | {key for key, *_ in changed if key in old_files}
     affected = set(contributions)
     for key in dropped_files:
         affected.update(old_files[key].papers)
