@@ -177,7 +177,10 @@ def run(n: int, runs: int, keep: Path | None, reader: bool = False,
 
     def day_gone(side: Side, i: int) -> None:
         shutil.rmtree(today)
-        timed(side.cmd("index"), side.env)  # takes the day away again: same library each run
+        # Takes the day away again: the same library each run. (Without --prune the gone
+        # folder was taken for unmounted, its papers kept, and each timed run after the
+        # first added a day and removed the one before.)
+        timed(side.cmd("index", "--prune"), side.env)
 
     alternate("add_50", new_day, day_gone)
     for side in sides:

@@ -177,8 +177,19 @@ def parse_date_line(line: str) -> tuple[int, int, int | None, int | None] | None
 
 def find_links(text: str) -> tuple[str, ...]:
     """GitHub and project URLs mentioned in an abstract, in order, without duplicates."""
+    low = text.lower()
+    # Every match holds one of these, case folded (no other character folds to their
+    # letters): most abstracts have none, and the pattern tried at each of their
+    # characters was most of a digest's parse. The search starts at the first one (two
+    # characters before, for a "github.com/"), when lowering kept every character's place.
+    http, github = low.find("http"), low.find("thub.com/")
+    if http < 0 and github < 0:
+        return ()
+    start = 0
+    if len(low) == len(text):
+        start = min(i for i in (http, max(github - 2, 0) if github >= 0 else -1) if i >= 0)
     links: list[str] = []
-    for m in _URL_RE.finditer(text):
+    for m in _URL_RE.finditer(text, start):
         url = m.group(0)
         while url and url[-1] in _URL_TRAIL:
             # Keep a closing bracket that closes one opened inside the URL.

@@ -9,11 +9,13 @@ means the next run reads those files again.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import shutil
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -52,7 +54,7 @@ from papers.index.schema import (
     sightings_of,
     text_date_of,
 )
-from papers.index.sources import scan
+from papers.index.sources import Scan, scan
 from papers.index.whooshwriter import write_in_processes
 
 # Below this many documents one writer is faster than starting sub-processes.
@@ -157,44 +159,106 @@ def ingest(
     """
     started = time.perf_counter()
     home = Path(home)
-    with ingest_lock(home, lock_timeout):
+    with ingest_lock(home, lock_timeout), _fewer_collections():
         _recover_interrupted_rebuild(home)
         index_dir = home / INDEX_DIR
-        manifest = manifest_file.load(index_dir, current=SCHEMA_VERSION)
-        reason = None
-        if not rebuild and index_exists(index_dir):
-            why = outdated(index_dir)
-            if why:
-                reason = (f"the library format changed ({why}); rebuilding the index from "
-                          "your digests")
-                rebuild = True
-        elif not rebuild and index_dir.exists() and any(index_dir.iterdir()):
-            reason = "the index was missing or unreadable; rebuilding it from your digests"
-            rebuild = True
-        if rebuild and not (prune or missing_ok or reason):
-            _refuse_rebuild_without(home, sources, manifest)
-        if rebuild:
-            backup_problem = _backup(backup_userdata, home, "before-rebuild")
-            report = _rebuild(home, sources, procs, progress, prune, _added(manifest))
-            report.reason = reason
-        else:
-            backup_problem = None
-            try:
-                report = _update(home, index_dir, manifest, sources, procs, optimize,
-                                 progress, prune=prune)
-            except (PapersError, OSError):
-                raise  # ours, or the environment's (a full or read-only disk): not damage
-            except Exception as exc:  # Whoosh could not read its own files
-                backup_problem = _backup(backup_userdata, home, "before-rebuild")
-                report = _rebuild(home, sources, procs, progress, prune, _added(manifest))
-                report.reason = (f"the index was damaged ({exc.__class__.__name__}: {exc}); "
-                                 "rebuilt it from your digests")
+        report, found = (None, None) if rebuild or optimize else \
+            _unchanged(index_dir, sources, prune)
+        backup_problem = None
+        if report is None:
+            report, backup_problem = _bring_up_to_date(
+                home, index_dir, sources, rebuild=rebuild, optimize=optimize, prune=prune,
+                missing_ok=missing_ok, procs=procs, progress=progress, found=found)
         _cache_for_find(home, index_dir, report)
     backup_problem = backup_problem or _backup(daily_backup, home)
     if backup_problem:
         report.problems.append(backup_problem)
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextmanager
+def _fewer_collections():
+    """The garbage collector run less often meanwhile, and never over what was alive
+    before (imports, the reader's state): an ingest makes millions of small lists (postings,
+    a manifest's ids) and few cycles, and the collections that kept walking them were 6-7%
+    of a bulk ingest's CPU."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+def _bring_up_to_date(home: Path, index_dir: Path, sources: list[Path], *, rebuild: bool,
+                      optimize: bool, prune: bool, missing_ok: bool, procs: int,
+                      progress: Progress | None,
+                      found: Scan | None) -> tuple[IngestReport, Problem | None]:
+    """`ingest`'s work, under its lock: the report, and a failed backup's problem. `found`:
+    the sources as `_unchanged` scanned them just now, if it did."""
+    manifest = manifest_file.load(index_dir, current=SCHEMA_VERSION)
+    reason = None
+    if not rebuild and index_exists(index_dir):
+        why = outdated(index_dir)
+        if why:
+            reason = (f"the library format changed ({why}); rebuilding the index from "
+                      "your digests")
+            rebuild = True
+    elif not rebuild and index_dir.exists() and any(index_dir.iterdir()):
+        reason = "the index was missing or unreadable; rebuilding it from your digests"
+        rebuild = True
+    if rebuild and not (prune or missing_ok or reason):
+        _refuse_rebuild_without(home, sources, manifest)
+    if rebuild:
+        backup_problem = _backup(backup_userdata, home, "before-rebuild")
+        report = _rebuild(home, sources, procs, progress, prune, _added(manifest))
+        report.reason = reason
+    else:
+        backup_problem = None
+        try:
+            report = _update(home, index_dir, manifest, sources, procs, optimize,
+                             progress, prune=prune, found=found)
+        except (PapersError, OSError):
+            raise  # ours, or the environment's (a full or read-only disk): not damage
+        except Exception as exc:  # Whoosh could not read its own files
+            backup_problem = _backup(backup_userdata, home, "before-rebuild")
+            report = _rebuild(home, sources, procs, progress, prune, _added(manifest))
+            report.reason = (f"the index was damaged ({exc.__class__.__name__}: {exc}); "
+                             "rebuilt it from your digests")
+    return report, backup_problem
+
+
+def _unchanged(index_dir: Path, sources: list[Path],
+               prune: bool) -> tuple[IngestReport | None, Scan | None]:
+    """The report of a re-scan that finds every digest as the manifest's head stamps it,
+    and none gone, read from the head alone (`manifest.stamps`), or None when anything
+    changed or the head cannot tell (no stamps, another format), for `_update` to see;
+    and the scan, when one was made (for `_update` to use, not to make again)."""
+    if not index_exists(index_dir) or outdated(index_dir):
+        return None, None
+    head = manifest_file.stamps(index_dir)
+    if head is None or head.schema != SCHEMA_VERSION:
+        return None, None
+    known = head.files
+    found = scan(sources, known)
+    stats = found.stats
+    for key in found.files:
+        stamp, st = known.get(key), stats[key]
+        if stamp is None or stamp[0] != st.st_size or stamp[1] != st.st_mtime_ns:
+            return None, found
+    present = set(found.files)
+    gone = [key for key in known if key not in present]
+    if gone and (prune or not all(found.is_missing(key) for key in gone)):
+        return None, found
+    report = IngestReport(files_scanned=len(found.files), problems=list(found.problems),
+                          missing=[str(m) for m in found.missing], kept_files=len(gone))
+    report.standing = [Problem(key, line, message)
+                       for key, found_there in head.problems.items()
+                       for line, message in found_there]
+    return report, found
 
 
 # -- the two paths ----------------------------------------------------------------------
@@ -263,7 +327,7 @@ def _recover_interrupted_rebuild(home: Path) -> None:
 
 def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize, progress,
             fresh: bool = False, prune: bool = False,
-            added: dict[str, str] | None = None) -> IngestReport:
+            added: dict[str, str] | None = None, found: Scan | None = None) -> IngestReport:
     report = IngestReport()
     now = datetime.now(UTC).isoformat(timespec="microseconds")
     if not index_exists(index_dir):
@@ -272,35 +336,30 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
         manifest = Manifest(SCHEMA_VERSION)
         fresh = True
     manifest.schema = SCHEMA_VERSION
-    found = scan(sources, manifest.files)
+    if found is None:
+        found = scan(sources, manifest.files)
     files = found.files
     report.problems.extend(found.problems)
     report.files_scanned = len(files)
 
     old_files = manifest.files
-    changed: list[tuple[str, bytes, os.stat_result]] = []
+    changed: list[tuple[str, bytes, os.stat_result, str]] = []
     touched_only = False
-    for path in files:
-        key = str(path)
-        try:
-            st = path.stat()
-        except OSError as exc:
-            report.problems.append(Problem(key, 0, f"cannot read: {exc.strerror}"))
-            continue
+    stats = found.stats
+    for key in files:
+        st = stats[key]
         rec = old_files.get(key)
         if rec and rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns:
             continue
         try:
-            data = path.read_bytes()
+            with open(key, "rb") as fh:
+                data = fh.read()
+                after = os.fstat(fh.fileno())
         except OSError as exc:
             report.problems.append(Problem(key, 0, f"cannot read: {exc.strerror}"))
             continue
         report.files_read += 1
-        try:
-            after = path.stat()
-        except OSError:
-            after = None
-        if after is None or (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns) \
+        if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns) \
                 or len(data) != st.st_size:
             # Half a page being saved: skip it now, the next scan reads the whole file.
             report.problems.append(Problem(key, 0, "changed while being read; skipped, "
@@ -311,14 +370,14 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
             rec.mtime_ns = st.st_mtime_ns  # touched, not changed: remember, don't re-read
             touched_only = True
             continue
-        changed.append((key, data, st))
-    present = {str(p) for p in files}
+        changed.append((key, data, st, digest_hash))
+    present = set(files)
     kept = set() if prune else {key for key in old_files
                                 if key not in present and found.is_missing(key)}
     removed = [key for key in old_files if key not in present and key not in kept]
     report.missing = [str(m) for m in found.missing]
     report.kept_files = len(kept)
-    rereading = {key for key, _, _ in changed} | set(removed)
+    rereading = {key for key, *_ in changed} | set(removed)
     report.standing = [Problem(key, line, message)
                        for key, found_there in manifest.problems.items()
                        if key not in rereading for line, message in found_there]
@@ -336,7 +395,7 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
     new_file_records: dict[str, DigestRecord] = {}
     ix = open_index(index_dir)
     identify = _Identities(None if fresh else ix)
-    for n, (key, data, st) in enumerate(changed, 1):
+    for n, (key, data, st, digest_hash) in enumerate(changed, 1):
         digest = _parse(key, data, st)
         report.problems.extend(digest.problems)
         manifest.problems[key] = [(p.line, p.message) for p in digest.problems]
@@ -348,13 +407,13 @@ def _update(home, index_dir: Path, manifest: Manifest, sources, procs, optimize,
                 per_file[key] = (entry, entry.digest_date or digest.date)
                 ids.append(pid)
         new_file_records[key] = DigestRecord(
-            st.st_size, st.st_mtime_ns, hashlib.sha1(data).hexdigest(),
+            st.st_size, st.st_mtime_ns, digest_hash,
             digest.date.isoformat() if digest.date else None, ids,
             old_files[key].added if key in old_files else (added or {}).get(key, now))
         if progress:
             progress("reading", n, len(changed))
 
-    dropped_files = set(removed) | {key for key, _, _ in changed if key in old_files}
+    dropped_files = set(removed) | {key for key, *_ in changed if key in old_files}
     affected = set(contributions)
     for key in dropped_files:
         affected.update(old_files[key].papers)
@@ -490,7 +549,8 @@ def _write_in_parallel(ix, order: list[str], existing: dict, contributions: dict
         def add_part(writer, part: list[str], tell=None) -> list[int]:
             return _write_part(writer, part, existing, contributions, dropped, tell)
 
-        counts, segments = write_in_processes(ix, writer, parts, add_part, LIMIT_MB, tell)
+        counts, segments = write_in_processes(ix, parts, add_part, LIMIT_MB, tell,
+                                              written=_find_cache_writer(ix))
         report.papers_added += counts[0]
         report.papers_updated += counts[1]
         report.papers_removed += counts[2]
@@ -500,6 +560,36 @@ def _write_in_parallel(ix, order: list[str], existing: dict, contributions: dict
     except BaseException:
         writer.cancel()
         raise
+
+
+def _find_cache_writer(ix):
+    """What writes a new segment's find-cache file, in the process that wrote the segment,
+    while its files are still in memory: the refresh after the commit then finds it made
+    (and makes it itself when this could not). Each process caches its own segment as soon
+    as it is written, rather than all waiting for the commit and starting again."""
+    from papers.index import findcache
+
+    index_dir = ix.storage.folder
+    try:
+        folder = findcache.cache_dir(os.path.dirname(os.path.abspath(index_dir)))
+        code = findcache._code_hash(findcache.key_of(index_dir))
+    except OSError:
+        return None
+
+    def write(segment) -> None:
+        try:
+            os.makedirs(folder, exist_ok=True)
+            reader = SegmentReader(ix.storage, ix.schema, segment)
+            try:
+                findcache._write_segment(
+                    os.path.join(folder, findcache.segment_file(segment.segment_id(), code)),
+                    reader)
+            finally:
+                reader.close()
+        except Exception:  # derived: the refresh makes what this could not
+            pass
+
+    return write
 
 
 def _write_part(writer, part: list[str], existing: dict, contributions: dict,

@@ -50,25 +50,33 @@ from papers.index.errors import LibraryError
 # -- a bulk ingest's segments, in forked processes ---------------------------------------
 
 AddPart = Callable[..., list[int]]  # (writer, part, tell=None) -> its counts
+Written = Callable[[object], None]  # (the segment just written) -> None
 
 
-def write_in_processes(ix, writer, parts: list[list], add_part: AddPart, limitmb: float,
-                       tell: Callable[[int], None] | None = None) -> tuple[list[int], list]:
-    """Every part but the last added by `add_part` to a segment of its own by a process of
-    its own (forked, so what `add_part` reads is shared, not sent), the last to `writer`
-    (with `tell`): the counts `add_part` returned, summed, and the processes' segments in
-    the order of `parts`, for `writer`'s commit to take into its table of contents."""
+def write_in_processes(ix, parts: list[list], add_part: AddPart, limitmb: float,
+                       tell: Callable[[int], None] | None = None,
+                       written: Written | None = None) -> tuple[list[int], list]:
+    """Each part added by `add_part` to a segment of its own, every part but the last by a
+    process of its own (forked, so what `add_part` reads is shared, not sent), the last in
+    this one (with `tell`); `written`, when given, called with each segment in the process
+    that wrote it, as soon as it is on disk. The counts `add_part` returned, summed, and
+    the segments in the order of `parts`, for the caller's writer to commit in its table
+    of contents. This process finishes its own segment before it waits for the others: a
+    writer that waited first and wrote its segment after (at the commit) left a core idle
+    for a sixth of a bulk ingest."""
     children = []
     try:
         context = multiprocessing.get_context("fork")
-        for part in parts[:-1]:  # in order, and the writer's own segment comes last
+        for part in parts[:-1]:  # in order, and this process's own segment comes last
             ours, theirs = context.Pipe(duplex=False)
             child = context.Process(target=_write_part_in_child, daemon=True, args=(
-                theirs, ix, part, add_part, limitmb))
+                theirs, ix, part, add_part, limitmb, written))
             child.start()
             theirs.close()
             children.append((child, ours))
-        counts = add_part(writer, parts[-1], tell)
+        own, counts = _write_part(ix, parts[-1], add_part, limitmb, tell)
+        if own is not None and written is not None:
+            written(own)
         segments = []
         for child, ours in children:
             try:
@@ -84,6 +92,8 @@ def write_in_processes(ix, writer, parts: list[list], add_part: AddPart, limitmb
             counts = [a + b for a, b in zip(counts, more, strict=True)]
             if segment is not None:
                 segments.append(segment)
+        if own is not None:
+            segments.append(own)
         return counts, segments
     except BaseException:
         for child, _ in children:
@@ -93,11 +103,27 @@ def write_in_processes(ix, writer, parts: list[list], add_part: AddPart, limitmb
         raise
 
 
-def _write_part_in_child(conn, ix, part, add_part: AddPart, limitmb: float) -> None:
+def _write_part(ix, part: list, add_part: AddPart, limitmb: float, tell=None):
+    """(the segment `add_part` wrote `part` to, or None when it added nothing; its counts).
+    The writer takes no lock: the caller's writer holds it, and commits the segment."""
+    writer = whoosh_writing.SegmentWriter(ix, _lk=False, compound=False, limitmb=limitmb)
     try:
-        writer = whoosh_writing.SegmentWriter(ix, _lk=False, compound=False, limitmb=limitmb)
-        counts = add_part(writer, part)
-        segment = writer._finalize_segment() if writer._added else None
+        counts = add_part(writer, part, tell) if tell else add_part(writer, part)
+        if not writer._added:
+            writer._close_segment()
+            return None, counts
+        return writer._finalize_segment(), counts
+    except BaseException:
+        writer._close_segment()
+        raise
+
+
+def _write_part_in_child(conn, ix, part, add_part: AddPart, limitmb: float,
+                         written: Written | None) -> None:
+    try:
+        segment, counts = _write_part(ix, part, add_part, limitmb)
+        if segment is not None and written is not None:
+            written(segment)
         conn.send(("done", segment, counts))
     except BaseException as exc:
         conn.send(("failed", f"{exc.__class__.__name__}: {exc}"))

@@ -350,3 +350,76 @@ def test_optimize_with_nothing_changed_merges_without_a_rebuild(home, folder):
     assert not report.rebuilt and report.reason is None and not report.problems
     assert len(list((home / INDEX_DIR).glob("*.pst"))) == 1  # one segment
     assert titles(home) == before
+
+
+def test_a_noop_rescan_answers_from_the_manifests_head_as_the_whole_manifest_would(
+        home, tmp_path, monkeypatch):
+    """Nothing changed: the re-scan reads only the head's stamps and problems, and says
+    what a re-scan reading the whole manifest says (files, earlier problems, a missing
+    source's kept papers); a manifest an older papers wrote (no stamps) is read whole."""
+    folder = tmp_path / "é digests"  # a path that is not ASCII, before the head's end
+    for f in FIXTURES.glob("sample-*.txt"):
+        write(folder / f.name, f.read_text("utf-8"))
+    write(folder / "bad.txt", digest("Dec 9", entry("Fine", "Ok.")) + "Cut off title\n")
+    gone = tmp_path / "unmounted"
+    write(gone / "2025-12-01.txt", digest("Dec 1", entry("Kept Paper", "Kept.")))
+    ingest(home, [folder, gone])
+    shutil.rmtree(gone)
+    full = ingest(home, [folder, gone])  # the source went: read whole, its papers kept
+    index_dir = home / INDEX_DIR
+    head = manifest_file.stamps(index_dir)
+    whole = manifest_file.read(index_dir)
+    assert head.files == {k: [r.size, r.mtime_ns] for k, r in whole.files.items()}
+    assert head.problems == whole.problems and head.problems
+
+    def no_full_read(*args, **kwargs):
+        raise AssertionError("the whole manifest was read")
+
+    with monkeypatch.context() as m:
+        m.setattr(manifest_file, "load", no_full_read)
+        quick = ingest(home, [folder, gone])
+    assert quick.summary() == full.summary() and quick.to_json() == full.to_json()
+    assert quick.kept_files == 1 and not quick.changed
+
+    older = json.loads((index_dir / MANIFEST).read_text("utf-8"))
+    del older["stamps"]
+    (index_dir / MANIFEST).write_text(json.dumps(older, separators=(",", ":")), "utf-8")
+    assert manifest_file.stamps(index_dir) is None
+    assert ingest(home, [folder, gone]).to_json() == full.to_json()
+    os.utime(folder / "bad.txt", (1_800_000_000, 1_800_000_000))  # touched: read again
+    assert ingest(home, [folder, gone]).files_read == 1
+    assert ingest(home, [folder, gone], prune=True).files_removed == 1
+
+
+def test_a_bulk_ingests_writers_cache_their_own_segments_for_find(tmp_path, monkeypatch):
+    """Each process of a bulk ingest writes its segment's find-cache file as soon as the
+    segment is written, so the refresh after the commit has none left to make; a writer
+    that cannot (a full disk) leaves its segment to the refresh, and find still answers."""
+    from bench.corpus import write_corpus
+    from papers.index import findcache
+
+    digests = tmp_path / "digests"
+    write_corpus(digests, 2400)
+    left: list[int] = []
+    real_write_segments = findcache._write_segments
+    monkeypatch.setattr(findcache, "_write_segments", lambda folder, code, readers: (
+        left.extend(r.doc_count_all() for r in readers),
+        real_write_segments(folder, code, readers))[1])
+    home = tmp_path / "one"
+    assert ingest(home, [digests], procs=2).papers_added >= BULK_DOCS
+    assert left == [] and findcache.Cache.open(str(home)) is not None
+    cached = sorted(p.name for p in (home / findcache.DIR).glob("seg-*"))
+    assert len(cached) == 2
+
+    def failing(path, reader):
+        raise OSError("no space left on device")
+
+    other = tmp_path / "other"
+    with monkeypatch.context() as m:
+        m.setattr(findcache, "_write_segment", failing)
+        m.setattr(findcache, "refresh", lambda index_dir, **kw: False)
+        assert ingest(other, [digests], procs=2).papers_added >= BULK_DOCS
+    assert not list((other / findcache.DIR).glob("seg-*"))
+    monkeypatch.undo()
+    assert findcache.refresh(other / INDEX_DIR)
+    assert findcache.Cache.open(str(other)) is not None
