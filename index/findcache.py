@@ -701,7 +701,7 @@ def _phrase_docs(occs: list) -> set[int]:
         if not keys:
             return set()
     # A key moved past its document's end lands in the next one, but never on a phrase:
-    # that would need a word at position 4095, which no key holds (see _occurrences).
+    # that would need a word at position 4095, which no key holds (see _keys_python).
     return {k >> _POS_BITS for k in keys}
 
 
@@ -1004,8 +1004,7 @@ def _write_segment(path: str, reader) -> None:
         extents = array("Q")
         # Every occurrence as docnum << 12 | position, a term's in order: a phrase is then
         # set operations. None when a document or a position is too large to say so.
-        occ: array | None = array("I") if n < 1 << (32 - _POS_BITS) else None
-        ostart = array("Q", [0])
+        occ = _Occurrences(ids, numpy=n >= NUMPY_DOCS) if n < 1 << (32 - _POS_BITS) else None
         terms = reader._terms  # Whoosh's W3 terms reader: see index.ranker on the pinning
         for text, info in reader.iter_field(field):
             term = text if isinstance(text, bytes) else text.encode("utf-8")
@@ -1019,11 +1018,9 @@ def _write_segment(path: str, reader) -> None:
                 found += len(block_ids)
                 top = max(top, max(block_weights, default=top))
                 if occ is not None:
-                    try:
-                        occ.extend(_occurrences(block_ids, values))
-                    except (ValueError, OverflowError):
-                        occ = None
-            ostart.append(len(occ) if occ is not None else 0)
+                    occ.add(values)
+            if occ is not None:
+                occ.end_term(len(ids))
             if found != info.doc_frequency():
                 raise ValueError(f"postings of {field}:{text} do not match its statistics")
             # Where Whoosh keeps the term's postings, positions and all: a phrase reads the
@@ -1040,8 +1037,8 @@ def _write_segment(path: str, reader) -> None:
                      (f"{field}.w", packed if packed == weights else weights),
                      (f"{field}.len", bytearray(_length_bytes(reader, field))),
                      (f"{field}.ext", extents), (f"{field}.wmax", wmax)]
-        if occ is not None:
-            sections += [(f"{field}.ostart", ostart), (f"{field}.occ", occ)]
+        if occ is not None and occ.finish():
+            sections += [(f"{field}.ostart", occ.ostart), (f"{field}.occ", occ.keys)]
         del weights, packed
     sections += _stem_sections(reader)
     rstart, rbytes = array("Q", [0]), bytearray()
@@ -1135,31 +1132,126 @@ def _blocks_with_values(matcher):
     yield ids, weights, values
 
 
-def _occurrences(ids: list[int], values) -> list[int]:
-    """docnum << 12 | position for each position of each posting (ValueError when one
-    does not fit)."""
+# Past this many documents a segment's occurrence keys are made with numpy, a batch of
+# postings at a time: one Python step per posting was half of caching a big segment. A
+# day's small segment is done without it (importing numpy would cost more than it saves).
+NUMPY_DOCS = 5000
+_BATCH = 1 << 16  # postings
+
+
+class _Occurrences:
+    """A field's occurrence keys and where each term's start (`keys`, `ostart`), made from
+    its postings' positions as the caller reads them into `ids`."""
+
+    def __init__(self, ids, *, numpy: bool):
+        from array import array
+
+        self.keys, self.ostart = array("I"), array("Q", [0])
+        self._ids = ids
+        self._make = _keys_numpy if numpy else _keys_python
+        self._values: list[bytes] = []  # the positions of postings from `_done` on
+        self._done = 0
+        self._ends: list[int] = []  # the posting each term still to flush ends at
+        self._ok = True
+
+    def add(self, values) -> None:
+        if self._ok:
+            self._values += values
+
+    def end_term(self, end: int) -> None:
+        self._ends.append(end)
+        if len(self._values) >= _BATCH:
+            self._flush()
+
+    def finish(self) -> bool:
+        """Whether every key could be made (False: a document or position too large)."""
+        self._flush()
+        return self._ok
+
+    def _flush(self) -> None:
+        if not self._ok or not self._ends:
+            return
+        values, self._values = self._values, []
+        try:
+            keys, counts = self._make(self._ids[self._done:self._done + len(values)], values)
+        except (ValueError, OverflowError):
+            self._ok = False
+            return
+        before = len(self.keys)
+        self.keys.frombytes(keys)
+        self.ostart.extend(before + counts[end - self._done] for end in self._ends)
+        self._done += len(values)
+        self._ends = []
+
+
+def _keys_python(ids, values) -> tuple[bytes, list[int]]:
+    """(docnum << 12 | position for each position of each posting, as "I" bytes; the
+    keys before each posting and after the last), ValueError when one does not fit."""
+    from array import array
     from itertools import accumulate
 
-    out: list[int] = []
+    out = array("I")
+    counts = [0]
     limit = 1 << _POS_BITS
     for doc, deltas in zip(ids, _unpickled(values), strict=True):
         positions = list(accumulate(deltas))
         if positions and (positions[-1] >= limit - 1 or positions[0] < 0):
             raise ValueError("a position too large")
         key = doc << _POS_BITS
-        out += [key | p for p in positions]
-    return out
+        out.extend([key | p for p in positions])
+        counts.append(len(out))
+    return out.tobytes(), counts
 
 
-def _unpickled(values) -> list[list[int]]:
+def _keys_numpy(ids, values) -> tuple[bytes, list[int]]:
+    """_keys_python with whole-batch array operations: the same keys."""
+    from itertools import chain
+
+    import numpy as np
+
+    deltas = _unpickled(values, np)
+    lens = np.fromiter(map(len, deltas), np.int64, len(deltas))
+    running = np.cumsum(np.fromiter(chain.from_iterable(deltas), np.int64, int(lens.sum())))
+    # Each posting's positions restart from zero: take off the sum of the postings before.
+    firsts = np.cumsum(lens) - lens
+    positions = running - np.repeat(np.concatenate(([0], running))[firsts], lens)
+    # As _keys_python checks: each posting's last position and its first.
+    held = firsts[lens > 0]
+    ends = held + lens[lens > 0] - 1
+    if held.size and (positions[ends].max() >= (1 << _POS_BITS) - 1
+                      or positions[held].min() < 0):
+        raise ValueError("a position too large")
+    docs = np.repeat(np.asarray(ids, np.int64), lens)
+    keys = (docs << _POS_BITS) | positions
+    if keys.size and keys.max() >= 1 << 32:
+        raise OverflowError("a key too large")
+    return keys.astype(np.uint32).tobytes(), [0, *np.cumsum(lens).tolist()]
+
+
+def _unpickled(values, np=None) -> list[list[int]]:
     """Each posting's position deltas (Whoosh's Positions format: a 4-byte frequency, then
-    a protocol-2 pickle perhaps without its STOP), in one unpickling."""
+    a protocol-2 pickle perhaps without its STOP), in one unpickling; the bodies cut out
+    with `np` (numpy) when given."""
     import pickle
 
-    if not all(v[4:6] == b"\x80\x02" for v in values):
-        raise ValueError("positions in another pickle protocol")
-    bodies = [v[6:-1] if v.endswith(b".") else v[6:] for v in values]
-    deltas = pickle.loads(b"\x80\x02(" + b"".join(bodies) + b"l.")
+    if np is None:
+        if not all(v[4:6] == b"\x80\x02" for v in values):
+            raise ValueError("positions in another pickle protocol")
+        body = b"".join([v[6:-1] if v.endswith(b".") else v[6:] for v in values])
+    else:
+        whole = np.frombuffer(b"".join(values), np.uint8)
+        lens = np.fromiter(map(len, values), np.int64, len(values))
+        starts = np.cumsum(lens) - lens
+        if lens.size and (lens.min() < 6 or not (whole[starts + 4] == 0x80).all()
+                          or not (whole[starts + 5] == 2).all()):
+            raise ValueError("positions in another pickle protocol")
+        keep = np.ones(whole.size, bool)
+        for k in range(6):
+            keep[starts + k] = False
+        last = starts + lens - 1
+        keep[last[(lens > 6) & (whole[last] == ord("."))]] = False
+        body = whole[keep].tobytes()
+    deltas = pickle.loads(b"\x80\x02(" + body + b"l.")
     if len(deltas) != len(values):
         raise ValueError("positions misread")
     return deltas

@@ -376,3 +376,22 @@ def test_a_threaded_process_caches_without_forking(home, monkeypatch):
     worker.join()
     assert done == [True]
     same_as_library(home, QUERIES[:4])
+
+
+@pytest.mark.parametrize("batch", [7, 1 << 16])
+def test_a_big_segments_occurrences_made_with_numpy_are_the_same_bytes(built, tmp_path,
+                                                                      monkeypatch, batch):
+    """A big segment's phrase keys are made a batch of postings at a time with numpy, a
+    day's small one a posting at a time: the files must not differ by a byte."""
+    reader = max((leaf.reader() for leaf, _ in Library(built).searcher().leaf_searchers()),
+                 key=lambda r: r.doc_count_all())
+    monkeypatch.setattr(findcache, "_BATCH", batch)
+    monkeypatch.setattr(findcache, "NUMPY_DOCS", 0)
+    findcache._write_segment(str(tmp_path / "numpy.bin"), reader)
+    monkeypatch.setattr(findcache, "NUMPY_DOCS", 1 << 30)
+    findcache._write_segment(str(tmp_path / "python.bin"), reader)
+    made = (tmp_path / "numpy.bin").read_bytes()
+    assert made == (tmp_path / "python.bin").read_bytes()
+    segment = findcache._Segment(str(tmp_path / "numpy.bin"), 0, [])
+    assert all(segment.has_occurrences(f) for f in findcache.FIELDS)
+    assert len(segment.view("abstract.occ")) > reader.doc_count_all()
