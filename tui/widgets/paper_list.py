@@ -119,6 +119,9 @@ class PaperList(ScrollView, can_focus=True):
         # Rows near the top are read to be drawn anyway; a column no paper fills is waste.
         self.votes = any(listing.row(i).upvotes for i in range(min(len(listing), 60)))
         self.virtual_size = Size(self.scrollable_content_region.width, len(listing))
+        # The scroll bar told now, drawn in the frame that draws the rows: left to the
+        # layout, it is drawn again in a frame of its own after them.
+        self._scroll_update(self.virtual_size)
         index = None
         for paper_id in ((keep,) if isinstance(keep, str) else keep or ()) if len(listing) else ():
             index = listing.index_of(paper_id, near=old)
@@ -198,6 +201,23 @@ class PaperList(ScrollView, can_focus=True):
             self.cursor = index
             if event.chain >= 2:
                 self.action_open()
+
+    # Textual lays out a Line-API list with the compositor's idea of its virtual size (its
+    # region), never the list's own: every layout of the screen, even for a label beside
+    # the search input, read that as a change, refreshed the scroll bar and drew a second
+    # frame that recomposed every line beside it (4 ms, 1.5 times per key). Told the list's
+    # own size when that is what the scroll bar last showed, it updates only on a change.
+    _scrolled_for: Size | None = None
+
+    def _scroll_update(self, virtual_size: Size) -> None:
+        self._scrolled_for = virtual_size
+        super()._scroll_update(virtual_size)
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,
+                      layout: bool = True) -> bool:
+        if self.virtual_size == self._scrolled_for:
+            virtual_size = self.virtual_size
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.listing))
