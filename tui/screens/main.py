@@ -199,8 +199,10 @@ class ReaderScreen(Screen[None]):
         self._want: tuple[int, View, str, str] | None = None
         self._keep: str | tuple[str, ...] | None = None
         self._searching = False
-        # A search's answer was just shown: its frame is drawn at the next idle (`_on_idle`).
+        # A search's answer was just shown: its frame is drawn at the next idle (`_on_idle`),
+        # and then these run (the whole list waits for its first page's frame).
         self._draw_now = False
+        self._after_draw: list[Callable[[], None]] = []
         self._typed_at = 0.0  # when the last search was asked for (monotonic)
         self._keyed_at = 0.0  # when the query was last edited (monotonic)
         # Set once the frame that draws a search's first page is on screen.
@@ -361,7 +363,10 @@ class ReaderScreen(Screen[None]):
             self._show_listing(message.listing, latest=latest and message.done)
             self._draw_now = True
         if not message.done:
-            self.call_after_refresh(self._page_drawn.set)
+            # Not `call_after_refresh`: that runs at the screen's first idle with nothing to
+            # draw, which comes before the list's own request to be drawn reaches it; the
+            # whole list was then counted first and the page drawn only with it.
+            self._after_draw.append(self._page_drawn.set)
             return
         self._searching = False
         if latest:
@@ -384,6 +389,9 @@ class ReaderScreen(Screen[None]):
         if self._draw_now and self.paper_list in self._dirty_widgets:
             self._draw_now = False
             self._on_timer_update()
+            drawn, self._after_draw = self._after_draw, []
+            for callback in drawn:
+                callback()
 
     def _show_listing(self, listing: Listing, *, latest: bool) -> None:
         bar = self.search_bar
