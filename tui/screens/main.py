@@ -385,7 +385,9 @@ class ReaderScreen(Screen[None]):
         a key and its results. Not before the list has asked to be drawn again (its update
         reaches the screen after the answer's handler, with the labels'): a frame drawn
         sooner would have to be drawn again. Screen's own idle handler runs after this
-        one: with nothing left to draw it only runs the callbacks that wait for this frame."""
+        one: with nothing left to draw it only runs the callbacks that wait for this frame.
+        (`_dirty_widgets` and `_on_timer_update` are Textual's own, pinned below 9; its
+        Pilot draws a frame the same way.)"""
         if self._draw_now and self.paper_list in self._dirty_widgets:
             self._draw_now = False
             self._on_timer_update()
