@@ -268,9 +268,9 @@ class PaperList(ScrollView, can_focus=True):
             pieces, cells = _ellipsis(pieces, width), width
         if cells < width:
             pieces.append((" " * (width - cells), None))
-        # The widget's style under the cursor's under the row's own (so the cursor's
-        # background shows), each piece's worked out once; then the row's number, which
-        # the mouse handlers read.
+        # The widget's style under the cursor's under the piece's own (so the cursor's
+        # background shows), then the row's number, which the mouse handlers read: one
+        # sum per segment, where three passes over the strip each made a new one.
         under = base
         if cursor:
             name = "paper-list--cursor" if self.has_focus else "paper-list--cursor-blurred"
@@ -284,7 +284,7 @@ class PaperList(ScrollView, can_focus=True):
     def row_pieces(self, row: Row) -> list[tuple[str, Style | None]]:
         """One row as literal text in styled pieces: marks, date, upvotes, the title with
         query terms lit. Segments made here, not a rich `Text` rendered: a row costs a
-        tenth of that, and a new query draws a screenful of new rows in its frame."""
+        third of that, and a new query draws a screenful of new rows in its frame."""
         def style(name: str) -> Style:
             # Partial: only what the rule sets, so the cursor's background shows through.
             return self.get_component_rich_style(name, partial=True)
