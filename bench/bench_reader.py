@@ -11,6 +11,9 @@ library once (reused on the next run). Then, with the real app under the Pilot (
   results (search + draw), median and p95 over --keys keystrokes of each of two queries
   and the backspaces that take back their last word; the search's share of it (the
   listing's own time in its worker) and the rest, and per key: the query, both in ms;
+  and keystroke to screen: to the end of the frame that drew it, written out (the list
+  is drawn in the middle of its frame: the user sees it only then);
+- CPU per key: the process's CPU time over the typing, every thread;
 - cursor: `j` held (key repeat, 35 ms apart) to each new cursor row drawn, median, p95;
 - peak RSS of this process.
 
@@ -114,6 +117,16 @@ async def measure(home: Path, keys: int) -> dict:
         return strip
 
     PaperList.render_line = recording
+    # When each frame was written out: the rows are drawn in the middle of a frame, and the
+    # user sees them only when the whole frame is on the terminal.
+    shown: list[float] = []
+    display = PapersApp._display
+
+    def displaying(self, screen, renderable):
+        display(self, screen, renderable)
+        shown.append(time.perf_counter())
+
+    PapersApp._display = displaying
 
     last = [0]  # the generation of the listing `drawn` found last
 
@@ -127,6 +140,16 @@ async def measure(home: Path, keys: int) -> dict:
             await asyncio.sleep(0.001)
         raise TimeoutError("the list was not redrawn")
 
+    async def written(since: float, timeout: float = 10.0) -> float:
+        """When the frame that drew a line at `since` was written out."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            i = bisect.bisect_left(shown, since)
+            if i < len(shown):
+                return shown[i]
+            await asyncio.sleep(0.001)
+        raise TimeoutError("the frame was not written")
+
     out: dict = {}
     started = time.perf_counter()
     app = PapersApp(home, rescan=False)
@@ -136,7 +159,11 @@ async def measure(home: Path, keys: int) -> dict:
         out["papers"] = len(app.reader.paper_list)
         await pilot.pause(0.3)
 
-        samples, engine, per_key = [], [], []
+        samples, engine, per_key, on_screen = [], [], [], []
+        # The process's CPU time over the typing (every thread: the search, the frames, the
+        # pauses' idle loop): what the keys cost the machine, which a wall time on a busy
+        # machine does not say.
+        cpu0 = time.process_time()
         for text in QUERIES:
             app.reader.search_bar.input.value = ""
             await pilot.pause(0.5)
@@ -149,6 +176,7 @@ async def measure(home: Path, keys: int) -> dict:
                 await pilot.press("space" if ch == " " else ch)
                 want = typed
                 samples.append(await drawn(lambda g, c, q, want=want: q == want, t0))
+                on_screen.append(await written(t0 + samples[-1]) - t0)
                 engine.append(elapsed[last[0]])  # the listing drawn, not the one shown now
                 # Each keystroke's query and time, so the slow ones can be reproduced.
                 per_key.append([typed, round(samples[-1] * 1000, 1),
@@ -160,12 +188,16 @@ async def measure(home: Path, keys: int) -> dict:
                 await pilot.press("backspace")
                 want = typed
                 samples.append(await drawn(lambda g, c, q, want=want: q == want, t0))
+                on_screen.append(await written(t0 + samples[-1]) - t0)
                 engine.append(elapsed[last[0]])  # the listing drawn, not the one shown now
                 per_key.append([typed + "⌫", round(samples[-1] * 1000, 1),
                                 round(engine[-1] * 1000, 1)])
                 await pilot.pause(0.05)
             await pilot.press("escape")
+        out["cpu_ms_per_key"] = round((time.process_time() - cpu0) * 1000 / len(samples), 1)
         out["keystroke_to_redraw"] = stats(samples)
+        # To the end of that frame, written to the terminal: what the user waits for.
+        out["keystroke_to_screen"] = stats(on_screen)
         out["search_in_worker"] = stats(engine)
         # The rest of each keystroke: the key's way to the search, the answer's way back,
         # the frame. What the reader adds to the index's time.
@@ -196,6 +228,7 @@ async def measure(home: Path, keys: int) -> dict:
         out["jump_to_last_ms"] = round(await drawn(lambda g, c, q: c == target, t0) * 1000, 1)
     out["peak_rss_mb"] = peak_rss_mb()
     PaperList.render_line = render_line
+    PapersApp._display = display
     return out
 
 
@@ -369,10 +402,15 @@ def versus(home: Path, code: Path | None, other: Path, keys: int, rounds: int) -
         for side in homes:  # the index is a link: only the side's own files go
             shutil.rmtree(side, ignore_errors=True)
     ratio = {}
-    for what in ("median_ms", "p95_ms"):
-        pairs = [(a["keystroke_to_redraw"][what], b["keystroke_to_redraw"][what])
-                 for a, b in zip(out["this"], out["versus"], strict=True)]
-        ratio[f"keystroke_{what}_this_over_versus"] = [round(a / b, 2) for a, b in pairs]
+    for row, name in (("keystroke_to_redraw", "keystroke"), ("keystroke_to_screen", "screen"),
+                      ("redraw_beyond_search", "beyond_search")):
+        for what in ("median_ms", "p95_ms"):
+            pairs = [(a[row][what], b[row][what])
+                     for a, b in zip(out["this"], out["versus"], strict=True)]
+            ratio[f"{name}_{what}_this_over_versus"] = [round(a / b, 2) for a, b in pairs]
+    ratio["cpu_per_key_this_over_versus"] = [
+        round(a["cpu_ms_per_key"] / b["cpu_ms_per_key"], 2)
+        for a, b in zip(out["this"], out["versus"], strict=True)]
     return {"this_code": str(code or "installed"), "versus_code": str(other), **out,
             **ratio}
 

@@ -200,6 +200,10 @@ class ReaderScreen(Screen[None]):
         self._want: tuple[int, View, str, str] | None = None
         self._keep: str | tuple[str, ...] | None = None
         self._searching = False
+        # A search's answer was just shown: its frame is drawn at the next idle (`_on_idle`),
+        # and then these run (the whole list waits for its first page's frame).
+        self._draw_now = False
+        self._after_draw: list[Callable[[], None]] = []
         self._typed_at = 0.0  # when the last search was asked for (monotonic)
         self._keyed_at = 0.0  # when the query was last edited (monotonic)
         # Set once the frame that draws a search's first page is on screen.
@@ -373,8 +377,12 @@ class ReaderScreen(Screen[None]):
         latest = self._want is not None and self._want[0] == message.request
         if message.listing is not None:
             self._show_listing(message.listing, latest=latest and message.done)
+            self._draw_now = True
         if not message.done:
-            self.call_after_refresh(self._page_drawn.set)
+            # Not `call_after_refresh`: that runs at the screen's first idle with nothing to
+            # draw, which comes before the list's own request to be drawn reaches it; the
+            # whole list was then counted first and the page drawn only with it.
+            self._after_draw.append(self._page_drawn.set)
             return
         self._searching = False
         if latest:
@@ -388,6 +396,23 @@ class ReaderScreen(Screen[None]):
                 self._arm_similar()  # it waited for this search to end
         else:
             self._start_search()
+
+    async def _on_idle(self, event: events.Idle) -> None:
+        """Draw a search's answer in the frame that follows it at once. Textual draws at
+        the tick of a 60 fps timer, which the key's own echo (the search bar) wakes: the
+        next tick then comes one to two periods (17-33 ms) later, most of the time between
+        a key and its results. Not before the list has asked to be drawn again (its update
+        reaches the screen after the answer's handler, with the labels'): a frame drawn
+        sooner would have to be drawn again. Screen's own idle handler runs after this
+        one: with nothing left to draw it only runs the callbacks that wait for this frame.
+        (`_dirty_widgets` and `_on_timer_update` are Textual's own, pinned below 9; its
+        Pilot draws a frame the same way.)"""
+        if self._draw_now and self.paper_list in self._dirty_widgets:
+            self._draw_now = False
+            self._on_timer_update()
+            drawn, self._after_draw = self._after_draw, []
+            for callback in drawn:
+                callback()
 
     def _show_listing(self, listing: Listing, *, latest: bool) -> None:
         bar = self.search_bar

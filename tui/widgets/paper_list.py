@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -21,7 +24,7 @@ from textual.strip import Strip
 
 from papers.index.library import highlight_spans
 from papers.tui.store import Listing, Row
-from papers.tui.text import highlighted
+from papers.tui.text import clean
 
 STAR, UNREAD = "★", "●"
 DRAWN_KEPT = 300  # drawn rows kept (see `PaperList._drawn`): a few screens; each is 20 objects
@@ -102,6 +105,9 @@ class PaperList(ScrollView, can_focus=True):
         # costs more to build (marks, highlights, styles) than the frame has to spare.
         self._drawn: dict[tuple, Strip] = {}
         self._drawn_for: tuple | None = None  # what every row drawn shares
+        # The widget's style, read once per pass over the rows (`render_lines`): Textual
+        # works it out from every ancestor's background at each read.
+        self._style: Style | None = None
 
     # -- data ---------------------------------------------------------------------------
 
@@ -113,6 +119,9 @@ class PaperList(ScrollView, can_focus=True):
         # Rows near the top are read to be drawn anyway; a column no paper fills is waste.
         self.votes = any(listing.row(i).upvotes for i in range(min(len(listing), 60)))
         self.virtual_size = Size(self.scrollable_content_region.width, len(listing))
+        # The scroll bar told now, drawn in the frame that draws the rows: left to the
+        # layout, it is drawn again in a frame of its own after them.
+        self._scroll_update(self.virtual_size)
         index = None
         for paper_id in ((keep,) if isinstance(keep, str) else keep or ()) if len(listing) else ():
             index = listing.index_of(paper_id, near=old)
@@ -193,14 +202,39 @@ class PaperList(ScrollView, can_focus=True):
             if event.chain >= 2:
                 self.action_open()
 
+    # Textual lays out a Line-API list with the compositor's idea of its virtual size (its
+    # region), never the list's own: every layout of the screen, even for a label beside
+    # the search input, read that as a change, refreshed the scroll bar and drew a second
+    # frame that recomposed every line beside it (4 ms, 1.5 times per key). Told the list's
+    # own size when that is what the scroll bar last showed, it updates only on a change.
+    _scrolled_for: Size | None = None
+
+    def _scroll_update(self, virtual_size: Size) -> None:
+        self._scrolled_for = virtual_size
+        super()._scroll_update(virtual_size)
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,
+                      layout: bool = True) -> bool:
+        if self.virtual_size == self._scrolled_for:
+            virtual_size = self.virtual_size
+        return super()._size_updated(size, virtual_size, container_size, layout)
+
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.listing))
 
     # -- drawing ------------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._style = None
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         index = self.scroll_offset.y + y
+        base = self._style or self.rich_style
         self.drawn_generation = self.listing.generation
         if not len(self.listing):
             if y == 1:
@@ -208,11 +242,12 @@ class PaperList(ScrollView, can_focus=True):
                 style = self.get_component_rich_style("paper-list--empty")
                 return Strip(text.render(self.app.console), text.cell_len).crop_extend(
                     0, width, style)
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, base)
         if index >= len(self.listing):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, base)
         row = self.listing.row(index)
-        shared = (width, self.votes, self.listing.terms)  # and the marks: `set_marks` clears
+        # And the marks: `set_marks` clears.
+        shared = (width, self.votes, self.listing.terms, base)
         if shared != self._drawn_for:
             self._drawn.clear()
             self._drawn_for = shared
@@ -220,25 +255,37 @@ class PaperList(ScrollView, can_focus=True):
         key = (index, row, cursor and self.has_focus, cursor)
         strip = self._drawn.get(key)
         if strip is None:
-            strip = self._draw(index, row, width, cursor)
+            strip = self._draw(index, row, width, cursor, base)
             if len(self._drawn) >= DRAWN_KEPT:
                 self._drawn.clear()
             self._drawn[key] = strip
         return strip
 
-    def _draw(self, index: int, row: Row, width: int, cursor: bool) -> Strip:
-        text = self.row_text(row)
-        strip = Strip(list(text.render(self.app.console)), text.cell_len)
-        strip = strip.crop_extend(0, width, None)
+    def _draw(self, index: int, row: Row, width: int, cursor: bool, base: Style) -> Strip:
+        pieces = self.row_pieces(row)
+        cells = sum(cell_len(text) for text, _ in pieces)
+        if cells > width > 1:
+            pieces, cells = _ellipsis(pieces, width), width
+        if cells < width:
+            pieces.append((" " * (width - cells), None))
+        # The widget's style under the cursor's under the piece's own (so the cursor's
+        # background shows), then the row's number, which the mouse handlers read: one
+        # sum per segment, where three passes over the strip each made a new one.
+        under = base
         if cursor:
-            # Under the row's own styles, over the widget's: the cursor's background shows.
             name = "paper-list--cursor" if self.has_focus else "paper-list--cursor-blurred"
-            strip = strip.apply_style(self.get_component_rich_style(name))
-        return strip.apply_style(self.rich_style).apply_meta({"row": index})
+            under = base + self.get_component_rich_style(name)
+        meta = Style.from_meta({"row": index})
+        segments = [Segment(text, under + style + meta if style else under + meta)
+                    for text, style in pieces if text]
+        strip = Strip(segments, max(cells, width))
+        return strip.crop(0, width) if cells > width else strip
 
-    def row_text(self, row: Row) -> Text:
-        """One row as literal text: marks, date, upvotes, the title with query terms lit."""
-        def style(name: str):
+    def row_pieces(self, row: Row) -> list[tuple[str, Style | None]]:
+        """One row as literal text in styled pieces: marks, date, upvotes, the title with
+        query terms lit. Segments made here, not a rich `Text` rendered: a row costs a
+        third of that, and a new query draws a screenful of new rows in its frame."""
+        def style(name: str) -> Style:
             # Partial: only what the rule sets, so the cursor's background shows through.
             return self.get_component_rich_style(name, partial=True)
 
@@ -246,29 +293,33 @@ class PaperList(ScrollView, can_focus=True):
         unread = row.id not in self.marks.read
         aside = SKIPPED if row.id in self.marks.skipped else (
             SNOOZED if row.id in self.marks.snoozed else "")
-        text = Text(end="", no_wrap=True, overflow="ellipsis")
         if starred or not aside:
-            text.append(STAR if starred else " ", style("paper-list--star"))
+            out = [(STAR if starred else " ", style("paper-list--star"))]
         else:
-            text.append(aside, style("paper-list--set-aside"))
-        text.append(" ")
-        text.append(UNREAD if unread else " ", style("paper-list--unread"))
-        text.append(" ")
-        day = row.day.isoformat() if row.day else "          "
-        text.append(day, style("paper-list--date"))
+            out = [(aside, style("paper-list--set-aside"))]
+        out.append((" ", None))
+        out.append((UNREAD if unread else " ", style("paper-list--unread")))
+        out.append((" ", None))
+        out.append((row.day.isoformat() if row.day else "          ",
+                    style("paper-list--date")))
         if self.votes:
-            votes = f"{row.upvotes:>5}" if row.upvotes else "     "
-            text.append(votes, style("paper-list--upvotes"))
-        text.append("  ")
-        spans = highlight_spans(row.title, self.listing.terms)
-        base = (style("paper-list--set-aside") if aside
-                else "" if unread else style("paper-list--read"))
-        title = highlighted(row.title, spans, style=style("paper-list--highlight"), base=base)
-        text.append_text(title)
-        width = self.scrollable_content_region.width
-        if text.cell_len > width > 1:
-            text.truncate(width, overflow="ellipsis")
-        return text
+            out.append((f"{row.upvotes:>5}" if row.upvotes else "     ",
+                        style("paper-list--upvotes")))
+        out.append(("  ", None))
+        title = (style("paper-list--set-aside") if aside
+                 else None if unread else style("paper-list--read"))
+        lit = style("paper-list--highlight")
+        if title is not None:
+            lit = title + lit  # the title's style under the highlight's, as Rich combines
+        pos = 0
+        for start, end in highlight_spans(row.title, self.listing.terms):
+            if start < pos:
+                continue
+            out.append((clean(row.title[pos:start]), title))
+            out.append((clean(row.title[start:end]), lit))
+            pos = end
+        out.append((clean(row.title[pos:]), title))
+        return out
 
     def column_names(self) -> str:
         """The header over the columns `row_text` draws."""
@@ -276,6 +327,27 @@ class PaperList(ScrollView, can_focus=True):
 
     def __len__(self) -> int:
         return len(self.listing)
+
+
+def _ellipsis(pieces: list[tuple[str, Style | None]], width: int
+              ) -> list[tuple[str, Style | None]]:
+    """`pieces` cut to `width` cells, the last one an ellipsis, as Rich's `Text.truncate`
+    cuts: the whole text to width - 1 cells, then "…"; each character keeps the style of
+    the one at its position before the cut (Rich's spans are positions)."""
+    pieces = [(text, style) for text, style in pieces if text]
+    cut = set_cell_size("".join(text for text, _ in pieces), width - 1)
+    out: list[tuple[str, Style | None]] = []
+    pos, last = 0, None
+    for text, style in pieces:
+        if pos <= len(cut) < pos + len(text):
+            last = style  # the character the ellipsis stands on
+        if pos < len(cut):
+            out.append((cut[pos:pos + len(text)], style))
+        pos += len(text)
+    if pos < len(cut):
+        out.append((cut[pos:], None))
+    out.append(("…", last))
+    return out
 
 
 def plain_lines(widget: PaperList) -> list[str]:
