@@ -413,3 +413,21 @@ async def test_closing_while_similar_papers_are_found_is_clean(app):
         await until(pilot, looking.is_set)  # the lookup begins after the typing pause
         assert looking.is_set()
     assert late == [False]  # the late answer came, and was refused without an error
+
+
+async def test_a_tag_that_looks_like_markup_is_named_as_written_in_the_status_line(app,
+                                                                                 app_home):
+    from papers.index.userdata import UserData
+
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        with UserData(app_home) as ud:
+            ud.add_tags(app.reader.paper_list.current.id, ["GPT-[n]", "[bold]x"])
+        app.poll_changes()
+        await settle(pilot)
+        for name in ("GPT-[n]", "[bold]x"):
+            view = next(v for v, _ in app.reader.views() if v.label == f"#{name}")
+            app.reader.pick_view(view)
+            await settle(pilot)
+            said = str(app.reader.query_one("#status-text").render())
+            assert said.startswith(f"#{name} · 1 paper · sort:"), said

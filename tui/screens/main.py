@@ -465,10 +465,13 @@ class ReaderScreen(Screen[None]):
         header.append(self.paper_list.column_names(), "dim")
         header.append("   ")
         header.append(view_name(self.view), "bold")
-        header.append(f" · sort: {sort} (o) · {len(self.listing):,} papers", "dim")
+        n = len(self.listing)
+        papers = f"{n:,} paper{'' if n == 1 else 's'}"
+        header.append(f" · sort: {sort} (o) · {papers}", "dim")
         self.query_one("#list-header", Label).update(header)
+        # A Text: a view's name is the user's (a tag, a saved search), never markup.
         self.query_one("#status-text", Label).update(
-            f"{view_name(self.view)} · {len(self.listing):,} papers · sort: {sort}")
+            Text(f"{view_name(self.view)} · {papers} · sort: {sort}"))
 
     @on(SearchBar.Changed)
     def _query_changed(self, event: SearchBar.Changed) -> None:
