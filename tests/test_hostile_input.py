@@ -299,18 +299,35 @@ def test_binary_and_empty_files_are_reported(home, folder):
 
 
 def _growing(monkeypatch, target: Path) -> None:
-    """Make `target` grow while it is read, as a browser still saving it would."""
-    real = Path.read_bytes
+    """Make `target` grow while the ingest reads it, as a browser still saving it would."""
+    from papers.index import ingest as ingest_module
 
-    def read_bytes(self):
-        data = real(self)
-        if self.name == target.name:
-            with open(self, "ab") as fh:
-                fh.write(entry("Appended Later", "Written after the read.").encode())
-            os.utime(self, ns=(self.stat().st_mtime_ns + 10**9,) * 2)
-        return data
+    class Growing:
+        def __init__(self, fh):
+            self._fh = fh
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+        def read(self, *args):
+            data = self._fh.read(*args)
+            with open(target, "ab") as out:
+                out.write(entry("Appended Later", "Written after the read.").encode())
+            os.utime(target, ns=(target.stat().st_mtime_ns + 10**9,) * 2)
+            return data
+
+        def fileno(self):
+            return self._fh.fileno()
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._fh.close()
+
+    def opening(file, mode="r", *args, **kwargs):
+        fh = open(file, mode, *args, **kwargs)  # noqa: SIM115 (closed by the caller)
+        return Growing(fh) if Path(file).name == target.name and "r" in mode else fh
+
+    # The ingest's own `open`: a name in its module shadows the builtin there only.
+    monkeypatch.setattr(ingest_module, "open", opening, raising=False)
 
 
 def test_file_changing_while_read_ends_up_ingested_whole(home, folder, monkeypatch):
