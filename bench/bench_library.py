@@ -377,6 +377,11 @@ def report(results: list[dict]) -> str:
             lines.append(f"reader keystroke:   median {key['median_ms']:.0f} ms, p95 "
                          f"{key['p95_ms']:.0f} ms, max {key['max_ms']:.0f} ms "
                          f"({key['n']} keys typed into the search bar, to the list redrawn)")
+            if rd.get("keystroke_to_screen"):
+                screen = rd["keystroke_to_screen"]
+                lines.append(f"reader key to screen: median {screen['median_ms']:.0f} ms, p95 "
+                             f"{screen['p95_ms']:.0f} ms (to the end of the frame that drew "
+                             f"the rows); CPU {rd['cpu_ms_per_key']:.0f} ms a key")
             lines.append(f"reader cursor move: median {cursor['median_ms']:.1f} ms, p95 "
                          f"{cursor['p95_ms']:.1f} ms; peak memory {rd['peak_rss_mb']:.0f} MB"
                          + (f" ({terminal['peak_rss_mb']:.0f} MB in tmux)"
