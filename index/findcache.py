@@ -826,6 +826,24 @@ def segment_file(segid: str, code: str) -> str:
     return f"seg-{segid}-{code}.bin"
 
 
+def segment_writer(index_dir):
+    """What caches one segment (a Whoosh segment reader) of the index at `index_dir` before
+    its commit, in the process that wrote it: the refresh after the commit then finds the
+    file made. None when the index cannot be read; the writer raises what writing raises."""
+    index_dir = os.fspath(index_dir)
+    try:
+        folder = cache_dir(os.path.dirname(os.path.abspath(index_dir)))
+        code = _code_hash(key_of(index_dir))
+    except OSError:
+        return None
+
+    def write(reader) -> None:
+        os.makedirs(folder, exist_ok=True)
+        _write_segment(os.path.join(folder, segment_file(_segid(reader), code)), reader)
+
+    return write
+
+
 def refresh(index_dir, *, budget: int | None = None) -> bool:
     """Bring the cache of the library whose index is at `index_dir` up to date with its
     last commit; call it after every commit (an ingest's end). Segments cached before are

@@ -569,21 +569,15 @@ def _find_cache_writer(ix):
     as it is written, rather than all waiting for the commit and starting again."""
     from papers.index import findcache
 
-    index_dir = ix.storage.folder
-    try:
-        folder = findcache.cache_dir(os.path.dirname(os.path.abspath(index_dir)))
-        code = findcache._code_hash(findcache.key_of(index_dir))
-    except OSError:
+    cache_segment = findcache.segment_writer(ix.storage.folder)
+    if cache_segment is None:
         return None
 
     def write(segment) -> None:
         try:
-            os.makedirs(folder, exist_ok=True)
             reader = SegmentReader(ix.storage, ix.schema, segment)
             try:
-                findcache._write_segment(
-                    os.path.join(folder, findcache.segment_file(segment.segment_id(), code)),
-                    reader)
+                cache_segment(reader)
             finally:
                 reader.close()
         except Exception:  # derived: the refresh makes what this could not
