@@ -445,14 +445,17 @@ class Library:
         if stamp is None or stamp == self._arrays_tried:
             return
         self._arrays_tried = stamp
-        cache = findcache.Cache.open(str(self.home))
-        if cache is None or not cache.matches(ranker.searcher):
-            return
+        # A way to answer faster, never a reason to fail: anything wrong here (numpy
+        # missing, a cache that cannot be read) leaves the ranker's own path to answer.
         try:
+            cache = findcache.Cache.open(str(self.home))
+            if cache is None or not cache.matches(ranker.searcher):
+                return
             from papers.index.termarrays import TermArrays
-        except ImportError:  # numpy missing: the ranker's own path answers the same
+
+            ranker.arrays = TermArrays(cache)
+        except Exception:
             return
-        ranker.arrays = TermArrays(cache)
 
     def _rank(self, s, q, sort_key: str, reverse: bool, limit: int | None,
               allow: set[int] | None, deny: set[int] | None, cancelled=None):
