@@ -201,3 +201,14 @@ def test_preparing_the_arrays_of_no_library_or_an_old_one_is_quiet(tmp_path):
     (tmp_path / "old" / "index").mkdir(parents=True)
     (tmp_path / "old" / "index" / "_MAIN_1.toc").write_bytes(b"not a table of contents")
     Library(tmp_path / "old", arrays=True).prepare()
+
+
+def test_a_cache_that_fails_to_load_leaves_the_search_to_the_ranker(lib, monkeypatch):
+    def broken(self, searcher):
+        raise RuntimeError("unreadable")
+
+    monkeypatch.setattr(findcache.Cache, "matches", broken)
+    reader = Library(lib.home, arrays=True)
+    found = reader.search("diffusion model", limit=None)
+    assert reader.ranker_for(reader.searcher()).arrays is None
+    assert found.docnums == lib.search("diffusion model", limit=None).docnums
