@@ -13,6 +13,7 @@ import gc
 import hashlib
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -183,6 +184,12 @@ def _fewer_collections():
     before (imports, the reader's state): an ingest makes millions of small lists (postings,
     a manifest's ids) and few cycles, and the collections that kept walking them were 6-7%
     of a bulk ingest's CPU."""
+    # Only in a process of its own (`papers add`, `papers index`): the reader re-scans in a
+    # worker thread, and its heap is the reader's to freeze (tui/screens/main.py); thawing
+    # it here would undo that for every search after the re-scan.
+    if threading.active_count() > 1 or gc.get_freeze_count():
+        yield
+        return
     threshold = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(100_000, 50, 1000)

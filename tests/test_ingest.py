@@ -423,3 +423,26 @@ def test_a_bulk_ingests_writers_cache_their_own_segments_for_find(tmp_path, monk
     monkeypatch.undo()
     assert findcache.refresh(other / INDEX_DIR)
     assert findcache.Cache.open(str(other)) is not None
+
+
+def test_an_ingest_in_a_threaded_process_leaves_its_frozen_heap_alone(tmp_path):
+    """The reader freezes its heap so that full collections skip it, and re-scans in a
+    worker thread: the ingest must not thaw it (every search after would walk it again)."""
+    import gc
+    import threading
+
+    from bench.corpus import write_corpus
+
+    write_corpus(tmp_path / "digests", 120)
+    kept = []
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        worker = threading.Thread(target=lambda: kept.append(
+            ingest(tmp_path / "home", [tmp_path / "digests"]).papers_added))
+        worker.start()
+        worker.join()
+        assert kept and kept[0] > 0
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
