@@ -4,7 +4,7 @@ A reader types a query a key at a time, and each new word is a term read for the
 time. `index.ranker` reads it from Whoosh's posting blocks (decompress, unpickle) and scores
 it a posting at a time in Python: 50-90 ms for a common word at 100k papers, the slowest
 keystrokes. The find cache (`index.findcache`) already keeps every term's postings as flat
-arrays, memory-mapped; here they are scored in a few vector operations (1-3 ms), and a
+arrays, memory-mapped; here they are scored in a few vector operations (1-9 ms), and a
 query's parts combined with dense masks over the document numbers.
 
 Every score is the same float `index.ranker` computes: the same operations in the same
