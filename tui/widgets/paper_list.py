@@ -322,7 +322,7 @@ class PaperList(ScrollView, can_focus=True):
         return out
 
     def column_names(self) -> str:
-        """The header over the columns `row_text` draws."""
+        """The header over the columns `row_pieces` draws."""
         return "★ ● date      " + ("    ▲" if self.votes else "") + "  title"
 
     def __len__(self) -> int:
