@@ -443,6 +443,7 @@ def test_an_ingest_in_a_threaded_process_leaves_its_frozen_heap_alone(tmp_path):
         worker.start()
         worker.join()
         assert kept and kept[0] > 0
-        assert gc.get_freeze_count() >= frozen
+        # Still frozen (a few frozen objects may have been freed meanwhile); thawed, none.
+        assert gc.get_freeze_count() > frozen // 2
     finally:
         gc.unfreeze()
