@@ -215,7 +215,7 @@ class _Segment:
         return self._views[field + ".len"]
 
     def view(self, name: str) -> memoryview:
-        """A section whole, typed: `<field>.ids`, `.w`, `.len` (see `_write_segment`)."""
+        """A section whole, typed: `<field>.ids` or `<field>.w` (see `_write_segment`)."""
         return self._views[name]
 
     def record(self, doc: int) -> dict:

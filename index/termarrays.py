@@ -70,9 +70,9 @@ class TermArrays:
         docs, scores = found
         keep = None
         if allow is not None:
-            keep = self._mask(allow)[docs]
+            keep = self._present(_docnums(allow, self._n))[docs]
         if deny:
-            kept = ~self._mask(deny)[docs]
+            kept = ~self._present(_docnums(deny, self._n))[docs]
             keep = kept if keep is None else keep & kept
         return found if keep is None else (docs[keep], scores[keep])
 
@@ -88,13 +88,6 @@ class TermArrays:
             docs, scores = docs[chosen], scores[chosen]
         ranked = np.lexsort((docs, -scores))[:limit]
         return docs[ranked].tolist(), scores[ranked].tolist()
-
-    def _mask(self, docnums: set[int]) -> np.ndarray:
-        mask = np.zeros(self._n, bool)
-        if docnums:
-            picked = np.fromiter(docnums, np.int64, len(docnums))
-            mask[picked[(picked >= 0) & (picked < self._n)]] = True
-        return mask
 
     # -- evaluation: as Ranker._eval, on arrays ---------------------------------------
 
@@ -141,7 +134,8 @@ class TermArrays:
         docs = np.flatnonzero(hit)
         return docs, total[docs]
 
-    def _present(self, docs) -> np.ndarray:
+    def _present(self, docs: np.ndarray) -> np.ndarray:
+        """A mask over every document, true at `docs`."""
         mask = np.zeros(self._n, bool)
         mask[docs] = True
         return mask
@@ -176,7 +170,7 @@ class TermArrays:
         for seg, (a, b) in st.spans.items():
             ids = np.asarray(seg.view(field + ".ids")[a:b])
             weights = np.asarray(seg.view(field + ".w")[a:b]).astype(np.float64)
-            lengths = np.asarray(seg.view(field + ".len"))
+            lengths = np.asarray(seg.lengths(field))
             # idf * ((w * k1p1) / (w + norm[length byte])): bm25.scores, element-wise.
             scores.append(st.idf * ((weights * self._k1p1) / (weights + norm[lengths[ids]])))
             docs.append(ids.astype(np.int64) + seg.base)
@@ -186,3 +180,9 @@ class TermArrays:
             if not live.all():
                 docs, scores = docs[live], scores[live]
         return docs, scores
+
+
+def _docnums(docs: set[int], n: int) -> np.ndarray:
+    """A set of docnums as an array, those outside 0..n-1 left out."""
+    picked = np.fromiter(docs, np.int64, len(docs))
+    return picked[(picked >= 0) & (picked < n)]
